@@ -1,0 +1,20 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  // One copy of the core in the CJS build too, so `isAuthError` and shared caches see one module.
+  splitting: true,
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  platform: 'neutral',
+  // Dependencies stay external: jose and ky are ESM-only and load through require(esm) on
+  // Node >= 20.19, which `engines` requires.
+  external: ['jose', 'ky', 'zod', 'lru-cache', 'msw'],
+  treeshake: true,
+})
