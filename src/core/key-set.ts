@@ -1,0 +1,156 @@
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose'
+import ky from 'ky'
+import type { JwksConfig } from './config.js'
+import { AuthError } from './errors.js'
+
+// A key set larger than this is not a key set.
+const MAX_JWKS_BYTES = 1_048_576
+const FIRST_BACKOFF_MS = 1_000
+
+type KeyResolver = ReturnType<typeof createLocalJWKSet>
+
+interface Snapshot {
+  readonly resolve: KeyResolver
+  readonly kids: ReadonlySet<string>
+  readonly fetchedAt: number
+}
+
+/**
+ * A remote JSON Web Key Set with the policy jose's `createRemoteJWKSet` lacks:
+ *
+ * - the last good key set is served for `staleIfErrorMs` past its `cacheMaxAgeMs` while refreshes
+ *   fail, and refreshed in the background meanwhile;
+ * - a failed fetch starts an exponential backoff (1 s doubling up to `cooldownMs`) during which
+ *   requests that need keys fail fast with `jwks_unavailable` instead of queueing on the network;
+ * - a `kid` missing from the kept copy triggers at most one fetch per `cooldownMs`, however many
+ *   tokens with unknown kids arrive, and concurrent callers share one fetch.
+ *
+ * Key selection and import stay with jose (`createLocalJWKSet`).
+ */
+export class RemoteKeySet {
+  readonly #uri: string
+  readonly #options: Required<JwksConfig>
+  readonly #abort = new AbortController()
+  #snapshot: Snapshot | undefined
+  #inflight: Promise<Snapshot> | undefined
+  #lastFetchAt = Number.NEGATIVE_INFINITY
+  #failures = 0
+  #retryAt = 0
+
+  constructor(uri: string, options: Required<JwksConfig>) {
+    this.#uri = uri
+    this.#options = options
+  }
+
+  /** The jose key resolver for `jwtVerify`. */
+  readonly getKey = async (header: JWSHeaderParameters): ReturnType<KeyResolver> => {
+    const snapshot = this.#snapshot
+    if (snapshot === undefined) return (await this.#refresh()).resolve(header)
+
+    const now = Date.now()
+    const age = now - snapshot.fetchedAt
+    const known = header.kid === undefined || snapshot.kids.has(header.kid)
+    if (known) {
+      if (age < this.#options.cacheMaxAgeMs) return snapshot.resolve(header)
+      if (age < this.#options.cacheMaxAgeMs + this.#options.staleIfErrorMs) {
+        this.#refreshInBackground()
+        return snapshot.resolve(header)
+      }
+      return (await this.#refresh()).resolve(header)
+    }
+    if (this.#inflight === undefined && now - this.#lastFetchAt < this.#options.cooldownMs) {
+      throw new AuthError('token_invalid', 'The token was signed with an unknown key')
+    }
+    return (await this.#refresh()).resolve(header)
+  }
+
+  /** Stops in-flight fetches and forgets the keys. */
+  close(): void {
+    this.#abort.abort()
+    this.#snapshot = undefined
+  }
+
+  #refreshInBackground(): void {
+    if (this.#inflight !== undefined || Date.now() < this.#retryAt) return
+    // The failure is recorded by #refresh; a background caller has nobody to report it to.
+    this.#refresh().catch(() => {})
+  }
+
+  #refresh(): Promise<Snapshot> {
+    if (this.#inflight !== undefined) return this.#inflight
+    const now = Date.now()
+    if (now < this.#retryAt) {
+      return Promise.reject(unavailable(this.#retryAt - now, undefined))
+    }
+    const inflight = this.#fetch().then(
+      (snapshot) => {
+        this.#snapshot = snapshot
+        this.#lastFetchAt = snapshot.fetchedAt
+        this.#failures = 0
+        this.#retryAt = 0
+        return snapshot
+      },
+      (error: unknown) => {
+        this.#failures += 1
+        const backoff = Math.min(
+          FIRST_BACKOFF_MS * 2 ** (this.#failures - 1),
+          Math.max(FIRST_BACKOFF_MS, this.#options.cooldownMs),
+        )
+        this.#retryAt = Date.now() + backoff
+        throw unavailable(backoff, error)
+      },
+    )
+    this.#inflight = inflight
+    const clear = () => {
+      if (this.#inflight === inflight) this.#inflight = undefined
+    }
+    inflight.then(clear, clear)
+    return inflight
+  }
+
+  async #fetch(): Promise<Snapshot> {
+    const response = await ky.get(this.#uri, {
+      timeout: this.#options.timeoutMs,
+      retry: 0,
+      signal: this.#abort.signal,
+      headers: { accept: 'application/json' },
+    })
+    const declared = Number(response.headers.get('content-length') ?? 0)
+    if (declared > MAX_JWKS_BYTES) throw new Error('Key set response is too large')
+    const text = await response.text()
+    if (text.length > MAX_JWKS_BYTES) throw new Error('Key set response is too large')
+    const keys = parseKeySet(JSON.parse(text))
+    return {
+      resolve: createLocalJWKSet({ keys }),
+      kids: new Set(keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : []))),
+      fetchedAt: Date.now(),
+    }
+  }
+}
+
+/**
+ * The usable keys of a JWKS document: public asymmetric keys only. A symmetric (`oct`) key or a
+ * key carrying private parts is dropped, so a misconfigured key set can never enable HS*.
+ */
+function parseKeySet(document: unknown): JWK[] {
+  const keys = (document as Partial<JSONWebKeySet> | null)?.keys
+  if (!Array.isArray(keys)) throw new Error('Key set has no keys array')
+  const usable = keys.filter(
+    (key): key is JWK =>
+      typeof key === 'object' &&
+      key !== null &&
+      typeof key.kty === 'string' &&
+      key.kty !== 'oct' &&
+      key.d === undefined &&
+      (key.use === undefined || key.use === 'sig'),
+  )
+  if (usable.length === 0) throw new Error('Key set has no usable signing keys')
+  return usable
+}
+
+function unavailable(retryAfterMs: number, cause: unknown): AuthError {
+  return new AuthError('jwks_unavailable', undefined, {
+    cause,
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  })
+}

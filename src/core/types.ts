@@ -1,0 +1,30 @@
+/**
+ * What {@link verifyAuth0Token} returns for a valid Auth0 access token.
+ *
+ * There is deliberately no `userId`: `subject` is the Auth0 sub, an external id such as
+ * `waad|abc123`, and never a user id. The canonical user comes from `resolveCanonicalUser`.
+ */
+export interface VerifiedToken {
+  /** The Auth0 `sub`: an external identity id, NEVER a user id. */
+  readonly subject: string
+  /** The `iss` claim, one of the configured issuers. */
+  readonly issuer: string
+  /** The `aud` claim, always as an array. */
+  readonly audience: readonly string[]
+  /** When the token expires. */
+  readonly expiresAt: Date
+  /** From the configured email claim, when it is a string. */
+  readonly email?: string
+  /** From the configured email-verified claim, when it is a boolean. */
+  readonly emailVerified?: boolean
+  /** The configured connection claim, else the middle part of a `strategy|connection|id` sub. */
+  readonly connection?: string
+  /** From the configured canonical-id claim, only when it holds a UUID (lower-cased). */
+  readonly canonicalUserId?: string
+  /** The space-separated `scope` claim, split. */
+  readonly scopes: readonly string[]
+  /** Auth0 RBAC `permissions`. */
+  readonly permissions: readonly string[]
+  /** Every claim of the token, as verified. */
+  readonly claims: Readonly<Record<string, unknown>>
+}

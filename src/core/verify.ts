@@ -1,0 +1,166 @@
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  type JWTPayload,
+  jwtVerify,
+  type ProtectedHeaderParameters,
+} from 'jose'
+import type { ResolvedConfig, ResolvedTenant } from './config.js'
+import { AuthError, isAuthError } from './errors.js'
+import type { RemoteKeySet } from './key-set.js'
+import { assertCompactJws } from './token-shape.js'
+import type { VerifiedToken } from './types.js'
+import { isUuid } from './uuid.js'
+
+/** A configured issuer with the key set its tokens are verified against. */
+export interface IssuerEntry {
+  readonly tenant: ResolvedTenant
+  readonly keySet: RemoteKeySet
+}
+
+/** What the verifier needs, prepared once per instance. */
+export interface VerifierContext {
+  readonly config: ResolvedConfig
+  readonly issuers: ReadonlyMap<string, IssuerEntry>
+}
+
+// Header parameters that would let a token choose its own verification key. The key set comes from
+// configuration only, so a token carrying any of them is refused outright.
+const KEY_CHOOSING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const
+
+/**
+ * Verifies an Auth0 access token against the configured tenants. Throws {@link AuthError}:
+ * `token_invalid`, `token_expired` or `jwks_unavailable`.
+ */
+export async function verifyToken(
+  token: unknown,
+  context: VerifierContext,
+): Promise<VerifiedToken> {
+  assertCompactJws(token, context.config.maxTokenLength)
+  const { header, payload } = decodeUnverified(token)
+  const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
+  if (entry === undefined) {
+    throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
+  }
+  const { tenant, keySet } = entry
+  assertHeader(header, tenant)
+
+  let verified: JWTPayload
+  try {
+    ;({ payload: verified } = await jwtVerify(token, keySet.getKey, {
+      algorithms: tenant.algorithms as string[],
+      issuer: tenant.issuer,
+      audience: tenant.audience as string[],
+      clockTolerance: tenant.clockToleranceSeconds,
+      maxTokenAge: tenant.maxTokenAgeSeconds,
+      requiredClaims: ['exp', 'iat', 'sub'],
+      ...(tenant.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
+    }))
+  } catch (error) {
+    throw toAuthError(error)
+  }
+  assertClaimTypes(verified)
+  return toVerifiedToken(verified, context.config.claims)
+}
+
+/** Decodes header and payload without trusting them; throws `token_invalid`. */
+export function decodeUnverified(token: string): {
+  header: ProtectedHeaderParameters
+  payload: JWTPayload
+} {
+  try {
+    return { header: decodeProtectedHeader(token), payload: decodeJwt(token) }
+  } catch (error) {
+    throw new AuthError('token_invalid', 'The access token cannot be decoded', { cause: error })
+  }
+}
+
+function assertHeader(header: ProtectedHeaderParameters, tenant: ResolvedTenant): void {
+  if (
+    typeof header.alg !== 'string' ||
+    !(tenant.algorithms as readonly string[]).includes(header.alg)
+  ) {
+    throw new AuthError('token_invalid', 'The token signature algorithm is not accepted')
+  }
+  for (const name of KEY_CHOOSING_HEADERS) {
+    if (name in header) {
+      throw new AuthError('token_invalid', `The token header must not carry "${name}"`)
+    }
+  }
+}
+
+// jose accepts an `exp` of 1e400 (Infinity after JSON.parse) and a non-string `sub`.
+function assertClaimTypes(payload: JWTPayload): void {
+  for (const name of ['exp', 'iat', 'nbf'] as const) {
+    const value = payload[name]
+    if (value !== undefined && !Number.isFinite(value)) {
+      throw new AuthError('token_invalid', `The token's "${name}" claim is not a finite number`)
+    }
+  }
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+    throw new AuthError('token_invalid', `The token's "sub" claim is not a non-empty string`)
+  }
+}
+
+const JOSE_MESSAGES: Record<string, string> = {
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'The token signature is invalid',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'The token signature algorithm is not accepted',
+  ERR_JWKS_NO_MATCHING_KEY: 'The token was signed with an unknown key',
+  ERR_JWKS_MULTIPLE_MATCHING_KEYS: 'The token does not name its signing key',
+  ERR_JOSE_NOT_SUPPORTED: 'The token uses an unsupported feature',
+}
+
+/** Maps a failure of `jwtVerify` to an {@link AuthError} whose message carries no token content. */
+function toAuthError(error: unknown): AuthError {
+  if (isAuthError(error)) return error
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === 'ERR_JWT_EXPIRED') {
+    return new AuthError('token_expired', undefined, { cause: error })
+  }
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    const claim = String((error as { claim?: unknown }).claim)
+    return new AuthError('token_invalid', `The token's "${claim}" claim is invalid`, {
+      cause: error,
+    })
+  }
+  if (typeof code === 'string' && (code.startsWith('ERR_JW') || code.startsWith('ERR_JOSE'))) {
+    const message = JOSE_MESSAGES[code] ?? 'The access token is malformed'
+    return new AuthError('token_invalid', message, { cause: error })
+  }
+  return new AuthError('internal_error', undefined, { cause: error })
+}
+
+function toVerifiedToken(payload: JWTPayload, claims: ResolvedConfig['claims']): VerifiedToken {
+  const subject = payload.sub as string
+  const email = payload[claims.email]
+  const emailVerified = payload[claims.emailVerified]
+  const connection =
+    claims.connection === undefined ? connectionFromSubject(subject) : payload[claims.connection]
+  const canonicalUserId =
+    claims.canonicalUserId === undefined ? undefined : payload[claims.canonicalUserId]
+  return {
+    subject,
+    issuer: payload.iss as string,
+    audience: typeof payload.aud === 'string' ? [payload.aud] : strings(payload.aud),
+    expiresAt: new Date((payload.exp as number) * 1000),
+    ...(typeof email === 'string' ? { email } : {}),
+    ...(typeof emailVerified === 'boolean' ? { emailVerified } : {}),
+    ...(typeof connection === 'string' && connection !== '' ? { connection } : {}),
+    ...(isUuid(canonicalUserId) ? { canonicalUserId: canonicalUserId.toLowerCase() } : {}),
+    scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+    permissions: strings(payload.permissions),
+    claims: Object.freeze(payload),
+  }
+}
+
+/** `samlp|acme-waad|x1` → `acme-waad`; a two-part sub such as `waad|abc123` names no connection. */
+export function connectionFromSubject(subject: string): string | undefined {
+  const parts = subject.split('|')
+  return parts.length >= 3 && parts[1] !== '' ? parts[1] : undefined
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : []
+}
