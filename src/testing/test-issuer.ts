@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { type CryptoKey, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from 'jose'
+import {
+  type CryptoKey,
+  exportJWK,
+  generateKeyPair,
+  type JSONWebKeySet,
+  type JWK,
+  SignJWT,
+} from 'jose'
 import type { RequestHandler } from 'msw'
 import {
   type FaultMode,
@@ -52,6 +59,11 @@ export interface TestIssuer {
    * `azp`, `scope`, `iat` now and `exp` an hour later. A claim given as `undefined` is left out.
    */
   sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
+  /**
+   * Signs exact payload bytes with the current key, for tests of malformed tokens (an `exp` of
+   * `1e400`, a non-object payload). The header defaults to `{ alg: 'RS256', typ: 'JWT', kid }`.
+   */
+  signRaw(payload: string | Uint8Array, options?: Pick<SignOptions, 'header'>): Promise<string>
   /**
    * Generates a new signing key and serves it. With `keepPrevious` (default true) the old key stays
    * in the key set, as Auth0 does while a rotation is in progress. Resolves to the new `kid`.
@@ -162,6 +174,21 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return new SignJWT(payload)
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid, ...signOptions.header })
         .sign(key.privateKey)
+    },
+    async signRaw(payload, signOptions = {}) {
+      // Signed by hand rather than with jose, which refuses to produce some of the malformed
+      // tokens (unknown crit, b64: false) that tests need to feed a verifier.
+      const key = keys[0] as SigningKey
+      const header = { alg: 'RS256', typ: 'JWT', kid: key.kid, ...signOptions.header }
+      const bytes =
+        typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload)
+      const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${bytes.toString('base64url')}`
+      const signature = await crypto.subtle.sign(
+        'RSASSA-PKCS1-v1_5',
+        key.privateKey,
+        Buffer.from(input),
+      )
+      return `${input}.${Buffer.from(signature).toString('base64url')}`
     },
     async rotateKey({ keepPrevious = true } = {}) {
       const next = await newSigningKey()

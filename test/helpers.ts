@@ -1,0 +1,50 @@
+import { type AuthErrorCode, isAuthError } from 'canonical-auth'
+import { CompactSign, type CryptoKey, generateKeyPair } from 'jose'
+import { expect } from 'vitest'
+
+/** base64url of a JSON value or raw text. */
+export function b64(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return Buffer.from(text, 'utf8').toString('base64url')
+}
+
+/** Signs any header and payload bytes with any key: the attacker's tool for forged tokens. */
+export async function forge(
+  header: Record<string, unknown>,
+  payload: unknown,
+  key: CryptoKey | Uint8Array,
+): Promise<string> {
+  const bytes = new TextEncoder().encode(
+    typeof payload === 'string' ? payload : JSON.stringify(payload),
+  )
+  return new CompactSign(bytes).setProtectedHeader(header as { alg: string }).sign(key)
+}
+
+/** A fresh RS256 key pair nobody configured. */
+export async function strangerKey(): Promise<CryptoKey> {
+  return (await generateKeyPair('RS256', { extractable: true })).privateKey
+}
+
+/** Asserts a promise rejects with an AuthError of `code`, and that its message leaks no token. */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: AuthErrorCode,
+  token?: string,
+): Promise<void> {
+  const error = await promise.then(
+    () => {
+      throw new Error(`expected an AuthError ${code}, but it resolved`)
+    },
+    (e: unknown) => e,
+  )
+  expect(isAuthError(error), `expected an AuthError, got ${String(error)}`).toBe(true)
+  if (!isAuthError(error)) return
+  expect(error.code).toBe(code)
+  if (token !== undefined) {
+    for (const segment of token.split('.')) {
+      if (segment.length >= 8) expect(error.message).not.toContain(segment)
+    }
+  }
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
