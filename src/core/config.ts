@@ -221,10 +221,13 @@ const directorySchema = z.strictObject({
 })
 
 const configSchema = z.strictObject({
-  auth0: z.union([
-    tenantSchema,
-    z.array(tenantSchema).min(1, { error: 'expected at least one tenant' }),
-  ]),
+  // One tenant or several: normalised to a list so a single tenant's errors name its fields.
+  auth0: z.preprocess(
+    (value) => (Array.isArray(value) || value === undefined ? value : [value]),
+    z.array(tenantSchema, { error: 'expected a tenant object or a list of them' }).min(1, {
+      error: 'expected at least one tenant',
+    }),
+  ),
   directory: directorySchema.optional(),
   claims: z
     .strictObject({
@@ -251,13 +254,17 @@ const configSchema = z.strictObject({
 export function resolveConfig(input: AuthConfig): ResolvedConfig {
   const parsed = configSchema.safeParse(input)
   if (!parsed.success) {
+    const single = !Array.isArray(input?.auth0)
     throw new AuthConfigError(
-      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      parsed.error.issues.map((issue) => {
+        const path =
+          single && issue.path[0] === 'auth0' ? ['auth0', ...issue.path.slice(2)] : issue.path
+        return { path: path.join('.'), message: issue.message }
+      }),
     )
   }
   const config = parsed.data
-  const tenantInputs = Array.isArray(config.auth0) ? config.auth0 : [config.auth0]
-  const tenants = tenantInputs.map((t): ResolvedTenant => {
+  const tenants = config.auth0.map((t): ResolvedTenant => {
     const issuer = t.issuer ?? `https://${(t.domain as string).toLowerCase()}/`
     return {
       issuer,
@@ -274,7 +281,7 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
   const seen = new Set<string>()
   for (const [index, tenant] of tenants.entries()) {
     if (seen.has(tenant.issuer)) {
-      const path = Array.isArray(config.auth0) ? `auth0.${index}.issuer` : 'auth0.issuer'
+      const path = Array.isArray(input.auth0) ? `auth0.${index}.issuer` : 'auth0.issuer'
       throw new AuthConfigError([{ path, message: `issuer ${tenant.issuer} is configured twice` }])
     }
     seen.add(tenant.issuer)

@@ -1,0 +1,122 @@
+import { type AuthConfig, AuthConfigError, createAuth } from 'canonical-auth'
+import { describe, expect, it } from 'vitest'
+
+const base = { domain: 'tenant.eu.auth0.com', audience: 'https://api.example.com' }
+
+function configError(config: unknown): AuthConfigError {
+  try {
+    createAuth(config as AuthConfig)
+  } catch (error) {
+    expect(error).toBeInstanceOf(AuthConfigError)
+    return error as AuthConfigError
+  }
+  throw new Error('expected createAuth to throw')
+}
+
+describe('createAuth configuration', () => {
+  it('accepts the minimal configuration from the design', async () => {
+    const auth = createAuth({ auth0: base, directory: { baseUrl: 'http://users.internal:8080' } })
+    await auth.close()
+  })
+
+  it.each([
+    ['no auth0', {}, 'auth0'],
+    [
+      'a URL as the domain',
+      { auth0: { ...base, domain: 'https://tenant.auth0.com/' } },
+      'auth0.domain',
+    ],
+    ['a domain with a path', { auth0: { ...base, domain: 'tenant.auth0.com/x' } }, 'auth0.domain'],
+    ['neither domain nor issuer', { auth0: { audience: 'a' } }, 'auth0.domain'],
+    ['an empty audience', { auth0: { ...base, audience: '' } }, 'auth0.audience'],
+    ['an empty audience list', { auth0: { ...base, audience: [] } }, 'auth0.audience'],
+    ['a numeric audience', { auth0: { ...base, audience: 42 } }, 'auth0.audience'],
+    [
+      'an http issuer on a public host',
+      { auth0: { ...base, issuer: 'http://tenant.auth0.com/' } },
+      'auth0.issuer',
+    ],
+    [
+      'an http key set URL on a public host',
+      { auth0: { ...base, jwksUri: 'http://evil.example/jwks.json' } },
+      'auth0.jwksUri',
+    ],
+    [
+      'a key set URL with credentials',
+      { auth0: { ...base, jwksUri: 'https://u:p@tenant.auth0.com/jwks' } },
+      'auth0.jwksUri',
+    ],
+    [
+      'a file: key set URL',
+      { auth0: { ...base, jwksUri: 'file:///etc/jwks.json' } },
+      'auth0.jwksUri',
+    ],
+    ['HS256', { auth0: { ...base, algorithms: ['HS256'] } }, 'auth0.algorithms.0'],
+    [
+      'hs512 in lower case',
+      { auth0: { ...base, algorithms: ['RS256', 'hs512'] } },
+      'auth0.algorithms.1',
+    ],
+    ['none', { auth0: { ...base, algorithms: ['none'] } }, 'auth0.algorithms.0'],
+    ['no algorithms', { auth0: { ...base, algorithms: [] } }, 'auth0.algorithms'],
+    [
+      'a negative clock tolerance',
+      { auth0: { ...base, clockToleranceSeconds: -1 } },
+      'auth0.clockToleranceSeconds',
+    ],
+    ['a misspelt key', { auth0: { ...base, audiance: 'x' } }, 'auth0'],
+    ['an unknown top-level key', { auth0: base, testMode: true }, ''],
+    ['an empty tenant list', { auth0: [] }, 'auth0'],
+    ['a bad second tenant', { auth0: [base, { ...base, domain: 'x' }] }, 'auth0.1.domain'],
+    [
+      'a directory URL that is not http',
+      { auth0: base, directory: { baseUrl: 'ftp://users' } },
+      'directory.baseUrl',
+    ],
+    [
+      'a bad directory mode',
+      { auth0: base, directory: { baseUrl: 'http://u', mode: 'create' } },
+      'directory.mode',
+    ],
+    ['a tiny token cap', { auth0: base, maxTokenLength: 10 }, 'maxTokenLength'],
+    ['a bad claim name', { auth0: base, claims: { email: '' } }, 'claims.email'],
+  ])('rejects %s, naming the field', (_name, config, path) => {
+    const error = configError(config)
+    expect(error.issues.map((issue) => issue.path)).toContain(path)
+    expect(error.message).toContain(path === '' ? '(root)' : `${path}:`)
+  })
+
+  it('explains why a symmetric algorithm is refused', () => {
+    expect(configError({ auth0: { ...base, algorithms: ['HS256'] } }).message).toMatch(
+      /symmetric.*never accepted/,
+    )
+    expect(configError({ auth0: { ...base, algorithms: ['none'] } }).message).toMatch(
+      /never accepted/,
+    )
+  })
+
+  it('refuses the same issuer twice', () => {
+    const error = configError({ auth0: [base, { ...base, audience: 'other' }] })
+    expect(error.issues[0]?.path).toBe('auth0.1.issuer')
+  })
+
+  it.each([
+    'http://127.0.0.1:8080/',
+    'http://localhost:3000/',
+    'http://[::1]:4000/',
+    'http://127.10.0.1/',
+  ])('accepts http: for the loopback issuer %s', async (issuer) => {
+    await createAuth({ auth0: { issuer, audience: 'a' } }).close()
+  })
+
+  it('collects every problem at once', () => {
+    const error = configError({
+      auth0: { domain: 'https://x', audience: '', algorithms: ['HS256'] },
+    })
+    expect(error.issues.map((issue) => issue.path)).toEqual([
+      'auth0.domain',
+      'auth0.audience',
+      'auth0.algorithms.0',
+    ])
+  })
+})

@@ -1,0 +1,260 @@
+import { type Auth, type AuthConfig, AuthError, createAuth } from 'canonical-auth'
+import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
+import { HttpResponse, http } from 'msw'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { UPSTREAM_SECRET } from '../src/testing/transport.js'
+import { forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
+import { server } from './msw.js'
+
+let issuer: TestIssuer
+const instances: Auth[] = []
+
+function authFor(extra: Partial<AuthConfig> = {}): Auth {
+  const auth = createAuth({ auth0: issuer.auth0, ...extra })
+  instances.push(auth)
+  return auth
+}
+
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  issuer = await createTestIssuer()
+})
+afterEach(async () => {
+  vi.useRealTimers()
+  for (const auth of instances.splice(0)) await auth.close()
+  await issuer.close()
+})
+
+const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
+
+describe('key set caching', () => {
+  it('fetches the key set once for many verifications', async () => {
+    const auth = authFor()
+    for (let i = 0; i < 20; i++)
+      await auth.verifyAuth0Token(await issuer.sign({ sub: `auth0|${i}` }))
+    expect(issuer.calls.jwks).toBe(1)
+  })
+
+  it('makes one fetch for concurrent first requests', async () => {
+    const auth = authFor()
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => issuer.sign({ sub: `auth0|${i}` })),
+    )
+    const results = await Promise.all(tokens.map((token) => auth.verifyAuth0Token(token)))
+    expect(results).toHaveLength(100)
+    expect(issuer.calls.jwks).toBe(1)
+  })
+
+  it('refreshes the key set after cacheMaxAgeMs', async () => {
+    const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000 } })
+    await auth.verifyAuth0Token(await issuer.sign())
+    advance(61_000)
+    await auth.verifyAuth0Token(await issuer.sign())
+    await vi.waitFor(() => expect(issuer.calls.jwks).toBe(2))
+  })
+})
+
+describe('key rotation', () => {
+  it('accepts a new kid without a restart, once the cooldown has passed', async () => {
+    const auth = authFor()
+    await auth.verifyAuth0Token(await issuer.sign())
+    await issuer.rotateKey()
+    advance(31_000)
+    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+    expect(issuer.calls.jwks).toBe(2)
+  })
+
+  it('rejects a new kid inside the cooldown without fetching, and accepts it after', async () => {
+    const auth = authFor()
+    await auth.verifyAuth0Token(await issuer.sign())
+    await issuer.rotateKey()
+    const token = await issuer.sign()
+    await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
+    expect(issuer.calls.jwks).toBe(1)
+    advance(30_000)
+    await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
+  })
+
+  it('stops accepting a key removed from the key set once the cache is refreshed', async () => {
+    const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000 } })
+    const old = await issuer.sign()
+    await auth.verifyAuth0Token(old)
+    await issuer.rotateKey({ keepPrevious: false })
+    advance(61_000)
+    // The first call after expiry serves the kept copy and refreshes in the background.
+    await auth.verifyAuth0Token(old)
+    await vi.waitFor(() => expect(issuer.calls.jwks).toBe(2))
+    await rejectsWith(auth.verifyAuth0Token(old), 'token_invalid')
+    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+  })
+})
+
+describe('unknown kid flood', () => {
+  it('causes at most one fetch per cooldown however many kids arrive', async () => {
+    const auth = authFor()
+    await auth.verifyAuth0Token(await issuer.sign())
+    const key = await strangerKey()
+    const flood = () =>
+      Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const token = await forge(
+            { alg: 'RS256', kid: `random-${Math.random()}-${i}` },
+            {
+              iss: issuer.issuer,
+              aud: issuer.audience,
+              sub: 'x',
+              iat: nowSeconds(),
+              exp: nowSeconds() + 60,
+            },
+            key,
+          )
+          await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
+        }),
+      )
+    await flood()
+    expect(issuer.calls.jwks).toBe(1)
+    advance(31_000)
+    await flood()
+    expect(issuer.calls.jwks).toBe(2)
+    await flood()
+    expect(issuer.calls.jwks).toBe(2)
+  })
+})
+
+describe('key set outage', () => {
+  it('with no good copy: jwks_unavailable (503, Retry-After), then fails fast during backoff', async () => {
+    const auth = authFor()
+    issuer.fail('down')
+    const token = await issuer.sign()
+    const error = await auth.verifyAuth0Token(token).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AuthError)
+    expect(error).toMatchObject({ code: 'jwks_unavailable', status: 503 })
+    expect((error as AuthError).retryAfterSeconds).toBeGreaterThanOrEqual(1)
+    expect((error as AuthError).cause).toBeDefined()
+    expect(issuer.calls.jwks).toBe(1)
+    await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
+    expect(issuer.calls.jwks).toBe(1)
+  })
+
+  it('recovers after the outage once the backoff has passed', async () => {
+    const auth = authFor()
+    issuer.fail('down')
+    const token = await issuer.sign()
+    await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
+    issuer.fail(null)
+    advance(1_001)
+    await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
+  })
+
+  it('backs off exponentially between failed fetches', async () => {
+    const auth = authFor()
+    issuer.fail('5xx')
+    const token = await issuer.sign()
+    const retryAfter: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const error = (await auth.verifyAuth0Token(token).catch((e: unknown) => e)) as AuthError
+      retryAfter.push(error.retryAfterSeconds as number)
+      advance((error.retryAfterSeconds as number) * 1000)
+    }
+    expect(retryAfter).toEqual([1, 2, 4, 8])
+    expect(issuer.calls.jwks).toBe(4)
+  })
+
+  it('with a good copy: serves it through the outage for staleIfErrorMs, then 503', async () => {
+    const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000, staleIfErrorMs: 120_000 } })
+    await auth.verifyAuth0Token(await issuer.sign())
+    issuer.fail('down')
+    advance(61_000)
+    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+    await vi.waitFor(() => expect(issuer.calls.jwks).toBe(2))
+    advance(60_000)
+    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+    advance(61_000)
+    await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'jwks_unavailable')
+  })
+
+  it('answers a kid missing from the kept copy with jwks_unavailable during an outage', async () => {
+    const auth = authFor()
+    await auth.verifyAuth0Token(await issuer.sign())
+    issuer.fail('down')
+    await issuer.rotateKey()
+    advance(31_000)
+    await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'jwks_unavailable')
+  })
+
+  it.each(['5xx', 'garbage'] as const)(
+    'treats a %s answer as unavailable and leaks nothing of it',
+    async (mode) => {
+      const auth = authFor()
+      issuer.fail(mode)
+      const error = (await auth
+        .verifyAuth0Token(await issuer.sign())
+        .catch((e: unknown) => e)) as AuthError
+      expect(error.code).toBe('jwks_unavailable')
+      expect(error.message).not.toContain('upstream')
+      expect(error.message).not.toContain(UPSTREAM_SECRET)
+      expect(JSON.stringify(error)).not.toContain('hunter2')
+    },
+  )
+
+  it('times out a slow key set endpoint', async () => {
+    vi.useRealTimers()
+    const auth = authFor({ jwks: { timeoutMs: 200 } })
+    issuer.fail('slow')
+    const started = performance.now()
+    await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'jwks_unavailable')
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('does not replace a good copy with an empty or symmetric-only key set', async () => {
+    const msIssuer = await createTestIssuer({ listen: false })
+    const auth = createAuth({ auth0: msIssuer.auth0, jwks: { cacheMaxAgeMs: 60_000 } })
+    instances.push(auth)
+    server.use(...msIssuer.handlers)
+    await auth.verifyAuth0Token(await msIssuer.sign())
+    let refreshes = 0
+    server.use(
+      http.get(msIssuer.jwksUri, () => {
+        refreshes += 1
+        return HttpResponse.json({
+          keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: msIssuer.kid, alg: 'HS256' }],
+        })
+      }),
+    )
+    advance(61_000)
+    await expect(auth.verifyAuth0Token(await msIssuer.sign())).resolves.toBeTruthy()
+    await vi.waitFor(() => expect(refreshes).toBe(1))
+    // The refresh failed, so the kept copy still serves; the symmetric key was never taken.
+    advance(1_000)
+    await expect(auth.verifyAuth0Token(await msIssuer.sign())).resolves.toBeTruthy()
+  })
+
+  it('never fetches a key set with a symmetric key for HS tokens', async () => {
+    const msIssuer = await createTestIssuer({ listen: false })
+    const auth = createAuth({ auth0: msIssuer.auth0 })
+    instances.push(auth)
+    const secret = new TextEncoder().encode('shared-secret-shared-secret-1234')
+    server.use(
+      http.get(msIssuer.jwksUri, () =>
+        HttpResponse.json({
+          keys: [
+            ...msIssuer.jwks.keys,
+            { kty: 'oct', k: Buffer.from(secret).toString('base64url'), kid: 'hs' },
+          ],
+        }),
+      ),
+    )
+    const token = await forge(
+      { alg: 'HS256', kid: 'hs' },
+      {
+        iss: msIssuer.issuer,
+        aud: msIssuer.audience,
+        sub: 'x',
+        iat: nowSeconds(),
+        exp: nowSeconds() + 60,
+      },
+      secret,
+    )
+    await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)
+  })
+})
