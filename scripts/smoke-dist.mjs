@@ -1,0 +1,18 @@
+// Verifies a token through the built package, as an ESM consumer would import it.
+import assert from 'node:assert/strict'
+import { AuthError, createAuth, isAuthError, verifyAuth0Token } from 'canonical-auth'
+import { createTestIssuer } from 'canonical-auth/testing'
+
+const issuer = await createTestIssuer()
+const auth = createAuth({ auth0: issuer.auth0 })
+const verified = await auth.verifyAuth0Token(await issuer.sign({ sub: 'samlp|acme|1' }))
+assert.equal(verified.connection, 'acme')
+assert.equal(
+  (await verifyAuth0Token(await issuer.sign(), { auth0: issuer.auth0 })).subject,
+  'auth0|test-user',
+)
+const error = await auth.verifyAuth0Token('a.b.c').catch((e) => e)
+assert.ok(error instanceof AuthError && isAuthError(error) && error.code === 'token_invalid')
+await auth.close()
+await issuer.close()
+console.log('esm: ok')
