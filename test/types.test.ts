@@ -25,7 +25,9 @@ describe('public types', () => {
   })
 
   it('config rejects symmetric algorithms at the type level too', () => {
-    expectTypeOf<{ domain: 'a.b'; audience: 'x'; algorithms: ['HS256'] }>().not.toExtend<AuthConfig['auth0']>()
+    expectTypeOf<{ domain: 'a.b'; audience: 'x'; algorithms: ['HS256'] }>().not.toExtend<
+      AuthConfig['auth0']
+    >()
     expectTypeOf<TestIssuer['auth0']>().toExtend<AuthConfig['auth0']>()
   })
 })
