@@ -1,14 +1,34 @@
 export { type Auth, createAuth } from './core/auth.js'
+export type { AuthenticateRequest } from './core/authenticate.js'
 export type {
   AsymmetricAlgorithm,
   Auth0TenantConfig,
   AuthConfig,
+  CacheConfig,
   ClaimsConfig,
+  CustomDirectoryConfig,
   DirectoryConfig,
+  HttpDirectoryConfig,
   JwksConfig,
+  LegacyConfig,
+  LegacyIdentity,
+  TokenSourcesConfig,
+  TrustConfig,
 } from './core/config.js'
 export { AuthConfigError } from './core/config.js'
+export type {
+  DirectoryCallOptions,
+  DirectoryHeaders,
+  DirectoryIdentity,
+  DirectoryUser,
+  UserDirectory,
+} from './core/directory.js'
+export { type CanonicalEmail, canonicalizeEmail } from './core/email.js'
 export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/errors.js'
 export { AuthError, isAuthError } from './core/errors.js'
-export { verifyAuth0Token } from './core/shared.js'
-export type { VerifiedToken } from './core/types.js'
+export type { HeadersInput } from './core/extract.js'
+export type { UserCreatedHook } from './core/resolve.js'
+export { resolveCanonicalUser, verifyAuth0Token } from './core/shared.js'
+export type { AuthContext, CanonicalUser, VerifiedToken } from './core/types.js'
+export { UpstreamError } from './core/upstream.js'
+export type { CachedUser, UserCacheStore } from './core/user-cache.js'

@@ -1,12 +1,17 @@
+import { type AuthenticateRequest, authenticateRequest } from './authenticate.js'
 import {
   type AuthConfig,
   type ResolvedConfig,
   type ResolvedTenant,
   resolveConfig,
 } from './config.js'
+import { createHttpDirectory } from './directory.js'
 import { AuthError } from './errors.js'
 import { RemoteKeySet } from './key-set.js'
-import type { VerifiedToken } from './types.js'
+import { type ResolverContext, resolveUser } from './resolve.js'
+import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
+import { UserCache } from './user-cache.js'
+import { UserinfoClient } from './userinfo.js'
 import { type IssuerEntry, type VerifierContext, verifyToken } from './verify.js'
 
 /**
@@ -26,6 +31,33 @@ export interface Auth {
    * ```
    */
   verifyAuth0Token(token: string): Promise<VerifiedToken>
+  /**
+   * Resolves a token from {@link Auth.verifyAuth0Token} to the canonical user: the canonical-id
+   * claim when it holds a UUID, else the cache, else the directory (get-or-create in `ensure`
+   * mode, so a first-time SSO user works on the first call). The id is never the Auth0 sub.
+   *
+   * @throws {@link AuthError} `identity_untrusted` (unverified email on an untrusted connection,
+   *   machine token, unusable email), `user_not_provisioned` (`lookup` mode), or
+   *   `directory_unavailable` (502: down, slow, 5xx or a malformed answer; never a guess).
+   * @example
+   * ```ts
+   * const user = await auth.resolveCanonicalUser(await auth.verifyAuth0Token(token))
+   * user.id // '6f9619ff-8b86-4011-b42d-00c04fc964ff'
+   * ```
+   */
+  resolveCanonicalUser(verified: VerifiedToken): Promise<CanonicalUser>
+  /**
+   * Reads the token from the request headers (`Authorization: Bearer` or `X-User-Token`),
+   * verifies it and resolves the canonical user. Tokens from other issuers go to the `legacy`
+   * hook when one is configured.
+   *
+   * @throws {@link AuthError} `token_missing`, `invalid_request`, and those of the two steps.
+   * @example
+   * ```ts
+   * const { userId } = await auth.authenticate({ headers: req.headers })
+   * ```
+   */
+  authenticate(request: AuthenticateRequest): Promise<AuthContext>
   /** Stops in-flight fetches and drops cached keys. Calls after `close()` fail. */
   close(): Promise<void>
 }
@@ -69,20 +101,58 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     issuers.set(tenant.issuer, { tenant, keySet })
   }
   const context: VerifierContext = { config, issuers }
+  const cache = new UserCache({ ...config.cache })
+  const directory = config.directory
+  const resolver: ResolverContext = {
+    directory:
+      directory?.client ??
+      (directory?.http === undefined ? undefined : createHttpDirectory(directory.http)),
+    mode: directory?.mode ?? 'ensure',
+    deadlineMs: directory?.deadlineMs ?? 5_000,
+    trustedConnections: config.trustedConnections,
+    cache,
+    userinfo:
+      config.userinfo === undefined
+        ? undefined
+        : new UserinfoClient({
+            timeoutMs: config.userinfo.timeoutMs,
+            ttlMs: config.cache.ttlMs,
+            max: config.cache.max,
+          }),
+    onUserCreated: config.onUserCreated,
+  }
   let closed = false
+  const open = () => {
+    if (closed) throw new AuthError('internal_error', 'This canonical-auth instance is closed')
+  }
+  const verify = (token: string) => {
+    open()
+    return verifyToken(token, context)
+  }
+  const resolve = (verified: VerifiedToken) => {
+    open()
+    return resolveUser(verified, resolver)
+  }
+  const steps = {
+    tokenSources: config.tokenSources,
+    maxTokenLength: config.maxTokenLength,
+    legacy: config.legacy,
+    isConfiguredIssuer: (issuer: string) => issuers.has(issuer),
+    verify,
+    resolve,
+  }
 
   return {
-    verifyAuth0Token(token) {
-      if (closed) return Promise.reject(closedError())
-      return verifyToken(token, context)
+    verifyAuth0Token: async (token) => verify(token),
+    resolveCanonicalUser: async (verified) => resolve(verified),
+    async authenticate(request) {
+      open()
+      return authenticateRequest(request, steps)
     },
     async close() {
       closed = true
+      cache.clear()
       for (const keySet of owned) keySet.close()
     },
   }
-}
-
-function closedError(): AuthError {
-  return new AuthError('internal_error', 'This canonical-auth instance is closed')
 }

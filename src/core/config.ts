@@ -1,19 +1,10 @@
-import { z } from 'zod'
-import { isLoopbackHost } from './url.js'
+import { type ASYMMETRIC_ALGORITHMS, configSchema } from './config-schema.js'
+import type { DirectoryHeaders, HttpDirectoryOptions, UserDirectory } from './directory.js'
+import type { TokenSources } from './extract.js'
+import type { UserCreatedHook } from './resolve.js'
+import type { UserCacheStore } from './user-cache.js'
 
-/** Asymmetric JWS algorithms a tenant may allow. HS* and `none` are never accepted. */
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const
+export { ASYMMETRIC_ALGORITHMS } from './config-schema.js'
 
 /** An asymmetric JWS algorithm name. */
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number]
@@ -74,24 +65,102 @@ export interface AuthConfig {
   jwks?: JwksConfig
   /** Longest token accepted, in characters. Default 8 192. */
   maxTokenLength?: number
+  /** Who may be linked to a canonical user by email. */
+  trust?: TrustConfig
+  /** The issuer+sub → canonical user cache. */
+  cache?: CacheConfig
+  /**
+   * Read the email from Auth0 `/userinfo` (with the user's token) when the access token carries
+   * none. Default off.
+   */
+  userinfo?: boolean | { timeoutMs?: number }
+  /** Where tokens are read from by `authenticate`. Default Bearer and `x-user-token`. */
+  tokenSources?: TokenSourcesConfig
+  /**
+   * Runs when the directory reports it created the user on this request, before the request
+   * proceeds; a throw fails the request. It may run again for the same user after a failure.
+   */
+  onUserCreated?: UserCreatedHook
+  /** Tokens not issued by a configured Auth0 tenant go to this hook. */
+  legacy?: LegacyConfig
 }
 
-/** The user directory's HTTP endpoint (DESIGN's wire contract). */
-export interface DirectoryConfig {
-  /** Base URL of the directory, `https:` (or `http:` for a loopback or internal host). */
+/** The user directory: its HTTP endpoint, or any {@link UserDirectory}. */
+export type DirectoryConfig = HttpDirectoryConfig | CustomDirectoryConfig
+
+/** The user directory's HTTP endpoint (the wire contract). */
+export interface HttpDirectoryConfig {
+  /** Base URL of the directory. */
   baseUrl: string
-  /** `ensure` (get-or-create, default) or `lookup` (read-only). */
+  /** `ensure` (get-or-create, default) or `lookup` (read-only: a missing user is `user_not_provisioned`). */
   mode?: 'ensure' | 'lookup'
-  /** Headers sent with each call, e.g. the service credential; or a function returning them. */
-  headers?:
-    | Readonly<Record<string, string>>
-    | (() => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>)
+  /** Headers sent with each call, e.g. the service credential; or a function returning them per call. */
+  headers?: DirectoryHeaders
   /** Timeout of one attempt, in milliseconds. Default 3 000. */
   timeoutMs?: number
-  /** Retries after the first attempt. Default 2. */
+  /** Overall deadline for a resolution, retries included, in milliseconds. Default 5 000. */
+  deadlineMs?: number
+  /** Retries after the first attempt (network errors, 408, 429, 5xx; `Retry-After` honoured). Default 2. */
   retries?: number
-  /** Path overrides. */
+  /** Path overrides. Defaults `/api/v1/users/ensure` and `/admin/user/{email}`. */
   paths?: { ensure?: string; lookup?: string }
+}
+
+/** Your own implementation of the directory calls. */
+export interface CustomDirectoryConfig {
+  client: UserDirectory
+  /** `ensure` (default) or `lookup`. */
+  mode?: 'ensure' | 'lookup'
+  /** Overall deadline for a resolution, in milliseconds. Default 5 000. */
+  deadlineMs?: number
+}
+
+/** The policy for linking an identity to a canonical user by email. */
+export interface TrustConfig {
+  /**
+   * Connections whose identity provider owns its users' email domains (enterprise SSO). Their
+   * emails are linked even when `email_verified` is not true. Default none.
+   */
+  trustedConnections?: readonly string[]
+}
+
+/** The issuer+sub → canonical user cache. */
+export interface CacheConfig {
+  /** How long a resolved user is reused, in milliseconds. Default 300 000 (5 min). */
+  ttlMs?: number
+  /** Most users kept in memory. Default 10 000. */
+  max?: number
+  /** How long a read-only lookup miss is remembered, in milliseconds (0: never). Default 10 000. */
+  negativeTtlMs?: number
+  /** A store shared between replicas (e.g. Redis), behind the in-memory cache. */
+  store?: UserCacheStore
+  /** A store call slower than this counts as a miss, in milliseconds. Default 200. */
+  storeTimeoutMs?: number
+}
+
+/** Where `authenticate` reads the token. */
+export interface TokenSourcesConfig {
+  /** `Authorization: Bearer <token>`. Default true. */
+  bearer?: boolean
+  /** Headers carrying a bare token. Default `['x-user-token']`. */
+  headers?: readonly string[]
+}
+
+/** What a legacy verifier answers for a token it accepts. */
+export interface LegacyIdentity {
+  /** The canonical user UUID the legacy token carries. */
+  userId: string
+  email?: string
+}
+
+/** Verification of tokens issued before Auth0 (they already carry a canonical UUID). */
+export interface LegacyConfig {
+  /**
+   * Verifies a token that no configured Auth0 tenant issued. Returns the identity, or `null` to
+   * refuse it (`token_invalid`). Throwing an {@link AuthError} answers with it; any other throw
+   * is `token_invalid`.
+   */
+  verify(token: string): LegacyIdentity | null | Promise<LegacyIdentity | null>
 }
 
 export interface ResolvedTenant {
@@ -114,7 +183,23 @@ export interface ResolvedConfig {
   }
   readonly jwks: Required<JwksConfig>
   readonly maxTokenLength: number
-  readonly directory: DirectoryConfig | undefined
+  readonly directory: ResolvedDirectory | undefined
+  readonly trustedConnections: ReadonlySet<string>
+  readonly cache: Required<Omit<CacheConfig, 'store'>> & {
+    readonly store: UserCacheStore | undefined
+  }
+  readonly userinfo: { readonly timeoutMs: number } | undefined
+  readonly tokenSources: TokenSources
+  readonly onUserCreated: UserCreatedHook | undefined
+  readonly legacy: LegacyConfig | undefined
+}
+
+export interface ResolvedDirectory {
+  readonly mode: 'ensure' | 'lookup'
+  readonly deadlineMs: number
+  /** The HTTP settings, or undefined for a custom client. */
+  readonly http: HttpDirectoryOptions | undefined
+  readonly client: UserDirectory | undefined
 }
 
 /**
@@ -133,120 +218,6 @@ export class AuthConfigError extends Error {
     this.issues = issues
   }
 }
-
-const HOST =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i
-
-const nonEmpty = z.string().trim().min(1, { error: 'expected a non-empty string' })
-
-const domain = z.string().refine((value) => HOST.test(value), {
-  error: (issue) =>
-    typeof issue.input === 'string' && issue.input.includes('://')
-      ? "expected a host name such as 'tenant.eu.auth0.com', not a URL"
-      : "expected a host name such as 'tenant.eu.auth0.com'",
-})
-
-/** An absolute `https:` URL, or `http:` only for a loopback host. */
-const secureUrl = z.string().superRefine((value, ctx) => {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected an absolute URL' })
-    return
-  }
-  if (url.username || url.password) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain credentials' })
-  } else if (url.hash) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain a fragment' })
-  } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'http: is accepted only for a loopback host; use https:',
-    })
-  } else if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    ctx.addIssue({ code: 'custom', message: 'expected an https: URL' })
-  }
-})
-
-const algorithm = z.string().superRefine((value, ctx) => {
-  if ((ASYMMETRIC_ALGORITHMS as readonly string[]).includes(value)) return
-  const reason = /^HS/i.test(value)
-    ? `${value} is a symmetric algorithm and is never accepted`
-    : value.toLowerCase() === 'none'
-      ? 'unsigned tokens (none) are never accepted'
-      : `unsupported algorithm '${value}'; expected one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`
-  ctx.addIssue({ code: 'custom', message: reason })
-})
-
-const tenantSchema = z
-  .strictObject({
-    domain: domain.optional(),
-    issuer: secureUrl.optional(),
-    jwksUri: secureUrl.optional(),
-    audience: z.union(
-      [nonEmpty, z.array(nonEmpty).min(1, { error: 'expected at least one audience' })],
-      {
-        error: 'expected a string or a non-empty array of strings',
-      },
-    ),
-    algorithms: z.array(algorithm).min(1, { error: 'expected at least one algorithm' }).optional(),
-    clockToleranceSeconds: z.number().int().min(0).max(300).optional(),
-    maxTokenAgeSeconds: z.number().int().positive().max(31_536_000).optional(),
-    requireAccessTokenType: z.boolean().optional(),
-  })
-  .refine((tenant) => tenant.domain !== undefined || tenant.issuer !== undefined, {
-    error: 'expected a domain (or an issuer)',
-    path: ['domain'],
-  })
-
-const claimName = nonEmpty.optional()
-const positiveMs = z.number().int().positive().max(86_400_000).optional()
-
-const headersSchema = z.union(
-  [
-    z.record(z.string(), z.string()),
-    z.custom<() => Record<string, string>>((v) => typeof v === 'function'),
-  ],
-  { error: 'expected an object of header strings or a function returning one' },
-)
-
-const directorySchema = z.strictObject({
-  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  mode: z.enum(['ensure', 'lookup']).optional(),
-  headers: headersSchema.optional(),
-  timeoutMs: positiveMs,
-  retries: z.number().int().min(0).max(10).optional(),
-  paths: z.strictObject({ ensure: nonEmpty.optional(), lookup: nonEmpty.optional() }).optional(),
-})
-
-const configSchema = z.strictObject({
-  // One tenant or several: normalised to a list so a single tenant's errors name its fields.
-  auth0: z.preprocess(
-    (value) => (Array.isArray(value) || value === undefined ? value : [value]),
-    z.array(tenantSchema, { error: 'expected a tenant object or a list of them' }).min(1, {
-      error: 'expected at least one tenant',
-    }),
-  ),
-  directory: directorySchema.optional(),
-  claims: z
-    .strictObject({
-      canonicalUserId: claimName,
-      email: claimName,
-      emailVerified: claimName,
-      connection: claimName,
-    })
-    .optional(),
-  jwks: z
-    .strictObject({
-      timeoutMs: positiveMs,
-      cacheMaxAgeMs: positiveMs,
-      cooldownMs: positiveMs,
-      staleIfErrorMs: z.number().int().min(0).max(604_800_000).optional(),
-    })
-    .optional(),
-  maxTokenLength: z.number().int().min(1024).max(65_536).optional(),
-})
 
 /**
  * Validates a configuration and fills in the defaults. Throws {@link AuthConfigError}.
@@ -301,6 +272,49 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
       staleIfErrorMs: config.jwks?.staleIfErrorMs ?? 3_600_000,
     },
     maxTokenLength: config.maxTokenLength ?? 8_192,
-    directory: config.directory as DirectoryConfig | undefined,
+    directory: resolveDirectory(config.directory as DirectoryConfig | undefined),
+    trustedConnections: new Set(config.trust?.trustedConnections ?? []),
+    cache: {
+      ttlMs: config.cache?.ttlMs ?? 300_000,
+      max: config.cache?.max ?? 10_000,
+      negativeTtlMs: config.cache?.negativeTtlMs ?? 10_000,
+      storeTimeoutMs: config.cache?.storeTimeoutMs ?? 200,
+      store: config.cache?.store as UserCacheStore | undefined,
+    },
+    userinfo:
+      config.userinfo === undefined || config.userinfo === false
+        ? undefined
+        : {
+            timeoutMs: (config.userinfo === true ? undefined : config.userinfo.timeoutMs) ?? 3_000,
+          },
+    tokenSources: {
+      bearer: config.tokenSources?.bearer ?? true,
+      headers: (config.tokenSources?.headers ?? ['x-user-token']).map((name) => name.toLowerCase()),
+    },
+    onUserCreated: config.onUserCreated as UserCreatedHook | undefined,
+    legacy: config.legacy as LegacyConfig | undefined,
+  }
+}
+
+function resolveDirectory(directory: DirectoryConfig | undefined): ResolvedDirectory | undefined {
+  if (directory === undefined) return undefined
+  const mode = directory.mode ?? 'ensure'
+  const deadlineMs = directory.deadlineMs ?? 5_000
+  if ('client' in directory) return { mode, deadlineMs, http: undefined, client: directory.client }
+  return {
+    mode,
+    deadlineMs,
+    client: undefined,
+    http: {
+      baseUrl: directory.baseUrl,
+      headers: directory.headers,
+      timeoutMs: directory.timeoutMs ?? 3_000,
+      retries: directory.retries ?? 2,
+      deadlineMs,
+      paths: {
+        ensure: directory.paths?.ensure ?? '/api/v1/users/ensure',
+        lookup: directory.paths?.lookup ?? '/admin/user/{email}',
+      },
+    },
   }
 }

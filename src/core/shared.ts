@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache'
 import { type Auth, createAuthWith } from './auth.js'
 import { type AuthConfig, resolveConfig } from './config.js'
 import { RemoteKeySet } from './key-set.js'
-import type { VerifiedToken } from './types.js'
+import type { CanonicalUser, VerifiedToken } from './types.js'
 
 // The top-level functions take a config on every call. They keep one Auth per distinct config and
 // one key set per JWKS URL, so a loop of calls shares caches exactly as one instance would.
@@ -67,4 +67,21 @@ export function sharedAuth(config: AuthConfig): Auth {
  */
 export function verifyAuth0Token(token: string, config: AuthConfig): Promise<VerifiedToken> {
   return sharedAuth(config).verifyAuth0Token(token)
+}
+
+/**
+ * Resolves a verified token to its canonical user with a configuration given on the call. Calls
+ * with equal configurations share one user cache, so this is as cheap in a loop as an instance.
+ *
+ * @throws {@link AuthError} as {@link Auth.resolveCanonicalUser}.
+ * @example
+ * ```ts
+ * const user = await resolveCanonicalUser(await verifyAuth0Token(token, config), config)
+ * ```
+ */
+export function resolveCanonicalUser(
+  verified: VerifiedToken,
+  config: AuthConfig,
+): Promise<CanonicalUser> {
+  return sharedAuth(config).resolveCanonicalUser(verified)
 }

@@ -28,3 +28,24 @@ export interface VerifiedToken {
   /** Every claim of the token, as verified. */
   readonly claims: Readonly<Record<string, unknown>>
 }
+
+/** The canonical user a verified identity resolves to. */
+export interface CanonicalUser {
+  /** The canonical user UUID: from the directory, the canonical-id claim, or the legacy hook. */
+  readonly id: string
+  /** The canonical email, when known. */
+  readonly email?: string
+  /** Where the id came from on this call. */
+  readonly source: 'claim' | 'cache' | 'directory' | 'legacy'
+  /** True when the directory created the user on this call. */
+  readonly created: boolean
+}
+
+/** What `authenticate` (and the adapters) hand to a request handler. */
+export interface AuthContext {
+  /** The canonical user UUID. Never the Auth0 sub. */
+  readonly userId: string
+  readonly user: CanonicalUser
+  /** The verified Auth0 token; absent for a legacy token. */
+  readonly token?: VerifiedToken
+}

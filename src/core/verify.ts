@@ -8,6 +8,7 @@ import {
 import type { ResolvedConfig, ResolvedTenant } from './config.js'
 import { AuthError, isAuthError } from './errors.js'
 import type { RemoteKeySet } from './key-set.js'
+import { registerVerified } from './resolve.js'
 import { assertCompactJws } from './token-shape.js'
 import type { VerifiedToken } from './types.js'
 import { isUuid } from './uuid.js'
@@ -60,7 +61,9 @@ export async function verifyToken(
     throw toAuthError(error)
   }
   assertClaimTypes(verified)
-  return toVerifiedToken(verified, context.config.claims)
+  const result = toVerifiedToken(verified, context.config.claims)
+  registerVerified(result, token)
+  return result
 }
 
 /** Decodes header and payload without trusting them; throws `token_invalid`. */

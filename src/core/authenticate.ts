@@ -1,0 +1,78 @@
+import type { LegacyConfig } from './config.js'
+import { canonicalizeEmail } from './email.js'
+import { AuthError, isAuthError } from './errors.js'
+import { extractToken, type HeadersInput, type TokenSources } from './extract.js'
+import { assertCompactJws } from './token-shape.js'
+import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
+import { isUuid } from './uuid.js'
+import { decodeUnverified } from './verify.js'
+
+/** What `authenticate` reads from a request. */
+export interface AuthenticateRequest {
+  /** The request headers: a fetch `Headers`, or a plain object as Node frameworks give them. */
+  readonly headers: HeadersInput
+}
+
+export interface AuthenticateSteps {
+  readonly tokenSources: TokenSources
+  readonly maxTokenLength: number
+  readonly legacy: LegacyConfig | undefined
+  isConfiguredIssuer(issuer: string): boolean
+  verify(token: string): Promise<VerifiedToken>
+  resolve(verified: VerifiedToken): Promise<CanonicalUser>
+}
+
+/**
+ * Extract → verify → resolve. A token from a configured Auth0 issuer (by its unverified `iss`) is
+ * verified and resolved; any other token goes to the legacy hook, or is `token_invalid`.
+ */
+export async function authenticateRequest(
+  request: AuthenticateRequest,
+  steps: AuthenticateSteps,
+): Promise<AuthContext> {
+  const token = extractToken(request.headers, steps.tokenSources)
+  if (token.length > steps.maxTokenLength)
+    throw new AuthError('token_invalid', 'The access token is too long')
+  if (!isFromConfiguredIssuer(token, steps)) return authenticateLegacy(token, steps.legacy)
+  const verified = await steps.verify(token)
+  const user = await steps.resolve(verified)
+  return { userId: user.id, user, token: verified }
+}
+
+function isFromConfiguredIssuer(token: string, steps: AuthenticateSteps): boolean {
+  try {
+    assertCompactJws(token, steps.maxTokenLength)
+    const { iss } = decodeUnverified(token).payload
+    return typeof iss === 'string' && steps.isConfiguredIssuer(iss)
+  } catch {
+    return false
+  }
+}
+
+async function authenticateLegacy(
+  token: string,
+  legacy: LegacyConfig | undefined,
+): Promise<AuthContext> {
+  if (legacy === undefined) {
+    throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
+  }
+  let identity: Awaited<ReturnType<LegacyConfig['verify']>>
+  try {
+    identity = await legacy.verify(token)
+  } catch (error) {
+    if (isAuthError(error)) throw error
+    throw new AuthError('token_invalid', undefined, { cause: error })
+  }
+  if (identity === null || identity === undefined) throw new AuthError('token_invalid')
+  if (!isUuid(identity.userId)) {
+    throw new AuthError('token_invalid', 'The legacy token does not carry a canonical user id')
+  }
+  const email = canonicalizeEmail(identity.email)?.address
+  const user: CanonicalUser = {
+    id: identity.userId.toLowerCase(),
+    ...(email === undefined ? {} : { email }),
+    source: 'legacy',
+    created: false,
+  }
+  return { userId: user.id, user }
+}

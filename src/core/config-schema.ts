@@ -1,0 +1,205 @@
+import { z } from 'zod'
+import { isLoopbackHost } from './url.js'
+
+/** Asymmetric JWS algorithms a tenant may allow. HS* and `none` are never accepted. */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const
+
+const HOST =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i
+
+const nonEmpty = z.string().trim().min(1, { error: 'expected a non-empty string' })
+
+const domain = z.string().refine((value) => HOST.test(value), {
+  error: (issue) =>
+    typeof issue.input === 'string' && issue.input.includes('://')
+      ? "expected a host name such as 'tenant.eu.auth0.com', not a URL"
+      : "expected a host name such as 'tenant.eu.auth0.com'",
+})
+
+/** An absolute `https:` URL, or `http:` only for a loopback host. */
+const secureUrl = z.string().superRefine((value, ctx) => {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected an absolute URL' })
+    return
+  }
+  if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain credentials' })
+  } else if (url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain a fragment' })
+  } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'http: is accepted only for a loopback host; use https:',
+    })
+  } else if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    ctx.addIssue({ code: 'custom', message: 'expected an https: URL' })
+  }
+})
+
+const algorithm = z.string().superRefine((value, ctx) => {
+  if ((ASYMMETRIC_ALGORITHMS as readonly string[]).includes(value)) return
+  const reason = /^HS/i.test(value)
+    ? `${value} is a symmetric algorithm and is never accepted`
+    : value.toLowerCase() === 'none'
+      ? 'unsigned tokens (none) are never accepted'
+      : `unsupported algorithm '${value}'; expected one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`
+  ctx.addIssue({ code: 'custom', message: reason })
+})
+
+const tenantSchema = z
+  .strictObject({
+    domain: domain.optional(),
+    issuer: secureUrl.optional(),
+    jwksUri: secureUrl.optional(),
+    audience: z.union(
+      [nonEmpty, z.array(nonEmpty).min(1, { error: 'expected at least one audience' })],
+      {
+        error: 'expected a string or a non-empty array of strings',
+      },
+    ),
+    algorithms: z.array(algorithm).min(1, { error: 'expected at least one algorithm' }).optional(),
+    clockToleranceSeconds: z.number().int().min(0).max(300).optional(),
+    maxTokenAgeSeconds: z.number().int().positive().max(31_536_000).optional(),
+    requireAccessTokenType: z.boolean().optional(),
+  })
+  .refine((tenant) => tenant.domain !== undefined || tenant.issuer !== undefined, {
+    error: 'expected a domain (or an issuer)',
+    path: ['domain'],
+  })
+
+const claimName = nonEmpty.optional()
+const positiveMs = z.number().int().positive().max(86_400_000).optional()
+
+const fn = <T>(what: string) =>
+  z.custom<T>((value) => typeof value === 'function', { error: `expected ${what}` })
+
+const headersSchema = z.union(
+  [z.record(z.string(), z.string()), fn<() => Record<string, string>>('a function')],
+  { error: 'expected an object of header strings or a function returning one' },
+)
+
+const pathSchema = nonEmpty.refine((value) => value.startsWith('/'), {
+  error: "expected a path starting with '/'",
+})
+
+const httpDirectorySchema = z.strictObject({
+  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  mode: z.enum(['ensure', 'lookup']).optional(),
+  headers: headersSchema.optional(),
+  timeoutMs: positiveMs,
+  deadlineMs: positiveMs,
+  retries: z.number().int().min(0).max(10).optional(),
+  paths: z
+    .strictObject({
+      ensure: pathSchema.optional(),
+      lookup: pathSchema
+        .refine((value) => value.includes('{email}'), {
+          error: 'expected a path containing {email}',
+        })
+        .optional(),
+    })
+    .optional(),
+})
+
+const clientSchema = z.custom<{ ensure: unknown; lookup: unknown }>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { ensure?: unknown }).ensure === 'function' &&
+    typeof (value as { lookup?: unknown }).lookup === 'function',
+  { error: 'expected an object with ensure() and lookup() methods (UserDirectory)' },
+)
+
+const customDirectorySchema = z.strictObject({
+  client: clientSchema,
+  mode: z.enum(['ensure', 'lookup']).optional(),
+  deadlineMs: positiveMs,
+})
+
+// Pick the shape by its key, so errors name the fields of the shape the user meant.
+const directorySchema = z.unknown().superRefine((value, ctx) => {
+  const custom = typeof value === 'object' && value !== null && 'client' in value
+  const parsed = (custom ? customDirectorySchema : httpDirectorySchema).safeParse(value)
+  if (parsed.success) return
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
+  }
+})
+
+const storeSchema = z.custom<{ get: unknown }>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['get', 'set', 'delete'].every(
+      (name) => typeof (value as Record<string, unknown>)[name] === 'function',
+    ),
+  { error: 'expected an object with get(), set() and delete() methods (UserCacheStore)' },
+)
+
+export const configSchema = z.strictObject({
+  // One tenant or several: normalised to a list so a single tenant's errors name its fields.
+  auth0: z.preprocess(
+    (value) => (Array.isArray(value) || value === undefined ? value : [value]),
+    z.array(tenantSchema, { error: 'expected a tenant object or a list of them' }).min(1, {
+      error: 'expected at least one tenant',
+    }),
+  ),
+  directory: directorySchema.optional(),
+  claims: z
+    .strictObject({
+      canonicalUserId: claimName,
+      email: claimName,
+      emailVerified: claimName,
+      connection: claimName,
+    })
+    .optional(),
+  jwks: z
+    .strictObject({
+      timeoutMs: positiveMs,
+      cacheMaxAgeMs: positiveMs,
+      cooldownMs: positiveMs,
+      staleIfErrorMs: z.number().int().min(0).max(604_800_000).optional(),
+    })
+    .optional(),
+  maxTokenLength: z.number().int().min(1024).max(65_536).optional(),
+  trust: z.strictObject({ trustedConnections: z.array(nonEmpty).optional() }).optional(),
+  cache: z
+    .strictObject({
+      ttlMs: positiveMs,
+      max: z.number().int().min(1).max(10_000_000).optional(),
+      negativeTtlMs: z.number().int().min(0).max(3_600_000).optional(),
+      store: storeSchema.optional(),
+      storeTimeoutMs: positiveMs,
+    })
+    .optional(),
+  userinfo: z.union([z.boolean(), z.strictObject({ timeoutMs: positiveMs })]).optional(),
+  tokenSources: z
+    .strictObject({
+      bearer: z.boolean().optional(),
+      headers: z
+        .array(nonEmpty.regex(/^[A-Za-z0-9-]+$/, { error: 'expected a header name' }))
+        .optional(),
+    })
+    .refine((sources) => sources.bearer !== false || (sources.headers?.length ?? 1) > 0, {
+      error: 'at least one token source must be enabled',
+    })
+    .optional(),
+  onUserCreated: fn<(...args: unknown[]) => unknown>('a function').optional(),
+  legacy: z
+    .strictObject({ verify: fn<(token: string) => unknown>('a function verify(token)') })
+    .optional(),
+})

@@ -1,0 +1,65 @@
+/** An email address in its one canonical spelling. */
+export interface CanonicalEmail {
+  /** `local@domain`, lower-cased, the domain in ASCII (IDNA). */
+  readonly address: string
+  /** The local part, lower-cased; `+tags` and dots are kept. */
+  readonly local: string
+  /** The domain in ASCII, lower-cased, without a trailing dot. */
+  readonly domain: string
+}
+
+// RFC 5322 dot-atom characters. A quoted local part ("a b"@x) is refused, as is anything non-ASCII.
+const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
+const IPV4 = /^\d+(?:\.\d+){3}$/
+// Characters that would change how a URL parser reads the host, or that no host name contains.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const HOST_BREAKING = /[\s\u0000-\u001f\u007f/?#@:[\]\\%]/u
+
+/**
+ * Canonicalises an email address for lookup and caching: trimmed, lower-cased, the domain through
+ * IDNA to ASCII. Returns `undefined` for anything that is not exactly one plausible address: a
+ * non-ASCII or quoted local part, an IP-literal or dotless domain, a trailing dot, more than one
+ * `@`, or a domain that changes under Unicode compatibility folding (the Kelvin sign `\u212A`
+ * lower-cases to `k`, so `\u212Acme.com` would otherwise become `kcme.com`).
+ *
+ * @example
+ * ```ts
+ * canonicalizeEmail(' Ada+SSO@Bücher.Example ')?.address // 'ada+sso@xn--bcher-kva.example'
+ * canonicalizeEmail('a@acme.com@evil.com')                // undefined
+ * ```
+ */
+export function canonicalizeEmail(input: unknown): CanonicalEmail | undefined {
+  if (typeof input !== 'string') return undefined
+  const trimmed = input.trim()
+  if (trimmed.length === 0 || trimmed.length > 254) return undefined
+  const at = trimmed.indexOf('@')
+  if (at <= 0 || at !== trimmed.lastIndexOf('@')) return undefined
+  const rawLocal = trimmed.slice(0, at)
+  const rawDomain = trimmed.slice(at + 1)
+  // The local part is checked before folding: the pattern admits ASCII only.
+  if (rawLocal.length > 64 || !LOCAL_PART.test(rawLocal)) return undefined
+  const domain = toAsciiDomain(rawDomain)
+  if (domain === undefined) return undefined
+  const local = rawLocal.toLowerCase()
+  const address = `${local}@${domain}`
+  if (address.length > 254) return undefined
+  return { address, local, domain }
+}
+
+function toAsciiDomain(raw: string): string | undefined {
+  if (raw.length === 0 || raw.endsWith('.') || HOST_BREAKING.test(raw)) return undefined
+  // Refuse compatibility characters (Kelvin sign, fullwidth letters, ligatures) before any folding.
+  if (raw.normalize('NFKC') !== raw) return undefined
+  let host: string
+  try {
+    host = new URL(`http://${raw.toLowerCase()}/`).hostname
+  } catch {
+    return undefined
+  }
+  if (host.endsWith('.') || IPV4.test(host)) return undefined
+  const labels = host.split('.')
+  if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) return undefined
+  if (/^\d+$/.test(labels.at(-1) as string)) return undefined
+  return host
+}

@@ -1,0 +1,163 @@
+import { callDirectory, type DirectoryUser, type UserDirectory } from './directory.js'
+import { canonicalizeEmail } from './email.js'
+import { AuthError, isAuthError } from './errors.js'
+import type { CanonicalUser, VerifiedToken } from './types.js'
+import { UserCache } from './user-cache.js'
+import type { UserinfoClient } from './userinfo.js'
+
+/** Called when the directory reports that it created the user on this request. */
+export type UserCreatedHook = (user: CanonicalUser, token: VerifiedToken) => void | Promise<void>
+
+/** What resolution needs, prepared once per instance. */
+export interface ResolverContext {
+  readonly directory: UserDirectory | undefined
+  readonly mode: 'ensure' | 'lookup'
+  readonly deadlineMs: number
+  readonly trustedConnections: ReadonlySet<string>
+  readonly cache: UserCache
+  readonly userinfo: UserinfoClient | undefined
+  readonly onUserCreated: UserCreatedHook | undefined
+}
+
+// Tokens this package verified, with the raw token (for /userinfo). A hand-made object is refused.
+const verifiedTokens = new WeakMap<VerifiedToken, string>()
+
+/** @internal Records a token this package verified. */
+export function registerVerified(verified: VerifiedToken, token: string): void {
+  verifiedTokens.set(verified, token)
+}
+
+/**
+ * Resolves a verified token to its canonical user:
+ * the canonical-id claim when it holds a UUID; else the cache; else the trust policy (verified
+ * email, or a trusted connection) and the directory (`ensure` get-or-create, or read-only
+ * `lookup`). Machine-to-machine tokens identify no user. Every failure is an {@link AuthError};
+ * no path ever returns the Auth0 sub as an id.
+ */
+export async function resolveUser(
+  verified: VerifiedToken,
+  context: ResolverContext,
+): Promise<CanonicalUser> {
+  const rawToken = verifiedTokens.get(verified)
+  if (rawToken === undefined) {
+    throw new AuthError('token_invalid', 'The token was not verified by canonical-auth')
+  }
+  if (isMachineToken(verified)) {
+    throw new AuthError('identity_untrusted', 'A machine-to-machine token does not identify a user')
+  }
+  if (verified.canonicalUserId !== undefined) {
+    return {
+      id: verified.canonicalUserId,
+      ...(verified.email === undefined ? {} : { email: verified.email }),
+      source: 'claim',
+      created: false,
+    }
+  }
+  const { cache } = context
+  const key = UserCache.key(verified.issuer, verified.subject)
+  const cached = await cache.get(key)
+  if (cached !== undefined) return { ...cached, source: 'cache', created: false }
+  if (cache.isKnownMissing(key)) throw notProvisioned()
+
+  return cache.flight(key, async () => {
+    const identity = await trustedIdentity(verified, rawToken, context)
+    const user = await askDirectory(identity, verified, context)
+    if (user === null) {
+      cache.markMissing(key)
+      throw notProvisioned()
+    }
+    const resolved: CanonicalUser = {
+      id: user.id.toLowerCase(),
+      email: user.email ?? identity.email,
+      source: 'directory',
+      created: user.created === true,
+    }
+    if (resolved.created && context.onUserCreated !== undefined) {
+      // A failing hook fails the request, and the user is not cached, so nothing is half-done
+      // silently. The directory already has the user: the hook must tolerate a retry that sees
+      // created: false.
+      try {
+        await context.onUserCreated(resolved, verified)
+      } catch (error) {
+        if (isAuthError(error)) throw error
+        throw new AuthError('internal_error', 'The user-created hook failed', { cause: error })
+      }
+    }
+    await cache.set(key, {
+      id: resolved.id,
+      ...(resolved.email === undefined ? {} : { email: resolved.email }),
+    })
+    return resolved
+  })
+}
+
+/** `sub` of the form `<client-id>@clients`, or Auth0's `gty: client-credentials`. */
+export function isMachineToken(verified: VerifiedToken): boolean {
+  return verified.subject.endsWith('@clients') || verified.claims.gty === 'client-credentials'
+}
+
+interface TrustedIdentity {
+  readonly email: string
+  readonly emailVerified: boolean
+  readonly connection: string | undefined
+}
+
+/** The email to link by, only when the trust policy allows linking by it. */
+async function trustedIdentity(
+  verified: VerifiedToken,
+  rawToken: string,
+  context: ResolverContext,
+): Promise<TrustedIdentity> {
+  let { email, emailVerified } = verified
+  if (email === undefined && context.userinfo !== undefined) {
+    const profile = await context.userinfo.profile(verified.issuer, verified.subject, rawToken)
+    email = profile.email
+    emailVerified = profile.emailVerified
+  }
+  if (email === undefined) {
+    throw new AuthError('identity_untrusted', 'The token carries no email to identify the user by')
+  }
+  const connection = verified.connection
+  const trustedConnection = connection !== undefined && context.trustedConnections.has(connection)
+  if (emailVerified !== true && !trustedConnection) {
+    throw new AuthError(
+      'identity_untrusted',
+      'The email is not verified and the connection is not trusted',
+    )
+  }
+  const canonical = canonicalizeEmail(email)
+  if (canonical === undefined) {
+    throw new AuthError('identity_untrusted', 'The email address is not acceptable')
+  }
+  return { email: canonical.address, emailVerified: emailVerified === true, connection }
+}
+
+function askDirectory(
+  identity: TrustedIdentity,
+  verified: VerifiedToken,
+  context: ResolverContext,
+): Promise<DirectoryUser | null> {
+  const directory = context.directory
+  if (directory === undefined) {
+    throw new AuthError('internal_error', 'No user directory is configured (directory option)')
+  }
+  if (context.mode === 'lookup') {
+    return callDirectory(context.deadlineMs, (options) => directory.lookup(identity.email, options))
+  }
+  return callDirectory(context.deadlineMs, (options) =>
+    directory.ensure(
+      {
+        email: identity.email,
+        emailVerified: identity.emailVerified,
+        auth0Sub: verified.subject,
+        connection: identity.connection,
+        issuer: verified.issuer,
+      },
+      options,
+    ),
+  )
+}
+
+function notProvisioned(): AuthError {
+  return new AuthError('user_not_provisioned')
+}

@@ -1,0 +1,134 @@
+import { LRUCache } from 'lru-cache'
+import { isUuid } from './uuid.js'
+
+/** What the cache keeps for a (issuer, sub) pair. */
+export interface CachedUser {
+  readonly id: string
+  readonly email?: string
+}
+
+/**
+ * A shared cache that replicas of a service can use together (e.g. Redis). Every method may fail
+ * or be slow: a failure or an answer slower than `cache.storeTimeoutMs` counts as a miss, and the
+ * directory is asked instead, so the store can never cause a wrong identity or an error. Values
+ * read back are validated (the id must be a UUID).
+ *
+ * @example
+ * ```ts
+ * const store: UserCacheStore = {
+ *   async get(key) { const v = await redis.get(key); return v ? JSON.parse(v) : undefined },
+ *   async set(key, value, ttlMs) { await redis.set(key, JSON.stringify(value), 'PX', ttlMs) },
+ *   async delete(key) { await redis.del(key) },
+ * }
+ * createAuth({ auth0, directory, cache: { store } })
+ * ```
+ */
+export interface UserCacheStore {
+  get(key: string): Promise<CachedUser | undefined>
+  set(key: string, value: CachedUser, ttlMs: number): Promise<void>
+  delete(key: string): Promise<void>
+}
+
+export interface UserCacheOptions {
+  readonly max: number
+  readonly ttlMs: number
+  readonly negativeTtlMs: number
+  readonly store: UserCacheStore | undefined
+  readonly storeTimeoutMs: number
+}
+
+const KEY_PREFIX = 'canonical-auth:user:v1:'
+
+/**
+ * The issuer+sub → canonical user cache: a bounded local LRU with TTL in front of an optional
+ * shared store, a short local negative cache for read-only lookup misses, and single flight so
+ * concurrent misses for one key share one directory call.
+ */
+export class UserCache {
+  readonly #options: UserCacheOptions
+  readonly #local: LRUCache<string, CachedUser>
+  readonly #missing: LRUCache<string, true>
+  readonly #flights = new Map<string, Promise<unknown>>()
+
+  constructor(options: UserCacheOptions) {
+    this.#options = options
+    this.#local = new LRUCache({ max: options.max, ttl: options.ttlMs })
+    this.#missing = new LRUCache({ max: options.max, ttl: Math.max(1, options.negativeTtlMs) })
+  }
+
+  static key(issuer: string, subject: string): string {
+    return `${KEY_PREFIX}${issuer}\n${subject}`
+  }
+
+  /** The cached user, from the local cache or the shared store. */
+  async get(key: string): Promise<CachedUser | undefined> {
+    const local = this.#local.get(key)
+    if (local !== undefined || this.#options.store === undefined) return local
+    const shared = await this.#withStore((store) => store.get(key))
+    if (!isCachedUser(shared)) return undefined
+    const user = {
+      id: shared.id.toLowerCase(),
+      ...(typeof shared.email === 'string' ? { email: shared.email } : {}),
+    }
+    this.#local.set(key, user)
+    return user
+  }
+
+  async set(key: string, user: CachedUser): Promise<void> {
+    this.#local.set(key, user)
+    this.#missing.delete(key)
+    await this.#withStore((store) => store.set(key, user, this.#options.ttlMs))
+  }
+
+  /** Whether a recent read-only lookup found no user for this key. */
+  isKnownMissing(key: string): boolean {
+    return this.#options.negativeTtlMs > 0 && this.#missing.has(key)
+  }
+
+  markMissing(key: string): void {
+    if (this.#options.negativeTtlMs > 0) this.#missing.set(key, true)
+  }
+
+  /** Runs `work` once for concurrent callers with the same key. */
+  flight<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const running = this.#flights.get(key)
+    if (running !== undefined) return running as Promise<T>
+    const started = work().finally(() => this.#flights.delete(key))
+    this.#flights.set(key, started)
+    return started
+  }
+
+  clear(): void {
+    this.#local.clear()
+    this.#missing.clear()
+  }
+
+  async #withStore<T>(use: (store: UserCacheStore) => Promise<T>): Promise<T | undefined> {
+    const store = this.#options.store
+    if (store === undefined) return undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      return await Promise.race([
+        use(store),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(resolve, this.#options.storeTimeoutMs, undefined)
+        }),
+      ])
+    } catch {
+      // A shared store is an optimisation: its failure falls back to the directory.
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+function isCachedUser(value: unknown): value is CachedUser {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    isUuid((value as { id?: unknown }).id) &&
+    ((value as { email?: unknown }).email === undefined ||
+      typeof (value as { email?: unknown }).email === 'string')
+  )
+}
