@@ -1,7 +1,13 @@
 export {
+  createTestDirectory,
+  type TestDirectory,
+  type TestDirectoryOptions,
+  type TestDirectoryUser,
+} from './test-directory.js'
+export {
   createTestIssuer,
   type SignOptions,
   type TestIssuer,
   type TestIssuerOptions,
 } from './test-issuer.js'
-export type { FaultMode } from './transport.js'
+export type { FakeRequest, FaultMode } from './transport.js'

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import {
   type CryptoKey,
+  createLocalJWKSet,
   exportJWK,
   generateKeyPair,
   type JSONWebKeySet,
   type JWK,
+  jwtVerify,
   SignJWT,
 } from 'jose'
 import type { RequestHandler } from 'msw'
@@ -13,6 +15,7 @@ import {
   json,
   listenLoopback,
   mswHandlers,
+  type Reply,
   type Route,
   withFault,
 } from './transport.js'
@@ -51,7 +54,16 @@ export interface TestIssuer {
   /** The `kid` that {@link TestIssuer.sign} uses now. */
   readonly kid: string
   /** How many requests each endpoint received. */
-  readonly calls: { readonly jwks: number; readonly openidConfiguration: number }
+  readonly calls: {
+    readonly jwks: number
+    readonly openidConfiguration: number
+    readonly userinfo: number
+  }
+  /**
+   * What `/userinfo` answers, by sub, for a valid token of this issuer (e.g.
+   * `{ email: 'ada@acme.com', email_verified: true }`). A sub without a profile gets `{ sub }` only.
+   */
+  readonly profiles: Map<string, Record<string, unknown>>
   /** msw handlers answering this issuer's endpoints (needs msw installed). */
   readonly handlers: RequestHandler[]
   /**
@@ -69,7 +81,7 @@ export interface TestIssuer {
    * in the key set, as Auth0 does while a rotation is in progress. Resolves to the new `kid`.
    */
   rotateKey(options?: { keepPrevious?: boolean }): Promise<string>
-  /** Makes the endpoints misbehave (`down`, `slow`, `5xx`, `garbage`) until `fail(null)`. */
+  /** Makes the endpoints (key set, metadata, userinfo) misbehave until `fail(null)`. */
   fail(mode: FaultMode | null): void
   /** Stops the loopback server. */
   close(): Promise<void>
@@ -108,11 +120,30 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const audience = options.audience ?? 'https://api.test.invalid'
   let keys = [await newSigningKey()]
   let fault: FaultMode | null = null
-  const calls = { jwks: 0, openidConfiguration: 0 }
+  const calls = { jwks: 0, openidConfiguration: 0, userinfo: 0 }
+  const profiles = new Map<string, Record<string, unknown>>()
   let issuer = ''
 
-  const route: Route = ({ method, path }) => {
+  const userinfo = async (authorization: string | null): Promise<Reply> => {
+    const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1]
+    if (token === undefined) return json(401, { error: 'invalid_token' })
+    try {
+      const keySet = createLocalJWKSet({ keys: keys.map((key) => key.publicJwk) })
+      const { payload } = await jwtVerify(token, keySet, { issuer, algorithms: ['RS256'] })
+      const sub = payload.sub as string
+      return json(200, { ...profiles.get(sub), sub })
+    } catch {
+      return json(401, { error: 'invalid_token' })
+    }
+  }
+
+  const route: Route = async ({ method, path, headers }) => {
     if (method !== 'GET') return undefined
+    if (path === '/userinfo') {
+      calls.userinfo += 1
+      const healthy = await userinfo(headers.get('authorization'))
+      return withFault(fault, () => healthy)
+    }
     if (path === '/.well-known/jwks.json') {
       calls.jwks += 1
       return withFault(fault, () => json(200, { keys: keys.map((key) => key.publicJwk) }))
@@ -153,6 +184,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return (keys[0] as SigningKey).kid
     },
     calls,
+    profiles,
     get handlers() {
       if (handlers instanceof Error) throw handlers
       return handlers

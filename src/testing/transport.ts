@@ -43,8 +43,8 @@ export function json(status: number, body: unknown): Reply {
 // The body a 5xx upstream sends: it must never reach a client, an error message or a log.
 export const UPSTREAM_SECRET = 'upstream-internal-detail: stack at db.query (secret=hunter2)'
 
-/** Applies a fault mode to the healthy answer. */
-export function withFault(mode: FaultMode | null, healthy: () => Reply): Reply {
+/** Applies a fault mode to the healthy answer; `garbage` may be given its own plausible nonsense. */
+export function withFault(mode: FaultMode | null, healthy: () => Reply, garbage?: Reply): Reply {
   switch (mode) {
     case 'down':
       return { kind: 'reset' }
@@ -56,12 +56,14 @@ export function withFault(mode: FaultMode | null, healthy: () => Reply): Reply {
         headers: { 'content-type': 'text/plain' },
       }
     case 'garbage':
-      return {
-        kind: 'respond',
-        status: 200,
-        body: '<html>not json',
-        headers: { 'content-type': 'application/json' },
-      }
+      return (
+        garbage ?? {
+          kind: 'respond',
+          status: 200,
+          body: '<html>not json',
+          headers: { 'content-type': 'application/json' },
+        }
+      )
     case 'slow':
       return { ...(healthy() as Extract<Reply, { kind: 'respond' }>), delayMs: SLOW_MS }
     default:
