@@ -1,0 +1,308 @@
+import {
+  type Auth,
+  type AuthConfig,
+  AuthError,
+  type AuthErrorCode,
+  createAuth,
+  isAuthError,
+} from 'canonical-auth'
+import {
+  createTestDirectory,
+  createTestIssuer,
+  type TestDirectory,
+  type TestIssuer,
+} from 'canonical-auth/testing'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { rejectsWith } from './helpers.js'
+
+const LEGACY_ID = '2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d'
+
+let issuer: TestIssuer
+let directory: TestDirectory
+const instances: Auth[] = []
+
+function authFor(extra: Partial<AuthConfig> = {}): Auth {
+  const auth = createAuth({
+    auth0: issuer.auth0,
+    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
+    ...extra,
+  })
+  instances.push(auth)
+  return auth
+}
+
+beforeEach(async () => {
+  issuer = await createTestIssuer()
+  directory = await createTestDirectory()
+})
+afterEach(async () => {
+  for (const auth of instances.splice(0)) await auth.close()
+  await issuer.close()
+  await directory.close()
+})
+
+const ssoToken = (claims: Record<string, unknown> = {}) =>
+  issuer.sign({
+    sub: 'samlp|acme-waad|ada',
+    email: 'ada@acme.com',
+    email_verified: true,
+    ...claims,
+  })
+
+describe('authenticate: token locations', () => {
+  it('reads Authorization: Bearer and returns the canonical user', async () => {
+    const context = await authFor().authenticate({
+      headers: { authorization: `Bearer ${await ssoToken()}` },
+    })
+    expect(context.userId).toBe(directory.users.get('ada@acme.com')?.id)
+    expect(context.user.source).toBe('directory')
+    expect(context.token?.subject).toBe('samlp|acme-waad|ada')
+  })
+
+  it('reads X-User-Token, as agentic-backend forwards it', async () => {
+    const context = await authFor().authenticate({ headers: { 'x-user-token': await ssoToken() } })
+    expect(context.userId).toBe(directory.users.get('ada@acme.com')?.id)
+  })
+
+  it('accepts the scheme in any case, a fetch Headers object, and header names in any case', async () => {
+    const auth = authFor()
+    const token = await ssoToken()
+    await expect(
+      auth.authenticate({ headers: { authorization: `bEaReR ${token}` } }),
+    ).resolves.toBeTruthy()
+    await expect(
+      auth.authenticate({ headers: new Headers({ Authorization: `Bearer ${token}` }) }),
+    ).resolves.toBeTruthy()
+    await expect(
+      auth.authenticate({ headers: { Authorization: `Bearer ${token}` } }),
+    ).resolves.toBeTruthy()
+  })
+
+  it('accepts both locations when they carry the same token', async () => {
+    const token = await ssoToken()
+    const headers = { authorization: `Bearer ${token}`, 'x-user-token': token }
+    await expect(authFor().authenticate({ headers })).resolves.toBeTruthy()
+  })
+
+  it.each<[string, Record<string, string | string[]>, AuthErrorCode]>([
+    ['no token', {}, 'token_missing'],
+    ['an empty Authorization header', { authorization: '' }, 'token_missing'],
+    ['a Basic scheme', { authorization: 'Basic YWRhOnNlY3JldA==' }, 'token_missing'],
+    ['Bearer without a token', { authorization: 'Bearer' }, 'invalid_request'],
+    ['Bearer with two tokens', { authorization: 'Bearer a.b.c d.e.f' }, 'invalid_request'],
+    ['Bearer glued to its token', { authorization: 'Bearerabc.def.ghi' }, 'token_missing'],
+    ['Bearer with a comma', { authorization: 'Bearer a.b.c, Basic x' }, 'invalid_request'],
+    ['a header that is not a credential', { authorization: '!!!' }, 'invalid_request'],
+    [
+      'two Authorization headers',
+      { authorization: ['Bearer a.b.c', 'Bearer d.e.f'] },
+      'invalid_request',
+    ],
+    ['an X-User-Token with spaces', { 'x-user-token': 'a.b.c d' }, 'invalid_request'],
+  ])('answers %s with %s', async (_name, headers, code) => {
+    await rejectsWith(authFor().authenticate({ headers }), code)
+    expect(directory.requests).toHaveLength(0)
+  })
+
+  it('refuses two different tokens (400)', async () => {
+    const headers = {
+      authorization: `Bearer ${await ssoToken()}`,
+      'x-user-token': await ssoToken({ sub: 'samlp|acme-waad|eve' }),
+    }
+    await rejectsWith(authFor().authenticate({ headers }), 'invalid_request')
+    expect(directory.requests).toHaveLength(0)
+  })
+
+  it('reads only the configured locations', async () => {
+    const token = await ssoToken()
+    const bearerOnly = authFor({ tokenSources: { headers: [] } })
+    await rejectsWith(
+      bearerOnly.authenticate({ headers: { 'x-user-token': token } }),
+      'token_missing',
+    )
+    const custom = authFor({
+      tokenSources: { bearer: false, headers: ['X-Forwarded-Access-Token'] },
+    })
+    await rejectsWith(
+      custom.authenticate({ headers: { authorization: `Bearer ${token}` } }),
+      'token_missing',
+    )
+    await expect(
+      custom.authenticate({ headers: { 'x-forwarded-access-token': token } }),
+    ).resolves.toBeTruthy()
+  })
+
+  it('rejects an invalid token before the directory is asked', async () => {
+    const expired = await ssoToken({
+      iat: Math.floor(Date.now() / 1000) - 7200,
+      exp: Math.floor(Date.now() / 1000) - 3600,
+    })
+    await rejectsWith(
+      authFor().authenticate({ headers: { authorization: `Bearer ${expired}` } }),
+      'token_expired',
+      expired,
+    )
+    expect(directory.requests).toHaveLength(0)
+  })
+})
+
+describe('authenticate: legacy tokens', () => {
+  it('refuses a token from another issuer when no legacy hook is configured', async () => {
+    const other = await createTestIssuer({ listen: false })
+    await rejectsWith(
+      authFor().authenticate({ headers: { authorization: `Bearer ${await other.sign()}` } }),
+      'token_invalid',
+    )
+  })
+
+  it('sends a non-Auth0 token to the legacy hook and returns its UUID', async () => {
+    const verify = vi.fn(async (token: string) =>
+      token === 'legacy-opaque-token' ? { userId: LEGACY_ID, email: 'Ada@Acme.com' } : null,
+    )
+    const context = await authFor({ legacy: { verify } }).authenticate({
+      headers: { 'x-user-token': 'legacy-opaque-token' },
+    })
+    expect(context).toEqual({
+      userId: LEGACY_ID,
+      user: { id: LEGACY_ID, email: 'ada@acme.com', source: 'legacy', created: false },
+    })
+    expect(context).not.toHaveProperty('token')
+    expect(directory.requests).toHaveLength(0)
+  })
+
+  it('sends a JWT from an unconfigured issuer to the hook', async () => {
+    const other = await createTestIssuer({ listen: false })
+    const verify = vi.fn(async () => ({ userId: LEGACY_ID }))
+    const context = await authFor({ legacy: { verify } }).authenticate({
+      headers: { authorization: `Bearer ${await other.sign()}` },
+    })
+    expect(context.userId).toBe(LEGACY_ID)
+    expect(verify).toHaveBeenCalledTimes(1)
+  })
+
+  it('never sends a token that claims a configured issuer to the hook, even a forged one', async () => {
+    const verify = vi.fn(async () => ({ userId: LEGACY_ID }))
+    const auth = authFor({ legacy: { verify } })
+    const forged = `${(await ssoToken()).slice(0, -8)}AAAAAAAA`
+    await rejectsWith(
+      auth.authenticate({ headers: { authorization: `Bearer ${forged}` } }),
+      'token_invalid',
+    )
+    expect(verify).not.toHaveBeenCalled()
+  })
+
+  it.each<[string, () => unknown]>([
+    ['null', () => null],
+    ['an Auth0 sub as the id', () => ({ userId: 'auth0|legacy' })],
+    ['a non-UUID id', () => ({ userId: '12345' })],
+    ['a thrown error', () => Promise.reject(new Error('jwt malformed'))],
+  ])('answers token_invalid when the hook returns %s', async (_name, answer) => {
+    const auth = authFor({ legacy: { verify: answer as () => null } })
+    await rejectsWith(auth.authenticate({ headers: { 'x-user-token': 'legacy' } }), 'token_invalid')
+  })
+
+  it('passes an AuthError from the hook through', async () => {
+    const auth = authFor({
+      legacy: {
+        verify: () => {
+          throw new AuthError('token_expired')
+        },
+      },
+    })
+    await rejectsWith(auth.authenticate({ headers: { 'x-user-token': 'legacy' } }), 'token_expired')
+  })
+
+  it('caps the size of a legacy token too', async () => {
+    const verify = vi.fn(async () => ({ userId: LEGACY_ID }))
+    const auth = authFor({ legacy: { verify } })
+    await rejectsWith(
+      auth.authenticate({ headers: { 'x-user-token': 'x'.repeat(9000) } }),
+      'token_invalid',
+    )
+    expect(verify).not.toHaveBeenCalled()
+  })
+})
+
+describe('rule 1: the Auth0 sub is never a user id, on any path', () => {
+  it('every outcome is either an AuthError or a UUID that is not the sub', async () => {
+    const sub = 'waad|abc123'
+    const token = await issuer.sign({ sub, email: 'ada@acme.com', email_verified: true })
+    const untrusted = await issuer.sign({ sub, email: 'ada@acme.com', email_verified: false })
+    const noEmail = await issuer.sign({ sub })
+    const claimWithSub = await issuer.sign({
+      sub,
+      email_verified: true,
+      email: 'ada@acme.com',
+      'https://x/id': sub,
+    })
+    const scenarios: [string, () => Promise<unknown>][] = [
+      ['healthy', () => authFor().authenticate({ headers: { authorization: `Bearer ${token}` } })],
+      [
+        'untrusted email',
+        () => authFor().authenticate({ headers: { authorization: `Bearer ${untrusted}` } }),
+      ],
+      [
+        'no email',
+        () => authFor().authenticate({ headers: { authorization: `Bearer ${noEmail}` } }),
+      ],
+      [
+        'sub in the canonical claim',
+        () =>
+          authFor({ claims: { canonicalUserId: 'https://x/id' } }).authenticate({
+            headers: { authorization: `Bearer ${claimWithSub}` },
+          }),
+      ],
+      [
+        'lookup miss',
+        () =>
+          authFor({ directory: { baseUrl: directory.baseUrl, mode: 'lookup' } }).authenticate({
+            headers: { authorization: `Bearer ${token}` },
+          }),
+      ],
+      [
+        'legacy hook echoing the sub',
+        () =>
+          authFor({ legacy: { verify: () => ({ userId: sub }) } }).authenticate({
+            headers: { 'x-user-token': sub },
+          }),
+      ],
+      [
+        'custom directory answering the sub',
+        () =>
+          authFor({
+            directory: {
+              client: { ensure: async () => ({ id: sub }), lookup: async () => ({ id: sub }) },
+            },
+          }).authenticate({
+            headers: { authorization: `Bearer ${token}` },
+          }),
+      ],
+    ]
+    for (const mode of ['down', '5xx', 'slow', 'garbage'] as const) {
+      scenarios.push([
+        `directory ${mode}`,
+        async () => {
+          directory.fail(mode)
+          try {
+            return await authFor().authenticate({ headers: { authorization: `Bearer ${token}` } })
+          } finally {
+            directory.fail(null)
+          }
+        },
+      ])
+    }
+    for (const [name, run] of scenarios) {
+      const outcome = await run().catch((error: unknown) => error)
+      if (isAuthError(outcome)) {
+        expect(JSON.stringify(outcome), name).not.toContain(sub)
+        continue
+      }
+      const { userId, user } = outcome as { userId: string; user: { id: string } }
+      expect(userId, name).not.toBe(sub)
+      expect(userId, name).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      )
+      expect(user.id, name).toBe(userId)
+    }
+  })
+})
