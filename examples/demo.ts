@@ -1,18 +1,21 @@
 /**
  * `npm run demo`: the canonical-auth story on this machine, with nothing to install.
  *
- * A local Auth0 stand-in (the testing kit on loopback) issues real RS256 access tokens; the same
- * code a service runs verifies them, refuses forgeries, and rides out a key set outage.
+ * A local Auth0 stand-in (the testing kit on loopback) issues real RS256 access tokens and an
+ * in-memory user directory speaks the wire contract over HTTP. Two services, agentic-backend and
+ * platform-api, each embed canonical-auth: a first-time SSO user gets one canonical UUID whichever
+ * service they hit first, forgeries are refused, and outages fail closed.
  * Exits 0 only if every step behaved as printed.
  */
 import { createHmac } from 'node:crypto'
 import { createAuth, isAuthError } from 'canonical-auth'
-import { createTestIssuer } from 'canonical-auth/testing'
+import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
 import { generateKeyPair, SignJWT } from 'jose'
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR
 const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
 let failures = 0
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 function pass(text: string): void {
   console.log(`   ${paint(32, '✓')} ${text}`)
@@ -46,44 +49,113 @@ async function expectRefused(
 }
 
 const issuer = await createTestIssuer({ audience: 'https://platform-api.example' })
-const auth = createAuth({ auth0: issuer.auth0, jwks: { cacheMaxAgeMs: 1_000 } })
+const directory = await createTestDirectory()
+const serviceConfig = {
+  auth0: issuer.auth0,
+  directory: { baseUrl: directory.baseUrl, timeoutMs: 500, deadlineMs: 1_500, retries: 1 },
+  trust: { trustedConnections: ['acme-waad'] },
+  jwks: { cacheMaxAgeMs: 1_000 },
+}
+const created: string[] = []
+// Each service embeds its own instance: no central /validate call in the path.
+const agenticBackend = createAuth({
+  ...serviceConfig,
+  onUserCreated: (user) => void created.push(user.id),
+})
+const platformApi = createAuth(serviceConfig)
+const auth = platformApi
 
 try {
   console.log(
-    paint(1, 'canonical-auth demo: Auth0 SSO access tokens, verified the same way everywhere'),
+    paint(
+      1,
+      'canonical-auth demo: an Auth0 SSO login becomes one canonical user UUID, in every service',
+    ),
   )
 
-  heading('1. A local Auth0 tenant')
-  pass(`issuer ${issuer.issuer} serving its RS256 key set at ${issuer.jwksUri}`)
+  heading('1. A local Auth0 tenant and the user directory')
+  pass(`issuer ${issuer.issuer} serving its RS256 key set`)
+  pass(`user directory at ${directory.baseUrl} (the only source of user UUIDs), no users yet`)
 
-  heading('2. Ada signs in through her company SSO (connection acme-waad)')
+  heading('2. Ada signs in through her company SSO (connection acme-waad) for the first time')
   const adaToken = await issuer.sign({
     sub: 'samlp|acme-waad|ada.lovelace',
-    email: 'ada@acme.com',
+    email: 'Ada@Acme.com',
     email_verified: true,
     scope: 'openid profile email read:reports',
   })
-  const verified = await auth.verifyAuth0Token(adaToken)
-  pass(
-    `signature, issuer, audience and lifetime verified; expires ${verified.expiresAt.toISOString()}`,
-  )
-  pass(
-    `subject ${verified.subject}: an Auth0 id, never used as a user id (the result has no userId)`,
-  )
+  const verified = await agenticBackend.verifyAuth0Token(adaToken)
+  pass(`token verified: sub ${verified.subject}, connection ${verified.connection}`)
+  const first = await agenticBackend.authenticate({
+    headers: { authorization: `Bearer ${adaToken}` },
+  })
   if (
-    !('userId' in verified) &&
-    verified.connection === 'acme-waad' &&
-    verified.email === 'ada@acme.com'
+    first.user.created &&
+    first.user.source === 'directory' &&
+    first.userId !== verified.subject
   ) {
+    pass(`agentic-backend, hit first: created in the directory → userId ${first.userId}`)
+  } else {
+    fail(`agentic-backend did not get a freshly created UUID (${JSON.stringify(first.user)})`)
+  }
+  if (created.length === 1 && created[0] === first.userId) {
+    pass('onUserCreated ran once, so the service could create its own records right away')
+  } else {
+    fail('onUserCreated did not run exactly once')
+  }
+
+  heading('3. The same user on platform-api, then again')
+  const second = await platformApi.authenticate({ headers: { 'x-user-token': adaToken } })
+  if (second.userId === first.userId && !second.user.created) {
     pass(
-      `connection ${verified.connection}, email ${verified.email} (verified: ${verified.emailVerified})`,
+      `platform-api (token in X-User-Token): the same userId ${second.userId}, not created twice`,
     )
   } else {
-    fail('the verified token does not describe Ada as expected')
+    fail(`platform-api got ${second.userId}, expected ${first.userId}`)
   }
-  pass(`scopes: ${verified.scopes.join(' ')}`)
+  const before = directory.calls.ensure
+  const third = await platformApi.authenticate({ headers: { authorization: `Bearer ${adaToken}` } })
+  if (third.user.source === 'cache' && directory.calls.ensure === before) {
+    pass(`next call served from the cache (source: ${third.user.source}), no directory call`)
+  } else {
+    fail(`expected a cache hit, got source ${third.user.source}`)
+  }
+  const ids = [first, second, third].map((context) => context.userId)
+  if (ids.every((id) => id !== verified.subject && UUID.test(id))) {
+    pass(`the Auth0 sub ${verified.subject} was never used as a user id`)
+  } else {
+    fail(`a user id was not a directory UUID: ${ids.join(', ')}`)
+  }
 
-  heading('3. Forgeries and stale tokens are refused')
+  heading('4. An unverified social-login email claiming Ada')
+  const social = await issuer.sign({
+    sub: 'google-oauth2|1093',
+    email: 'ada@acme.com',
+    email_verified: false,
+  })
+  await expectRefused('unverified email on an untrusted connection', 'identity_untrusted', () =>
+    platformApi.authenticate({ headers: { authorization: `Bearer ${social}` } }),
+  )
+
+  heading('5. The user directory goes down')
+  directory.fail('down')
+  const grace = await issuer.sign({
+    sub: 'samlp|acme-waad|grace.hopper',
+    email: 'grace@acme.com',
+    email_verified: true,
+  })
+  await expectRefused(
+    'a new user while the directory is down (no guessed identity)',
+    'directory_unavailable',
+    () => agenticBackend.authenticate({ headers: { authorization: `Bearer ${grace}` } }),
+  )
+  directory.fail(null)
+  const recovered = await agenticBackend.authenticate({
+    headers: { authorization: `Bearer ${grace}` },
+  })
+  pass(`directory back: grace resolves to ${recovered.userId}`)
+
+  heading('6. Forgeries and stale tokens are refused')
   await expectRefused('an expired token', 'token_expired', async () =>
     auth.verifyAuth0Token(await issuer.sign({ iat: now() - 7200, exp: now() - 3600 })),
   )
@@ -121,7 +193,7 @@ try {
     return auth.verifyAuth0Token(await other.sign())
   })
 
-  heading('4. The key set endpoint goes down')
+  heading('7. The key set endpoint goes down')
   issuer.fail('down')
   await new Promise((resolve) => setTimeout(resolve, 1_100))
   const during = await auth.verifyAuth0Token(
@@ -135,8 +207,10 @@ try {
   await fresh.close()
   issuer.fail(null)
 } finally {
-  await auth.close()
+  await agenticBackend.close()
+  await platformApi.close()
   await issuer.close()
+  await directory.close()
 }
 
 console.log(
