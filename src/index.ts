@@ -16,6 +16,7 @@ export type {
   TrustConfig,
 } from './core/config.js'
 export { AuthConfigError } from './core/config.js'
+export { CONSUMER_DOMAINS } from './core/consumer-domains.js'
 export type {
   DirectoryCallOptions,
   DirectoryHeaders,
@@ -23,12 +24,26 @@ export type {
   DirectoryUser,
   UserDirectory,
 } from './core/directory.js'
+export {
+  type DiscoverRequest,
+  handleDiscoverRequest,
+} from './core/discover-handler.js'
+export type { Discovery } from './core/discovery.js'
+export type {
+  DiscoveryConfig,
+  DiscoveryResolver,
+  DiscoverySource,
+  DomainRule,
+  RateLimitDecision,
+  RateLimitHook,
+} from './core/discovery-config.js'
 export { type CanonicalEmail, canonicalizeEmail } from './core/email.js'
 export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/errors.js'
 export { AuthError, isAuthError } from './core/errors.js'
 export type { HeadersInput } from './core/extract.js'
 export type { UserCreatedHook } from './core/resolve.js'
-export { resolveCanonicalUser, verifyAuth0Token } from './core/shared.js'
+export { errorAnswer, type HttpAnswer } from './core/respond.js'
+export { discoverAuthProvider, resolveCanonicalUser, verifyAuth0Token } from './core/shared.js'
 export type { AuthContext, CanonicalUser, VerifiedToken } from './core/types.js'
 export { UpstreamError } from './core/upstream.js'
 export type { CachedUser, UserCacheStore } from './core/user-cache.js'

@@ -12,6 +12,7 @@ const table: [AuthErrorCode, number][] = [
   ['directory_unavailable', 502],
   ['discovery_unavailable', 502],
   ['jwks_unavailable', 503],
+  ['rate_limited', 429],
   ['internal_error', 500],
 ]
 

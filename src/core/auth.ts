@@ -6,6 +6,8 @@ import {
   resolveConfig,
 } from './config.js'
 import { createHttpDirectory } from './directory.js'
+import { Discoverer, type Discovery } from './discovery.js'
+import type { RateLimitHook } from './discovery-config.js'
 import { AuthError } from './errors.js'
 import { RemoteKeySet } from './key-set.js'
 import { type ResolverContext, resolveUser } from './resolve.js'
@@ -58,6 +60,20 @@ export interface Auth {
    * ```
    */
   authenticate(request: AuthenticateRequest): Promise<AuthContext>
+  /**
+   * How an email logs in, from its domain: the static `discovery.domains` map, then any configured
+   * resolver, Management API and WebFinger sources, in `discovery.order`. Never asks the user
+   * directory, so the answer does not depend on whether the user exists.
+   *
+   * @throws {@link AuthError} `invalid_request` (not one valid address) or `discovery_unavailable`
+   *   (502: a source is down and no fresh-enough answer is cached).
+   * @example
+   * ```ts
+   * const { method, authorizationUrl } = await auth.discoverAuthProvider('ada@acme.com')
+   * if (method === 'sso') redirect(authorizationUrl)
+   * ```
+   */
+  discoverAuthProvider(email: string): Promise<Discovery>
   /** Stops in-flight fetches and drops cached keys. Calls after `close()` fail. */
   close(): Promise<void>
 }
@@ -121,6 +137,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
           }),
     onUserCreated: config.onUserCreated,
   }
+  const discoverer = new Discoverer(config.discovery)
   let closed = false
   const open = () => {
     if (closed) throw new AuthError('internal_error', 'This canonical-auth instance is closed')
@@ -142,12 +159,16 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     resolve,
   }
 
-  return {
+  const auth: Auth = {
     verifyAuth0Token: async (token) => verify(token),
     resolveCanonicalUser: async (verified) => resolve(verified),
     async authenticate(request) {
       open()
       return authenticateRequest(request, steps)
+    },
+    async discoverAuthProvider(email) {
+      open()
+      return discoverer.discover(email)
     },
     async close() {
       closed = true
@@ -155,4 +176,20 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       for (const keySet of owned) keySet.close()
     },
   }
+  internals.set(auth, { rateLimit: config.discovery.rateLimit })
+  return auth
+}
+
+/** What core functions outside the instance need of it. */
+export interface AuthInternals {
+  readonly rateLimit: RateLimitHook | undefined
+}
+
+const internals = new WeakMap<Auth, AuthInternals>()
+
+/** @internal */
+export function internalsOf(auth: Auth): AuthInternals {
+  const found = internals.get(auth)
+  if (found === undefined) throw new TypeError('canonical-auth: expected an Auth from createAuth()')
+  return found
 }

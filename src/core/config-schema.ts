@@ -198,6 +198,50 @@ export const configSchema = z.strictObject({
       error: 'at least one token source must be enabled',
     })
     .optional(),
+  discovery: z
+    .strictObject({
+      domains: z
+        .record(
+          z.string(),
+          z.strictObject(
+            { connection: nonEmpty, organization: nonEmpty.optional() },
+            {
+              error: 'expected { connection, organization? }',
+            },
+          ),
+        )
+        .optional(),
+      order: z
+        .array(z.enum(['static', 'resolver', 'management', 'webfinger']))
+        .min(1)
+        .refine((order) => new Set(order).size === order.length, {
+          error: 'expected each source once',
+        })
+        .optional(),
+      management: z
+        .strictObject({
+          clientId: nonEmpty,
+          clientSecret: nonEmpty,
+          domain: domain.optional(),
+        })
+        .optional(),
+      webfinger: z.boolean().optional(),
+      resolver: fn<(...args: unknown[]) => unknown>(
+        'a function resolver(domain, email)',
+      ).optional(),
+      clientId: nonEmpty.optional(),
+      redirectUri: secureUrl.optional(),
+      responseType: nonEmpty.optional(),
+      scope: nonEmpty.optional(),
+      audience: nonEmpty.optional(),
+      passwordConnection: nonEmpty.optional(),
+      consumerDomains: z.array(nonEmpty).optional(),
+      cacheTtlMs: positiveMs,
+      staleTtlMs: z.number().int().min(0).max(86_400_000).optional(),
+      timeoutMs: positiveMs,
+      rateLimit: fn<(...args: unknown[]) => unknown>('a function rateLimit(client)').optional(),
+    })
+    .optional(),
   onUserCreated: fn<(...args: unknown[]) => unknown>('a function').optional(),
   legacy: z
     .strictObject({ verify: fn<(token: string) => unknown>('a function verify(token)') })

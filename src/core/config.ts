@@ -1,5 +1,10 @@
 import { type ASYMMETRIC_ALGORITHMS, configSchema } from './config-schema.js'
 import type { DirectoryHeaders, HttpDirectoryOptions, UserDirectory } from './directory.js'
+import {
+  type DiscoveryConfig,
+  type ResolvedDiscovery,
+  resolveDiscovery,
+} from './discovery-config.js'
 import type { TokenSources } from './extract.js'
 import type { UserCreatedHook } from './resolve.js'
 import type { UserCacheStore } from './user-cache.js'
@@ -83,6 +88,8 @@ export interface AuthConfig {
   onUserCreated?: UserCreatedHook
   /** Tokens not issued by a configured Auth0 tenant go to this hook. */
   legacy?: LegacyConfig
+  /** Home-realm discovery for `discoverAuthProvider` and the discover endpoint. */
+  discovery?: DiscoveryConfig
 }
 
 /** The user directory: its HTTP endpoint, or any {@link UserDirectory}. */
@@ -192,6 +199,7 @@ export interface ResolvedConfig {
   readonly tokenSources: TokenSources
   readonly onUserCreated: UserCreatedHook | undefined
   readonly legacy: LegacyConfig | undefined
+  readonly discovery: ResolvedDiscovery
 }
 
 export interface ResolvedDirectory {
@@ -257,6 +265,15 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
     }
     seen.add(tenant.issuer)
   }
+  const first = config.auth0[0] as (typeof config.auth0)[number]
+  const discovery = resolveDiscovery(config.discovery as DiscoveryConfig | undefined, {
+    origin:
+      first.domain === undefined
+        ? new URL(tenants[0]?.issuer as string).origin
+        : `https://${first.domain.toLowerCase()}`,
+    domain: first.domain,
+  })
+  if (discovery.issues.length > 0) throw new AuthConfigError(discovery.issues)
   return {
     tenants,
     claims: {
@@ -293,6 +310,7 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
     },
     onUserCreated: config.onUserCreated as UserCreatedHook | undefined,
     legacy: config.legacy as LegacyConfig | undefined,
+    discovery: discovery.value,
   }
 }
 

@@ -14,6 +14,7 @@ export const AUTH_ERROR_STATUS = {
   directory_unavailable: 502,
   discovery_unavailable: 502,
   jwks_unavailable: 503,
+  rate_limited: 429,
   internal_error: 500,
 } as const satisfies Record<string, number>
 
@@ -34,6 +35,7 @@ const DEFAULT_MESSAGES: Record<AuthErrorCode, string> = {
   directory_unavailable: 'The user directory is unavailable',
   discovery_unavailable: 'The login discovery source is unavailable',
   jwks_unavailable: 'The signing keys are unavailable',
+  rate_limited: 'Too many requests',
   internal_error: 'Internal error',
 }
 

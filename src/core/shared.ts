@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { type Auth, createAuthWith } from './auth.js'
 import { type AuthConfig, resolveConfig } from './config.js'
+import type { Discovery } from './discovery.js'
 import { RemoteKeySet } from './key-set.js'
 import type { CanonicalUser, VerifiedToken } from './types.js'
 
@@ -84,4 +85,18 @@ export function resolveCanonicalUser(
   config: AuthConfig,
 ): Promise<CanonicalUser> {
   return sharedAuth(config).resolveCanonicalUser(verified)
+}
+
+/**
+ * Discovers how an email logs in with a configuration given on the call; equal configurations
+ * share their discovery caches.
+ *
+ * @throws {@link AuthError} as {@link Auth.discoverAuthProvider}.
+ * @example
+ * ```ts
+ * const discovery = await discoverAuthProvider('ada@acme.com', config)
+ * ```
+ */
+export function discoverAuthProvider(email: string, config: AuthConfig): Promise<Discovery> {
+  return sharedAuth(config).discoverAuthProvider(email)
 }

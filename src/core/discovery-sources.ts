@@ -1,0 +1,278 @@
+import ky, { HTTPError } from 'ky'
+import { LRUCache } from 'lru-cache'
+import { z } from 'zod'
+import { canonicalDomain, type DiscoveryResolver, type DomainRule } from './discovery-config.js'
+import { AuthError, isAuthError } from './errors.js'
+import { toUpstreamError, UpstreamError } from './upstream.js'
+
+/** What a source says of a domain: an SSO rule (the connection may be unknown), or `null`: not federated. */
+export type SourceAnswer = { connection?: string; organization?: string } | null
+
+export interface SourceTiming {
+  readonly cacheTtlMs: number
+  readonly staleTtlMs: number
+  readonly timeoutMs: number
+}
+
+interface Dated<T> {
+  readonly value: T
+  readonly at: number
+}
+
+/**
+ * Runs `load` for a key at most once at a time, reuses its answer for `cacheTtlMs`, and when a
+ * reload fails serves the last answer for `staleTtlMs` more; past that the failure is
+ * `discovery_unavailable`.
+ */
+class StaleWhileError<T> {
+  readonly #timing: SourceTiming
+  readonly #entries: LRUCache<string, Dated<T>>
+  readonly #flights = new Map<string, Promise<T>>()
+
+  constructor(timing: SourceTiming) {
+    this.#timing = timing
+    this.#entries = new LRUCache({ max: 10_000 })
+  }
+
+  async get(key: string, load: () => Promise<T>): Promise<T> {
+    const entry = this.#entries.get(key)
+    if (entry !== undefined && Date.now() - entry.at < this.#timing.cacheTtlMs) return entry.value
+    let flight = this.#flights.get(key)
+    if (flight === undefined) {
+      flight = load().then((value) => {
+        this.#entries.set(key, { value, at: Date.now() })
+        return value
+      })
+      flight.then(
+        () => this.#flights.delete(key),
+        () => this.#flights.delete(key),
+      )
+      this.#flights.set(key, flight)
+    }
+    try {
+      return await flight
+    } catch (error) {
+      if (
+        entry !== undefined &&
+        Date.now() - entry.at < this.#timing.cacheTtlMs + this.#timing.staleTtlMs
+      ) {
+        return entry.value
+      }
+      throw isAuthError(error)
+        ? error
+        : new AuthError('discovery_unavailable', undefined, { cause: error })
+    }
+  }
+}
+
+// Auth0 strategies of enterprise connections, whose identity provider owns the domain.
+const ENTERPRISE_STRATEGIES = new Set([
+  'ad',
+  'adfs',
+  'auth0-adldap',
+  'custom',
+  'google-apps',
+  'ip',
+  'office365',
+  'oidc',
+  'okta',
+  'pingfederate',
+  'samlp',
+  'sharepoint',
+  'waad',
+])
+const MAX_PAGES = 100
+
+const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() })
+const connectionSchema = z.object({
+  name: z.string(),
+  strategy: z.string(),
+  options: z
+    .object({ domain_aliases: z.array(z.string()).optional() })
+    .loose()
+    .nullish(),
+})
+const pageSchema = z.union([
+  z.array(connectionSchema),
+  z.object({ connections: z.array(connectionSchema), next: z.string().nullish() }),
+])
+
+/**
+ * The Auth0 Management API: enterprise connections enabled for the login client, by
+ * `options.domain_aliases`. The client-credentials token is cached until a minute before it
+ * expires; the domain map is cached as a whole.
+ */
+export class ManagementSource {
+  readonly #options: {
+    clientId: string
+    clientSecret: string
+    origin: string
+    loginClientId: string
+  }
+  readonly #timing: SourceTiming
+  readonly #map: StaleWhileError<ReadonlyMap<string, string>>
+  #token: Dated<string> | undefined
+  #tokenFlight: Promise<string> | undefined
+
+  constructor(
+    options: { clientId: string; clientSecret: string; origin: string; loginClientId: string },
+    timing: SourceTiming,
+  ) {
+    this.#options = options
+    this.#timing = timing
+    this.#map = new StaleWhileError(timing)
+  }
+
+  async lookup(domain: string): Promise<SourceAnswer> {
+    const map = await this.#map.get('', () => this.#loadMap())
+    const connection = map.get(domain)
+    return connection === undefined ? null : { connection }
+  }
+
+  async #loadMap(): Promise<ReadonlyMap<string, string>> {
+    const token = await this.#accessToken()
+    const map = new Map<string, string>()
+    const { origin, loginClientId } = this.#options
+    let from: string | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const query = new URLSearchParams({ take: '100', ...(from === undefined ? {} : { from }) })
+      let body: unknown
+      try {
+        body = await ky
+          .get(
+            `${origin}/api/v2/clients/${encodeURIComponent(loginClientId)}/connections?${query}`,
+            {
+              timeout: this.#timing.timeoutMs,
+              retry: { limit: 1, statusCodes: [429, 500, 502, 503, 504] },
+              headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+            },
+          )
+          .json()
+      } catch (error) {
+        if (error instanceof HTTPError && error.response.status === 401) this.#token = undefined
+        throw toUpstreamError('management', error)
+      }
+      const parsed = pageSchema.safeParse(body)
+      if (!parsed.success)
+        throw new UpstreamError('management', 'invalid_response', 'answered an unexpected page')
+      const connections = Array.isArray(parsed.data) ? parsed.data : parsed.data.connections
+      for (const connection of connections) {
+        if (!ENTERPRISE_STRATEGIES.has(connection.strategy)) continue
+        for (const alias of connection.options?.domain_aliases ?? []) {
+          const aliasDomain = canonicalDomain(alias)
+          if (aliasDomain !== undefined && !map.has(aliasDomain))
+            map.set(aliasDomain, connection.name)
+        }
+      }
+      const next = Array.isArray(parsed.data) ? undefined : parsed.data.next
+      if (
+        next === undefined ||
+        next === null ||
+        next === '' ||
+        next === from ||
+        connections.length === 0
+      )
+        break
+      from = next
+    }
+    return map
+  }
+
+  async #accessToken(): Promise<string> {
+    if (this.#token !== undefined && Date.now() < this.#token.at) return this.#token.value
+    this.#tokenFlight ??= this.#fetchToken().finally(() => {
+      this.#tokenFlight = undefined
+    })
+    return this.#tokenFlight
+  }
+
+  async #fetchToken(): Promise<string> {
+    const { origin, clientId, clientSecret } = this.#options
+    let body: unknown
+    try {
+      body = await ky
+        .post(`${origin}/oauth/token`, {
+          timeout: this.#timing.timeoutMs,
+          retry: { limit: 1, methods: ['post'], statusCodes: [429, 500, 502, 503, 504] },
+          json: {
+            grant_type: 'client_credentials',
+            client_id: clientId,
+            client_secret: clientSecret,
+            audience: `${origin}/api/v2/`,
+          },
+        })
+        .json()
+    } catch (error) {
+      throw toUpstreamError('management', error)
+    }
+    const parsed = tokenSchema.safeParse(body)
+    if (!parsed.success)
+      throw new UpstreamError('management', 'invalid_response', 'answered without an access token')
+    const lifetimeMs = parsed.data.expires_in * 1000
+    // Renew a minute early (or at 90% of a short lifetime) so no request carries an expiring token.
+    const usableMs = lifetimeMs - Math.min(60_000, lifetimeMs / 10)
+    this.#token = { value: parsed.data.access_token, at: Date.now() + usableMs }
+    return parsed.data.access_token
+  }
+}
+
+/** Auth0 WebFinger domain discovery: 200 means federated, 404 means not. */
+export class WebfingerSource {
+  readonly #origin: string
+  readonly #timing: SourceTiming
+  readonly #answers: StaleWhileError<SourceAnswer>
+
+  constructor(origin: string, timing: SourceTiming) {
+    this.#origin = origin
+    this.#timing = timing
+    this.#answers = new StaleWhileError(timing)
+  }
+
+  lookup(domain: string): Promise<SourceAnswer> {
+    return this.#answers.get(domain, async () => {
+      try {
+        await ky.get(
+          `${this.#origin}/.well-known/webfinger?resource=urn:auth0:discovery:domain:${domain}`,
+          {
+            timeout: this.#timing.timeoutMs,
+            retry: { limit: 1, statusCodes: [429, 500, 502, 503, 504] },
+            headers: { accept: 'application/jrd+json, application/json' },
+          },
+        )
+        return {}
+      } catch (error) {
+        if (error instanceof HTTPError && error.response.status === 404) return null
+        throw toUpstreamError('webfinger', error)
+      }
+    })
+  }
+}
+
+const ruleSchema = z.object({
+  connection: z.string().min(1),
+  organization: z.string().min(1).optional(),
+})
+
+/** A custom resolver, cached per domain like the other dynamic sources. */
+export class ResolverSource {
+  readonly #resolve: DiscoveryResolver
+  readonly #answers: StaleWhileError<SourceAnswer>
+
+  constructor(resolve: DiscoveryResolver, timing: SourceTiming) {
+    this.#resolve = resolve
+    this.#answers = new StaleWhileError(timing)
+  }
+
+  lookup(domain: string, email: string): Promise<SourceAnswer> {
+    return this.#answers.get(domain, async () => {
+      const rule: DomainRule | null | undefined = await this.#resolve(domain, email)
+      if (rule === null || rule === undefined) return null
+      const parsed = ruleSchema.safeParse(rule)
+      if (!parsed.success)
+        throw new UpstreamError('resolver', 'invalid_response', 'answered without a connection')
+      return parsed.data.organization === undefined
+        ? { connection: parsed.data.connection }
+        : { connection: parsed.data.connection, organization: parsed.data.organization }
+    })
+  }
+}
