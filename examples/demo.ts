@@ -8,7 +8,7 @@
  * Exits 0 only if every step behaved as printed.
  */
 import { createHmac } from 'node:crypto'
-import { createAuth, isAuthError } from 'canonical-auth'
+import { createAuth, handleDiscoverRequest, isAuthError } from 'canonical-auth'
 import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
 import { generateKeyPair, SignJWT } from 'jose'
 
@@ -55,6 +55,11 @@ const serviceConfig = {
   directory: { baseUrl: directory.baseUrl, timeoutMs: 500, deadlineMs: 1_500, retries: 1 },
   trust: { trustedConnections: ['acme-waad'] },
   jwks: { cacheMaxAgeMs: 1_000 },
+  discovery: {
+    domains: { 'acme.com': { connection: 'acme-waad' } },
+    clientId: 'demo-spa',
+    redirectUri: 'http://localhost:3000/callback',
+  },
 }
 const created: string[] = []
 // Each service embeds its own instance: no central /validate call in the path.
@@ -77,7 +82,26 @@ try {
   pass(`issuer ${issuer.issuer} serving its RS256 key set`)
   pass(`user directory at ${directory.baseUrl} (the only source of user UUIDs), no users yet`)
 
-  heading('2. Ada signs in through her company SSO (connection acme-waad) for the first time')
+  heading('2. The login page asks how Ada signs in (POST /public/auth/discover)')
+  const discovered = await handleDiscoverRequest(platformApi, { body: '{"email":"Ada@Acme.com"}' })
+  const answer = discovered.body as {
+    method?: string
+    connection?: string
+    authorizationUrl?: string
+  }
+  if (discovered.status === 200 && answer.method === 'sso' && answer.connection === 'acme-waad') {
+    pass(`200 sso via ${answer.connection} → ${answer.authorizationUrl}`)
+  } else {
+    fail(`discovery answered ${discovered.status} ${JSON.stringify(discovered.body)}`)
+  }
+  const other = await platformApi.discoverAuthProvider('bob@startup.io')
+  if (other.method === 'password') pass('bob@startup.io has no SSO: method password')
+  else fail(`bob@startup.io: expected password, got ${other.method}`)
+  await expectRefused('a malformed email', 'invalid_request', () =>
+    platformApi.discoverAuthProvider('ada@acme.com@evil.com'),
+  )
+
+  heading('3. Ada signs in through her company SSO (connection acme-waad) for the first time')
   const adaToken = await issuer.sign({
     sub: 'samlp|acme-waad|ada.lovelace',
     email: 'Ada@Acme.com',
@@ -104,7 +128,7 @@ try {
     fail('onUserCreated did not run exactly once')
   }
 
-  heading('3. The same user on platform-api, then again')
+  heading('4. The same user on platform-api, then again')
   const second = await platformApi.authenticate({ headers: { 'x-user-token': adaToken } })
   if (second.userId === first.userId && !second.user.created) {
     pass(
@@ -127,7 +151,7 @@ try {
     fail(`a user id was not a directory UUID: ${ids.join(', ')}`)
   }
 
-  heading('4. An unverified social-login email claiming Ada')
+  heading('5. An unverified social-login email claiming Ada')
   const social = await issuer.sign({
     sub: 'google-oauth2|1093',
     email: 'ada@acme.com',
@@ -137,7 +161,7 @@ try {
     platformApi.authenticate({ headers: { authorization: `Bearer ${social}` } }),
   )
 
-  heading('5. The user directory goes down')
+  heading('6. The user directory goes down')
   directory.fail('down')
   const grace = await issuer.sign({
     sub: 'samlp|acme-waad|grace.hopper',
@@ -155,7 +179,7 @@ try {
   })
   pass(`directory back: grace resolves to ${recovered.userId}`)
 
-  heading('6. Forgeries and stale tokens are refused')
+  heading('7. Forgeries and stale tokens are refused')
   await expectRefused('an expired token', 'token_expired', async () =>
     auth.verifyAuth0Token(await issuer.sign({ iat: now() - 7200, exp: now() - 3600 })),
   )
@@ -193,7 +217,7 @@ try {
     return auth.verifyAuth0Token(await other.sign())
   })
 
-  heading('7. The key set endpoint goes down')
+  heading('8. The key set endpoint goes down')
   issuer.fail('down')
   await new Promise((resolve) => setTimeout(resolve, 1_100))
   const during = await auth.verifyAuth0Token(
