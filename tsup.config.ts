@@ -4,6 +4,9 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     testing: 'src/testing/index.ts',
+    express: 'src/adapters/express.ts',
+    fastify: 'src/adapters/fastify.ts',
+    koa: 'src/adapters/koa.ts',
   },
   format: ['esm', 'cjs'],
   // One copy of the core in the CJS build too, so `isAuthError` and shared caches see one module.
@@ -15,6 +18,16 @@ export default defineConfig({
   platform: 'neutral',
   // Dependencies stay external: jose and ky are ESM-only and load through require(esm) on
   // Node >= 20.19, which `engines` requires.
-  external: ['jose', 'ky', 'zod', 'lru-cache', 'msw'],
+  external: [
+    'jose',
+    'ky',
+    'zod',
+    'lru-cache',
+    'msw',
+    'express',
+    'fastify',
+    'fastify-plugin',
+    'koa',
+  ],
   treeshake: true,
 })

@@ -1,0 +1,70 @@
+import type { Context, Middleware, Next } from 'koa'
+import type { Auth } from '../core/auth.js'
+import { readBody } from '../core/body.js'
+import { handleDiscoverRequest } from '../core/discover-handler.js'
+import { createGuard, type RequireAuthOptions } from '../core/guard.js'
+import { errorAnswer, type HttpAnswer } from '../core/respond.js'
+import type { AuthContext } from '../core/types.js'
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by `requireAuth`: the canonical user. Absent on an optional route without a token. */
+    auth?: AuthContext
+  }
+}
+
+export type { RequireAuthOptions, Requirement } from '../core/guard.js'
+
+function send(ctx: Context, answer: HttpAnswer): void {
+  ctx.status = answer.status
+  ctx.set(answer.headers as Record<string, string>)
+  ctx.body = JSON.stringify(answer.body)
+}
+
+/**
+ * Koa middleware: authenticates the request and puts the canonical user on `ctx.state.auth`, or
+ * answers 400/401/403/502/503 as JSON with `WWW-Authenticate`. Works with Koa 2 and 3.
+ *
+ * @example
+ * ```ts
+ * router.get('/reports', requireAuth(auth, { scopes: ['read:reports'] }), (ctx) => {
+ *   ctx.body = { userId: ctx.state.auth?.userId }
+ * })
+ * ```
+ */
+export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middleware {
+  const guard = createGuard(auth, options)
+  return async (ctx: Context, next: Next) => {
+    let context: AuthContext | undefined
+    try {
+      context = await guard({ headers: ctx.headers })
+    } catch (error) {
+      if (options.delegateErrors) throw error
+      send(ctx, errorAnswer(error))
+      return
+    }
+    if (context !== undefined) ctx.state.auth = context
+    await next()
+  }
+}
+
+/**
+ * `POST /public/auth/discover` for Koa: reads `{ "email": "…" }` (from `ctx.request.body` when a
+ * body parser ran, else from the request itself) and answers how that email logs in.
+ *
+ * @example
+ * ```ts
+ * router.post('/public/auth/discover', discoverHandler(auth))
+ * ```
+ */
+export function discoverHandler(auth: Auth): Middleware {
+  return async (ctx: Context) => {
+    const parsed = (ctx.request as { body?: unknown }).body
+    try {
+      const body = parsed === undefined ? await readBody(ctx.req) : parsed
+      send(ctx, await handleDiscoverRequest(auth, { body, client: ctx.ip }))
+    } catch (error) {
+      send(ctx, errorAnswer(error))
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { Auth } from './auth.js'
+import type { AuthenticateRequest } from './authenticate.js'
+import { AuthError, isAuthError } from './errors.js'
+import type { AuthContext } from './types.js'
+
+/** Required scopes or permissions: a list (all of them), or `{ anyOf }` / `{ allOf }`. */
+export type Requirement =
+  | readonly string[]
+  | { readonly anyOf: readonly string[] }
+  | { readonly allOf: readonly string[] }
+
+/** Options of `requireAuth` in every adapter. */
+export interface RequireAuthOptions {
+  /** OAuth scopes the token must carry (its `scope` claim). */
+  scopes?: Requirement
+  /** Auth0 RBAC permissions the token must carry (its `permissions` claim). */
+  permissions?: Requirement
+  /**
+   * Let requests without a token through, without `auth`. A token that is present but invalid is
+   * still refused.
+   */
+  optional?: boolean
+  /**
+   * Hand failures to the framework's own error handling (Express `next(err)`, Fastify's error
+   * handler, a Koa `throw`) as the same {@link AuthError}, instead of answering them.
+   */
+  delegateErrors?: boolean
+}
+
+interface Rule {
+  readonly kind: 'all' | 'any'
+  readonly values: readonly string[]
+}
+
+function toRule(requirement: Requirement | undefined, name: string): Rule | undefined {
+  if (requirement === undefined) return undefined
+  const [kind, values] = Array.isArray(requirement)
+    ? (['all', requirement] as const)
+    : 'anyOf' in requirement
+      ? (['any', requirement.anyOf] as const)
+      : (['all', (requirement as { allOf: readonly string[] }).allOf] as const)
+  if (
+    !Array.isArray(values) ||
+    values.length === 0 ||
+    !values.every((v) => typeof v === 'string' && v !== '')
+  ) {
+    throw new TypeError(`canonical-auth: requireAuth ${name} must be a non-empty list of strings`)
+  }
+  return { kind, values }
+}
+
+function satisfied(rule: Rule | undefined, granted: readonly string[]): boolean {
+  if (rule === undefined) return true
+  return rule.kind === 'all'
+    ? rule.values.every((v) => granted.includes(v))
+    : rule.values.some((v) => granted.includes(v))
+}
+
+/**
+ * The one request check every adapter runs: authenticate, then the route's scope and permission
+ * requirements. Resolves to the context, or `undefined` for an optional route without a token.
+ */
+export function createGuard(
+  auth: Auth,
+  options: RequireAuthOptions = {},
+): (request: AuthenticateRequest) => Promise<AuthContext | undefined> {
+  const scopes = toRule(options.scopes, 'scopes')
+  const permissions = toRule(options.permissions, 'permissions')
+  const optional = options.optional === true
+  return async (request) => {
+    let context: AuthContext
+    try {
+      context = await auth.authenticate(request)
+    } catch (error) {
+      if (optional && isAuthError(error) && error.code === 'token_missing') return undefined
+      throw error
+    }
+    if (!satisfied(scopes, context.token?.scopes ?? [])) {
+      throw new AuthError('insufficient_scope', undefined, { requiredScopes: scopes?.values ?? [] })
+    }
+    if (!satisfied(permissions, context.token?.permissions ?? [])) {
+      throw new AuthError('insufficient_scope', 'The access token lacks the required permission')
+    }
+    return context
+  }
+}

@@ -1,0 +1,320 @@
+import { type Auth, createAuth } from 'canonical-auth'
+import {
+  createTestDirectory,
+  createTestIssuer,
+  type TestDirectory,
+  type TestIssuer,
+} from 'canonical-auth/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
+import { harnesses, type RunningApp } from './harnesses.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const now = () => Math.floor(Date.now() / 1000)
+
+let issuer: TestIssuer
+let deadIssuer: TestIssuer
+let directory: TestDirectory
+let main: Auth
+let keysDown: Auth
+const tokens: Record<string, string> = {}
+const SUB = 'samlp|acme-waad|ada'
+
+beforeAll(async () => {
+  issuer = await createTestIssuer()
+  deadIssuer = await createTestIssuer()
+  deadIssuer.fail('down')
+  directory = await createTestDirectory()
+  main = createAuth({
+    auth0: issuer.auth0,
+    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
+    discovery: { domains: { 'acme.com': { connection: 'acme-waad' } }, clientId: 'spa' },
+  })
+  keysDown = createAuth({ auth0: deadIssuer.auth0 })
+  const user = { sub: SUB, email: 'ada@acme.com', email_verified: true }
+  tokens.plain = await issuer.sign(user)
+  tokens.reports = await issuer.sign({ ...user, scope: 'openid read:reports' })
+  tokens.admin = await issuer.sign({ ...user, permissions: ['admin:users'] })
+  tokens.expired = await issuer.sign({ ...user, iat: now() - 7200, exp: now() - 3600 })
+  tokens.forged = `${tokens.plain.slice(0, -16)}AAAAAAAAAAAAAAAA`
+  tokens.other = await issuer.sign({
+    sub: 'samlp|acme-waad|bob',
+    email: 'bob@acme.com',
+    email_verified: true,
+  })
+  tokens.newcomer = await issuer.sign({
+    sub: 'samlp|acme-waad|newcomer',
+    email: 'new@acme.com',
+    email_verified: true,
+  })
+  tokens.deadTenant = await deadIssuer.sign(user)
+})
+afterAll(async () => {
+  await main.close()
+  await keysDown.close()
+  await issuer.close()
+  await deadIssuer.close()
+  await directory.close()
+})
+
+interface Case {
+  readonly name: string
+  readonly method?: 'GET' | 'POST'
+  readonly path: string
+  readonly headers?: () => Record<string, string>
+  readonly body?: string
+  readonly status: number
+  readonly error?: string
+  readonly challenge?: RegExp
+  readonly retryAfter?: boolean
+  readonly around?: () => () => void
+}
+
+const bearer = (name: string) => () => ({ authorization: `Bearer ${tokens[name]}` })
+
+const cases: readonly Case[] = [
+  { name: 'a valid token', path: '/me', headers: bearer('plain'), status: 200 },
+  {
+    name: 'the X-User-Token header',
+    path: '/me',
+    headers: () => ({ 'x-user-token': tokens.plain as string }),
+    status: 200,
+  },
+  { name: 'no token', path: '/me', status: 401, error: 'token_missing', challenge: /^Bearer$/ },
+  {
+    name: 'a malformed Authorization header',
+    path: '/me',
+    headers: () => ({ authorization: 'Bearer a b' }),
+    status: 400,
+    error: 'invalid_request',
+  },
+  {
+    name: 'an expired token',
+    path: '/me',
+    headers: bearer('expired'),
+    status: 401,
+    error: 'token_expired',
+    challenge: /^Bearer error="invalid_token"/,
+  },
+  {
+    name: 'a forged token',
+    path: '/me',
+    headers: bearer('forged'),
+    status: 401,
+    error: 'token_invalid',
+    challenge: /^Bearer error="invalid_token"/,
+  },
+  {
+    name: 'a garbage token',
+    path: '/me',
+    headers: () => ({ authorization: 'Bearer not.a.jwt' }),
+    status: 401,
+    error: 'token_invalid',
+  },
+  {
+    name: 'the Basic scheme',
+    path: '/me',
+    headers: () => ({ authorization: 'Basic YWRhOnNlY3JldA==' }),
+    status: 401,
+    error: 'token_missing',
+    challenge: /^Bearer$/,
+  },
+  {
+    name: 'two different tokens',
+    path: '/me',
+    headers: () => ({
+      authorization: `Bearer ${tokens.plain}`,
+      'x-user-token': tokens.other as string,
+    }),
+    status: 400,
+    error: 'invalid_request',
+  },
+  { name: 'the required scope', path: '/reports', headers: bearer('reports'), status: 200 },
+  {
+    name: 'a missing scope',
+    path: '/reports',
+    headers: bearer('plain'),
+    status: 403,
+    error: 'insufficient_scope',
+    challenge: /error="insufficient_scope".*scope="read:reports"/,
+  },
+  { name: 'one of the permissions', path: '/admin', headers: bearer('admin'), status: 200 },
+  {
+    name: 'a missing permission',
+    path: '/admin',
+    headers: bearer('plain'),
+    status: 403,
+    error: 'insufficient_scope',
+    challenge: /error="insufficient_scope"/,
+  },
+  { name: 'optional auth without a token', path: '/optional', status: 200 },
+  {
+    name: 'optional auth with a valid token',
+    path: '/optional',
+    headers: bearer('plain'),
+    status: 200,
+  },
+  {
+    name: 'optional auth with a bad token',
+    path: '/optional',
+    headers: bearer('expired'),
+    status: 401,
+    error: 'token_expired',
+  },
+  { name: 'a delegated error', path: '/delegated', headers: bearer('expired'), status: 418 },
+  {
+    name: 'the directory down',
+    path: '/me',
+    headers: bearer('newcomer'),
+    status: 502,
+    error: 'directory_unavailable',
+    around: () => {
+      directory.fail('5xx')
+      return () => directory.fail(null)
+    },
+  },
+  {
+    name: 'the key set unreachable',
+    path: '/keys-down',
+    headers: bearer('deadTenant'),
+    status: 503,
+    error: 'jwks_unavailable',
+    retryAfter: true,
+  },
+  {
+    name: 'discovery of an SSO email',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"Ada@Acme.com"}',
+    status: 200,
+  },
+  {
+    name: 'discovery of a password email',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"bob@startup.io"}',
+    status: 200,
+  },
+  {
+    name: 'discovery with a bad email',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"a@acme.com@evil.com"}',
+    status: 400,
+    error: 'invalid_request',
+  },
+  {
+    name: 'discovery with a body that is not JSON',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":',
+    status: 400,
+    error: 'invalid_request',
+  },
+  {
+    name: 'discovery with an empty body',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '',
+    status: 400,
+    error: 'invalid_request',
+  },
+]
+
+interface Observed {
+  readonly status: number
+  readonly headers: Record<string, string | null>
+  readonly body: string
+}
+
+const COMPARED_HEADERS = ['content-type', 'www-authenticate', 'retry-after', 'cache-control']
+
+async function perform(app: RunningApp, testCase: Case): Promise<Observed> {
+  const undo = testCase.around?.()
+  try {
+    const response = await fetch(`${app.origin}${testCase.path}`, {
+      method: testCase.method ?? 'GET',
+      headers: {
+        ...(testCase.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...testCase.headers?.(),
+      },
+      ...(testCase.body === undefined ? {} : { body: testCase.body }),
+    })
+    const headers: Record<string, string | null> = {}
+    for (const name of COMPARED_HEADERS) headers[name] = response.headers.get(name)
+    return { status: response.status, headers, body: await response.text() }
+  } finally {
+    undo?.()
+  }
+}
+
+const observed = new Map<string, Map<string, Observed>>()
+
+describe.each(harnesses)('$name', (harness) => {
+  let app: RunningApp
+  const results = new Map<string, Observed>()
+  beforeAll(async () => {
+    app = await harness.start({ main, keysDown })
+    observed.set(harness.name, results)
+  })
+  afterAll(() => app.close())
+
+  it.each(cases)('answers $name with $status', async (testCase) => {
+    const result = await perform(app, testCase)
+    results.set(testCase.name, result)
+    expect(result.status).toBe(testCase.status)
+    const body = JSON.parse(result.body) as Record<string, unknown>
+    if (testCase.error !== undefined) {
+      expect(body).toEqual({ error: testCase.error, error_description: expect.any(String) })
+      expect(result.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(result.headers['cache-control']).toBe('no-store')
+    }
+    if (testCase.challenge !== undefined)
+      expect(result.headers['www-authenticate']).toMatch(testCase.challenge)
+    if (testCase.status === 502 || testCase.status === 503 || testCase.status === 400) {
+      expect(result.headers['www-authenticate']).toBeNull()
+    }
+    if (testCase.retryAfter) expect(Number(result.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+    if (testCase.path !== '/public/auth/discover' && testCase.status === 200) {
+      const userId = body.userId
+      if (testCase.path === '/optional' && testCase.headers === undefined) expect(userId).toBeNull()
+      else expect(userId).toMatch(UUID)
+      expect(userId).not.toBe(SUB)
+    }
+    if (testCase.status === 418) expect(body).toEqual({ delegated: 'token_expired' })
+  })
+
+  it('puts the same canonical user on the request as the directory holds', async () => {
+    const result = await perform(app, cases[0] as Case)
+    expect(JSON.parse(result.body)).toEqual({ userId: directory.users.get('ada@acme.com')?.id })
+  })
+
+  it('leaks no token, sub, email, stack or upstream body in any error', () => {
+    for (const [name, result] of results) {
+      if (result.status < 400) continue
+      const text = `${result.body} ${JSON.stringify(result.headers)}`
+      for (const token of Object.values(tokens)) {
+        for (const segment of token.split('.'))
+          if (segment.length > 10) expect(text, name).not.toContain(segment)
+      }
+      expect(text, name).not.toContain(SUB)
+      expect(text, name).not.toContain('ada@acme.com')
+      expect(text, name).not.toContain('new@acme.com')
+      expect(text, name).not.toMatch(/\n\s+at /)
+      expect(text, name).not.toContain(UPSTREAM_SECRET)
+      expect(text, name).not.toContain('hunter2')
+    }
+  })
+})
+
+describe('every framework answers byte for byte the same', () => {
+  it.each(cases.map((testCase) => testCase.name))('%s', (name) => {
+    const [first, ...others] = harnesses.map((harness) => ({
+      harness: harness.name,
+      result: observed.get(harness.name)?.get(name),
+    }))
+    expect(first?.result, `${first?.harness} ran`).toBeDefined()
+    for (const other of others)
+      expect({ [other.harness]: other.result }).toEqual({ [other.harness]: first?.result })
+  })
+})

@@ -1,0 +1,169 @@
+import type { AddressInfo } from 'node:net'
+import { type Auth, isAuthError } from 'canonical-auth'
+import {
+  discoverHandler as expressDiscover,
+  requireAuth as expressRequireAuth,
+} from 'canonical-auth/express'
+import canonicalAuth from 'canonical-auth/fastify'
+import { discoverHandler as koaDiscover, requireAuth as koaRequireAuth } from 'canonical-auth/koa'
+import express5 from 'express'
+import express4 from 'express4'
+import Fastify from 'fastify'
+import Koa3 from 'koa'
+import Koa2 from 'koa2'
+
+/** The instances a conformance app is wired to. */
+export interface Auths {
+  /** Issuer, directory and discovery all healthy. */
+  readonly main: Auth
+  /** A tenant whose key set cannot be fetched. */
+  readonly keysDown: Auth
+}
+
+/** A running app: the same routes in each framework. */
+export interface RunningApp {
+  readonly origin: string
+  close(): Promise<void>
+}
+
+export interface Harness {
+  readonly name: string
+  start(auths: Auths): Promise<RunningApp>
+}
+
+// The routes every harness serves:
+//   GET  /me          requireAuth()                                     → { userId }
+//   GET  /reports     requireAuth({ scopes: ['read:reports'] })         → { userId }
+//   GET  /admin       requireAuth({ permissions: { anyOf: [...] } })    → { userId }
+//   GET  /optional    requireAuth({ optional: true })                   → { userId | null }
+//   GET  /delegated   requireAuth({ delegateErrors: true }); the framework's error handler answers 418
+//   GET  /keys-down   requireAuth() on a tenant whose key set is unreachable
+//   POST /public/auth/discover                                          discoverHandler
+export const ADMIN = { anyOf: ['admin:all', 'admin:users'] }
+
+function expressHarness(name: string, express: typeof express5): Harness {
+  return {
+    name,
+    async start({ main, keysDown }) {
+      const app = express()
+      const me = (req: express5.Request, res: express5.Response) => {
+        res.json({ userId: req.auth?.userId ?? null })
+      }
+      app.get('/me', expressRequireAuth(main), me)
+      app.get('/reports', expressRequireAuth(main, { scopes: ['read:reports'] }), me)
+      app.get('/admin', expressRequireAuth(main, { permissions: ADMIN }), me)
+      app.get('/optional', expressRequireAuth(main, { optional: true }), me)
+      app.get('/delegated', expressRequireAuth(main, { delegateErrors: true }), me)
+      app.get('/keys-down', expressRequireAuth(keysDown), me)
+      app.post('/public/auth/discover', expressDiscover(main))
+      app.use(
+        (
+          error: unknown,
+          _req: express5.Request,
+          res: express5.Response,
+          next: express5.NextFunction,
+        ) => {
+          if (isAuthError(error)) res.status(418).json({ delegated: error.code })
+          else next(error)
+        },
+      )
+      const server = app.listen(0, '127.0.0.1')
+      await new Promise((resolve) => server.once('listening', resolve))
+      return {
+        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve())
+            server.closeAllConnections()
+          }),
+      }
+    },
+  }
+}
+
+const fastifyHarness: Harness = {
+  name: 'fastify 5',
+  async start({ main, keysDown }) {
+    const app = Fastify()
+    app.setErrorHandler((error, _request, reply) => {
+      if (isAuthError(error)) return reply.code(418).send({ delegated: error.code })
+      return reply.send(error)
+    })
+    const me = async (request: { auth?: { userId: string } }) => ({
+      userId: request.auth?.userId ?? null,
+    })
+    // Two tenants, each with its own plugin instance in a sibling encapsulated context.
+    await app.register(async (scope) => {
+      await scope.register(canonicalAuth, { auth: main, discoverPath: '/public/auth/discover' })
+      scope.get('/me', { preHandler: scope.requireAuth() }, me)
+      scope.get('/reports', { preHandler: scope.requireAuth({ scopes: ['read:reports'] }) }, me)
+      scope.get('/admin', { preHandler: scope.requireAuth({ permissions: ADMIN }) }, me)
+      scope.get('/optional', { preHandler: scope.requireAuth({ optional: true }) }, me)
+      scope.get('/delegated', { preHandler: scope.requireAuth({ delegateErrors: true }) }, me)
+    })
+    await app.register(async (scope) => {
+      await scope.register(canonicalAuth, { auth: keysDown })
+      scope.get('/keys-down', { preHandler: scope.requireAuth() }, me)
+    })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    return {
+      origin: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+      close: () => app.close(),
+    }
+  },
+}
+
+function koaHarness(name: string, Koa: typeof Koa3): Harness {
+  return {
+    name,
+    async start({ main, keysDown }) {
+      const app = new Koa()
+      const me: Koa3.Middleware = (ctx) => {
+        ctx.body = { userId: ctx.state.auth?.userId ?? null }
+      }
+      const routes: Record<string, Koa3.Middleware[]> = {
+        'GET /me': [koaRequireAuth(main), me],
+        'GET /reports': [koaRequireAuth(main, { scopes: ['read:reports'] }), me],
+        'GET /admin': [koaRequireAuth(main, { permissions: ADMIN }), me],
+        'GET /optional': [koaRequireAuth(main, { optional: true }), me],
+        'GET /delegated': [koaRequireAuth(main, { delegateErrors: true }), me],
+        'GET /keys-down': [koaRequireAuth(keysDown), me],
+        'POST /public/auth/discover': [koaDiscover(main)],
+      }
+      app.use(async (ctx, next) => {
+        try {
+          await next()
+        } catch (error) {
+          if (!isAuthError(error)) throw error
+          ctx.status = 418
+          ctx.body = { delegated: error.code }
+        }
+      })
+      app.use(async (ctx, next) => {
+        const [first, second] = routes[`${ctx.method} ${ctx.path}`] ?? []
+        if (first === undefined) return next()
+        await first(ctx, async () => {
+          await second?.(ctx, async () => {})
+        })
+      })
+      const server = app.listen(0, '127.0.0.1')
+      await new Promise((resolve) => server.once('listening', resolve))
+      return {
+        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve())
+            server.closeAllConnections()
+          }),
+      }
+    },
+  }
+}
+
+export const harnesses: readonly Harness[] = [
+  expressHarness('express 5', express5),
+  expressHarness('express 4', express4 as unknown as typeof express5),
+  fastifyHarness,
+  koaHarness('koa 3', Koa3),
+  koaHarness('koa 2', Koa2 as unknown as typeof Koa3),
+]
