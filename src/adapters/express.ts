@@ -56,9 +56,10 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Reque
  */
 export function discoverHandler(auth: Auth): RequestHandler {
   return (req: Request, res: Response) => {
+    const client = req.ip ?? ''
     const body = req.body === undefined ? readBody(req) : Promise.resolve(req.body as unknown)
     body
-      .then((value) => handleDiscoverRequest(auth, { body: value, client: req.ip ?? '' }))
+      .then((value) => handleDiscoverRequest(auth, { body: value, client }))
       .then(
         (answer) => send(res, answer),
         (error: unknown) => send(res, errorAnswer(error)),

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, preHandlerAsyncHookHandler } fro
 import fp from 'fastify-plugin'
 import type { Auth } from '../core/auth.js'
 import { handleDiscoverRequest } from '../core/discover-handler.js'
+import { AuthError } from '../core/errors.js'
 import { createGuard, type RequireAuthOptions } from '../core/guard.js'
 import { errorAnswer, type HttpAnswer } from '../core/respond.js'
 import type { AuthContext } from '../core/types.js'
@@ -71,6 +72,15 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
           done(null, body)
         },
       )
+      scope.setErrorHandler((error, _request, reply) => {
+        const tooLarge = (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        return send(
+          reply,
+          errorAnswer(
+            tooLarge ? new AuthError('invalid_request', 'The request body is too large') : error,
+          ),
+        )
+      })
       scope.post(discoverPath, async (request, reply) =>
         send(
           reply,

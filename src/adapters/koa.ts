@@ -60,9 +60,10 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
 export function discoverHandler(auth: Auth): Middleware {
   return async (ctx: Context) => {
     const parsed = (ctx.request as { body?: unknown }).body
+    const client = ctx.ip
     try {
       const body = parsed === undefined ? await readBody(ctx.req) : parsed
-      send(ctx, await handleDiscoverRequest(auth, { body, client: ctx.ip }))
+      send(ctx, await handleDiscoverRequest(auth, { body, client }))
     } catch (error) {
       send(ctx, errorAnswer(error))
     }

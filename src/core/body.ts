@@ -10,11 +10,15 @@ export async function readBody(
   const chunks: Uint8Array[] = []
   let size = 0
   const encoder = new TextEncoder()
-  for await (const chunk of stream) {
-    const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk
+  // Iterated by hand: leaving a `for await` early would destroy the request, and with it the
+  // socket the answer still has to go out on.
+  const iterator = stream[Symbol.asyncIterator]()
+  while (size <= limit) {
+    const next = await iterator.next()
+    if (next.done === true) break
+    const bytes = typeof next.value === 'string' ? encoder.encode(next.value) : next.value
     chunks.push(bytes)
     size += bytes.byteLength
-    if (size > limit) break
   }
   const body = new Uint8Array(size)
   let offset = 0

@@ -219,6 +219,22 @@ const cases: readonly Case[] = [
     status: 400,
     error: 'invalid_request',
   },
+  {
+    name: 'discovery with a 5 KiB body',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: JSON.stringify({ email: 'ada@acme.com', pad: 'x'.repeat(5_000) }),
+    status: 400,
+    error: 'invalid_request',
+  },
+  {
+    name: 'discovery with a 200 KiB body',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: JSON.stringify({ email: 'ada@acme.com', pad: 'x'.repeat(200_000) }),
+    status: 400,
+    error: 'invalid_request',
+  },
 ]
 
 interface Observed {
