@@ -28,6 +28,8 @@ export default defineConfig({
     'fastify',
     'fastify-plugin',
     'koa',
+    /^node:/,
   ],
   treeshake: true,
+  removeNodeProtocol: false,
 })

@@ -16,3 +16,15 @@ assert.ok(error instanceof AuthError && isAuthError(error) && error.code === 'to
 await auth.close()
 await issuer.close()
 console.log('esm: ok')
+
+// The adapters, as ESM consumers import them.
+const express = await import('canonical-auth/express')
+const koa = await import('canonical-auth/koa')
+const fastify = await import('canonical-auth/fastify')
+assert.equal(typeof express.requireAuth, 'function')
+assert.equal(typeof express.discoverHandler, 'function')
+assert.equal(typeof koa.requireAuth, 'function')
+assert.equal(typeof koa.discoverHandler, 'function')
+assert.equal(fastify.default, fastify.canonicalAuth)
+assert.equal(typeof fastify.default, 'function')
+console.log('esm adapters: ok')

@@ -1,0 +1,49 @@
+// Checks the built package's import graph: each adapter entry loads only its own framework, the
+// core and the testing kit load none, and nothing in the core entry imports a Node-only module.
+
+import { readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { dirname, join } from 'node:path'
+
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa']
+const allowed = {
+  'index.js': [],
+  'testing.js': [],
+  'express.js': ['express'],
+  'fastify.js': ['fastify', 'fastify-plugin'],
+  'koa.js': ['koa'],
+}
+
+/** Every bare import reachable from a built file, following relative chunks. */
+function bareImports(file, seen = new Set()) {
+  if (seen.has(file)) return new Set()
+  seen.add(file)
+  const source = readFileSync(file, 'utf8')
+  const found = new Set()
+  for (const match of source.matchAll(/(?:from\s*|import\s*\(?\s*)["']([^"']+)["']/g)) {
+    const specifier = match[1]
+    if (specifier.startsWith('.')) {
+      for (const inner of bareImports(join(dirname(file), specifier), seen)) found.add(inner)
+    } else {
+      found.add(specifier)
+    }
+  }
+  return found
+}
+
+let failed = false
+for (const [entry, frameworks] of Object.entries(allowed)) {
+  const imports = bareImports(join('dist', entry))
+  const stray = [...imports].filter(
+    (name) => FRAMEWORKS.includes(name) && !frameworks.includes(name),
+  )
+  const isBuiltin = (name) => name.startsWith('node:') || builtinModules.includes(name)
+  const nodeOnly = entry === 'testing.js' ? [] : [...imports].filter(isBuiltin)
+  if (stray.length > 0 || nodeOnly.length > 0) {
+    failed = true
+    console.error(`${entry} imports ${[...stray, ...nodeOnly].join(', ')}`)
+  } else {
+    console.log(`${entry}: ${[...imports].sort().join(', ')}`)
+  }
+}
+process.exit(failed ? 1 : 0)
