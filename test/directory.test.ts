@@ -124,6 +124,7 @@ describe('HTTP directory client: the wire contract', () => {
       email_verified: true,
       auth0_sub: 'google-oauth2|1',
       connection: null,
+      auth0_issuer: issuer.issuer,
     })
   })
 

@@ -72,6 +72,7 @@ describe('a first-time SSO user', () => {
       email_verified: true,
       auth0_sub: 'samlp|acme-waad|ada',
       connection: 'acme-waad',
+      auth0_issuer: issuer.issuer,
     })
     expect(created).toHaveBeenCalledTimes(1)
     expect(created).toHaveBeenCalledWith(

@@ -107,6 +107,7 @@ export function createHttpDirectory(options: HttpDirectoryOptions): UserDirector
           email_verified: identity.emailVerified,
           auth0_sub: identity.auth0Sub,
           connection: identity.connection ?? null,
+          auth0_issuer: identity.issuer,
         },
       })
       if (response.status !== 200 && response.status !== 201) {
