@@ -1,0 +1,96 @@
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAgenticBackend } from '../../examples/agentic-backend/app.js'
+import { createKoaService } from '../../examples/koa-service/app.js'
+import { type LocalStack, startLocalStack } from '../../examples/local-stack.js'
+import { createPlatformApi } from '../../examples/platform-api/app.js'
+
+let stack: LocalStack
+const closers: (() => Promise<unknown> | unknown)[] = []
+const urls: Record<string, string> = {}
+
+beforeAll(async () => {
+  stack = await startLocalStack()
+  const platform = createPlatformApi(stack.config)
+  const platformServer = platform.app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => platformServer.once('listening', resolve))
+  urls.platform = `http://127.0.0.1:${(platformServer.address() as AddressInfo).port}`
+  const agentic = await createAgenticBackend(stack.config)
+  urls.agentic = await agentic.app.listen({ port: 0, host: '127.0.0.1' })
+  const koa = createKoaService(stack.config)
+  const koaServer = koa.app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => koaServer.once('listening', resolve))
+  urls.koa = `http://127.0.0.1:${(koaServer.address() as AddressInfo).port}`
+  closers.push(
+    () => new Promise((resolve) => platformServer.close(resolve)),
+    () => platform.auth.close(),
+    () => agentic.app.close(),
+    () => new Promise((resolve) => koaServer.close(resolve)),
+    () => koa.auth.close(),
+  )
+})
+afterAll(async () => {
+  for (const close of closers) await close()
+  await stack.close()
+})
+
+const get = async (url: string, token: string, header = 'authorization') => {
+  const response = await fetch(url, {
+    headers: { [header]: header === 'authorization' ? `Bearer ${token}` : token },
+  })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+describe('the example services on one stack', () => {
+  it('give a first-time SSO user one UUID in every service, whichever is hit first', async () => {
+    const token = await stack.issuer.sign({
+      sub: 'samlp|acme-waad|kay',
+      email: 'kay@acme.com',
+      email_verified: true,
+    })
+    const viaAgentic = await get(`${urls.agentic}/workflows`, token, 'x-user-token')
+    const viaKoa = await get(`${urls.koa}/profile`, token)
+    const viaPlatform = await get(`${urls.platform}/validate`, token)
+    expect(viaAgentic.status).toBe(200)
+    expect(viaKoa.body.userId).toBe(viaAgentic.body.userId)
+    expect(viaPlatform.body.userId).toBe(viaAgentic.body.userId)
+    expect((await stack.store.lookup('kay@acme.com'))?.id).toBe(viaAgentic.body.userId)
+  })
+
+  it('platform-api creates the membership through onUserCreated, or just in time later', async () => {
+    const fresh = await stack.issuer.sign({
+      sub: 'samlp|acme-waad|lin',
+      email: 'lin@acme.com',
+      email_verified: true,
+    })
+    const orgs = await get(`${urls.platform}/organizations/me`, fresh)
+    expect(orgs.body.organizations).toEqual([{ organization: 'acme', role: 'member' }])
+    const check = await get(`${urls.platform}/check`, fresh)
+    expect(check.body).toEqual({ valid: true, userId: orgs.body.userId })
+  })
+
+  it('agentic-backend enforces route permissions', async () => {
+    const plain = await stack.issuer.sign({
+      sub: 'samlp|acme-waad|kay',
+      email: 'kay@acme.com',
+      email_verified: true,
+    })
+    expect((await get(`${urls.agentic}/workflows/admin`, plain)).status).toBe(403)
+    const admin = await stack.issuer.sign({
+      sub: 'samlp|acme-waad|kay',
+      email: 'kay@acme.com',
+      email_verified: true,
+      permissions: ['workflows:admin'],
+    })
+    expect((await get(`${urls.agentic}/workflows/admin`, admin)).status).toBe(200)
+  })
+
+  it('the Koa service serves discovery', async () => {
+    const response = await fetch(`${urls.koa}/public/auth/discover`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'kay@acme.com' }),
+    })
+    expect(await response.json()).toMatchObject({ method: 'sso', connection: 'acme-waad' })
+  })
+})
