@@ -1,15 +1,19 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../examples/user-directory/database.js'
 import { type DirectoryServer, startDirectoryServer } from '../../examples/user-directory/server.js'
 import { createUserStore, type UserStore } from '../../examples/user-directory/store.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+// PGlite by default; the real PostgreSQL server when DATABASE_URL is set (scripts/with-postgres.sh).
+const run = randomUUID().slice(0, 8)
+const at = (name: string) => `${name}-${run}@acme.com`
 let database: Awaited<ReturnType<typeof openDatabase>>
 let store: UserStore
 let server: DirectoryServer
 
 beforeAll(async () => {
-  database = await openDatabase({})
+  database = await openDatabase(process.env)
   store = createUserStore(database.db)
   await store.migrate()
   await store.migrate() // idempotent
@@ -35,21 +39,23 @@ const identity = (email: string, sub: string) => ({
   auth0_issuer: 'https://tenant.example/',
 })
 
-describe('the example user directory (PGlite)', () => {
+describe(`the example user directory (${process.env.DATABASE_URL ? 'PostgreSQL server' : 'PGlite'})`, () => {
   it('creates once (201), then returns the same user (200), with a UUID from the database', async () => {
-    const first = await ensure(identity('first@acme.com', 'samlp|acme-waad|first'))
+    const first = await ensure(identity(at('first'), `samlp|acme-waad|first-${run}`))
     expect(first.status).toBe(201)
     const created = (await first.json()) as { id: string; created: boolean }
-    expect(created).toMatchObject({ email: 'first@acme.com', created: true })
+    expect(created).toMatchObject({ email: at('first'), created: true })
     expect(created.id).toMatch(UUID)
-    const again = await ensure(identity('First@ACME.com', 'samlp|acme-waad|first'))
+    const again = await ensure(identity(at('first').toUpperCase(), `samlp|acme-waad|first-${run}`))
     expect(again.status).toBe(200)
     expect(await again.json()).toEqual({ ...created, created: false })
   })
 
   it('is atomic under concurrency: 100 simultaneous first calls make one user', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 100 }, () => ensure(identity('herd@acme.com', 'samlp|acme-waad|herd'))),
+      Array.from({ length: 100 }, () =>
+        ensure(identity(at('herd'), `samlp|acme-waad|herd-${run}`)),
+      ),
     )
     const bodies = (await Promise.all(answers.map((answer) => answer.json()))) as {
       id: string
