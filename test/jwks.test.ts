@@ -9,8 +9,10 @@ import { server } from './msw.js'
 let issuer: TestIssuer
 const instances: Auth[] = []
 
+// The verification cache is off here: these tests are about the key set. test/token-cache.test.ts
+// covers how the two bounds combine.
 function authFor(extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({ auth0: issuer.auth0, ...extra })
+  const auth = createAuth({ auth0: issuer.auth0, cache: { tokens: false }, ...extra })
   instances.push(auth)
   return auth
 }

@@ -11,10 +11,16 @@ import type { RateLimitHook } from './discovery-config.js'
 import { AuthError } from './errors.js'
 import { RemoteKeySet } from './key-set.js'
 import { type ResolverContext, resolveUser } from './resolve.js'
+import { VerifiedTokenCache } from './token-cache.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import { UserCache } from './user-cache.js'
 import { UserinfoClient } from './userinfo.js'
-import { type IssuerEntry, type VerifierContext, verifyToken } from './verify.js'
+import {
+  cachedVerification,
+  type IssuerEntry,
+  type VerifierContext,
+  verifyToken,
+} from './verify.js'
 
 /**
  * An authenticator: the shared state (key set caches, HTTP clients) behind every call.
@@ -116,7 +122,9 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     }
     issuers.set(tenant.issuer, { tenant, keySet })
   }
-  const context: VerifierContext = { config, issuers }
+  const tokenCache =
+    config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
+  const context: VerifierContext = { config, issuers, tokenCache }
   const cache = new UserCache({ ...config.cache })
   const directory = config.directory
   const resolver: ResolverContext = {
@@ -155,6 +163,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     maxTokenLength: config.maxTokenLength,
     legacy: config.legacy,
     isConfiguredIssuer: (issuer: string) => issuers.has(issuer),
+    cached: (token: string) => cachedVerification(token, context),
     verify,
     resolve,
   }
@@ -172,6 +181,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     },
     async close() {
       closed = true
+      tokenCache?.clear()
       cache.clear()
       for (const keySet of owned) keySet.close()
     },

@@ -184,6 +184,20 @@ export const configSchema = z.strictObject({
       negativeTtlMs: z.number().int().min(0).max(3_600_000).optional(),
       store: storeSchema.optional(),
       storeTimeoutMs: positiveMs,
+      tokens: z
+        .union(
+          [
+            z.literal(false),
+            z.strictObject({
+              max: z.number().int().min(1).max(10_000_000).optional(),
+              ttlMs: positiveMs,
+            }),
+          ],
+          {
+            error: 'expected false or { max?, ttlMs? }',
+          },
+        )
+        .optional(),
     })
     .optional(),
   userinfo: z.union([z.boolean(), z.strictObject({ timeoutMs: positiveMs })]).optional(),

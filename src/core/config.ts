@@ -143,6 +143,12 @@ export interface CacheConfig {
   store?: UserCacheStore
   /** A store call slower than this counts as a miss, in milliseconds. Default 200. */
   storeTimeoutMs?: number
+  /**
+   * Verification results by exact token, so a token presented again skips the signature check:
+   * never used past the token's `exp` or `ttlMs` after it was verified. `false` turns it off.
+   * Default `{ max: 10_000, ttlMs: 60_000 }`.
+   */
+  tokens?: false | { max?: number; ttlMs?: number }
 }
 
 /** Where `authenticate` reads the token. */
@@ -192,8 +198,9 @@ export interface ResolvedConfig {
   readonly maxTokenLength: number
   readonly directory: ResolvedDirectory | undefined
   readonly trustedConnections: ReadonlySet<string>
-  readonly cache: Required<Omit<CacheConfig, 'store'>> & {
+  readonly cache: Required<Omit<CacheConfig, 'store' | 'tokens'>> & {
     readonly store: UserCacheStore | undefined
+    readonly tokens: { readonly max: number; readonly ttlMs: number } | undefined
   }
   readonly userinfo: { readonly timeoutMs: number } | undefined
   readonly tokenSources: TokenSources
@@ -297,6 +304,13 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
       negativeTtlMs: config.cache?.negativeTtlMs ?? 10_000,
       storeTimeoutMs: config.cache?.storeTimeoutMs ?? 200,
       store: config.cache?.store as UserCacheStore | undefined,
+      tokens:
+        config.cache?.tokens === false
+          ? undefined
+          : {
+              max: config.cache?.tokens?.max ?? 10_000,
+              ttlMs: config.cache?.tokens?.ttlMs ?? 60_000,
+            },
     },
     userinfo:
       config.userinfo === undefined || config.userinfo === false

@@ -9,6 +9,7 @@ import type { ResolvedConfig, ResolvedTenant } from './config.js'
 import { AuthError, isAuthError } from './errors.js'
 import type { RemoteKeySet } from './key-set.js'
 import { registerVerified } from './resolve.js'
+import type { VerifiedTokenCache } from './token-cache.js'
 import { assertCompactJws } from './token-shape.js'
 import type { VerifiedToken } from './types.js'
 import { isUuid } from './uuid.js'
@@ -23,6 +24,7 @@ export interface IssuerEntry {
 export interface VerifierContext {
   readonly config: ResolvedConfig
   readonly issuers: ReadonlyMap<string, IssuerEntry>
+  readonly tokenCache: VerifiedTokenCache | undefined
 }
 
 // Header parameters that would let a token choose its own verification key. The key set comes from
@@ -37,6 +39,8 @@ export async function verifyToken(
   token: unknown,
   context: VerifierContext,
 ): Promise<VerifiedToken> {
+  const cached = cachedVerification(token, context)
+  if (cached !== undefined) return cached
   assertCompactJws(token, context.config.maxTokenLength)
   const { header, payload } = decodeUnverified(token)
   const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
@@ -63,7 +67,18 @@ export async function verifyToken(
   assertClaimTypes(verified)
   const result = toVerifiedToken(verified, context.config.claims)
   registerVerified(result, token)
+  context.tokenCache?.set(token, result, tenant)
   return result
+}
+
+/** The cached verification of exactly this token, while it is still valid. */
+export function cachedVerification(
+  token: unknown,
+  context: VerifierContext,
+): VerifiedToken | undefined {
+  if (context.tokenCache === undefined || typeof token !== 'string') return undefined
+  if (token.length > context.config.maxTokenLength) return undefined
+  return context.tokenCache.get(token)
 }
 
 /** Decodes header and payload without trusting them; throws `token_invalid`. */
