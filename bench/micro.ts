@@ -1,0 +1,196 @@
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { createAuth } from 'canonical-auth'
+import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
+import { createVerifier } from 'fast-jwt'
+import { createLocalJWKSet, createRemoteJWKSet, importJWK, jwtVerify } from 'jose'
+import jsonwebtoken from 'jsonwebtoken'
+import { type Measurement, type MeasureOptions, measure } from './measure.js'
+
+export interface MicroRow {
+  readonly contender: string
+  readonly scenario: 'one token' | '1,000 tokens round-robin' | 'one token, 16 in flight'
+  readonly result: Measurement
+  readonly note?: string
+}
+
+/** Splits a compact JWS for the floor: what a signature check alone costs. */
+function signatureParts(token: string): { input: Buffer; signature: Buffer } {
+  const [h, p, s] = token.split('.') as [string, string, string]
+  return { input: Buffer.from(`${h}.${p}`), signature: Buffer.from(s, 'base64url') }
+}
+
+/**
+ * Verifies the same Auth0-shaped RS256 tokens with every contender, each checking signature,
+ * issuer, audience and expiry (the same work), one after the other, round-robin over 1,000
+ * distinct tokens, and with 16 verifications in flight.
+ */
+export async function runMicro(
+  options: MeasureOptions,
+  log: (line: string) => void,
+): Promise<MicroRow[]> {
+  const issuer = await createTestIssuer({ audience: 'https://api.bench' })
+  const directory = await createTestDirectory()
+  const claims = { email: 'ada@acme.com', email_verified: true, sub: 'samlp|acme-waad|ada' }
+  const one = await issuer.sign(claims)
+  const many = await Promise.all(
+    Array.from({ length: 1000 }, (_, i) =>
+      issuer.sign({ ...claims, sub: `samlp|acme-waad|u${i}` }),
+    ),
+  )
+  const jwk = issuer.jwks.keys[0] as Parameters<typeof importJWK>[0]
+  const publicKey: KeyObject = createPublicKey({
+    key: jwk as import('node:crypto').JsonWebKey,
+    format: 'jwk',
+  })
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string
+  const joseKey = await importJWK(jwk, 'RS256')
+  const localSet = createLocalJWKSet(issuer.jwks)
+  const remoteSet = createRemoteJWKSet(new URL(issuer.jwksUri))
+  const joseOptions = { issuer: issuer.issuer, audience: issuer.audience, algorithms: ['RS256'] }
+  const fast = createVerifier({
+    key: pem,
+    algorithms: ['RS256'],
+    allowedIss: issuer.issuer,
+    allowedAud: issuer.audience,
+    cache: false,
+  })
+  const fastCached = createVerifier({
+    key: pem,
+    algorithms: ['RS256'],
+    allowedIss: issuer.issuer,
+    allowedAud: issuer.audience,
+    cache: true,
+  })
+  const auth0 = { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience: issuer.audience }
+  const uncached = createAuth({ auth0, cache: { tokens: false } })
+  const cached = createAuth({ auth0, directory: { baseUrl: directory.baseUrl } })
+  const resolveOnly = await cached.verifyAuth0Token(one)
+  await cached.resolveCanonicalUser(resolveOnly)
+  const headers = { authorization: `Bearer ${one}` }
+  const floorParts = signatureParts(one)
+  const manyParts = many.map(signatureParts)
+
+  let cursor = 0
+  const next = () => {
+    cursor = (cursor + 1) % many.length
+    return cursor
+  }
+
+  type Contender = {
+    name: string
+    one: () => unknown
+    many: () => unknown
+    sync?: boolean
+    note?: string
+  }
+  const contenders: Contender[] = [
+    {
+      name: 'node:crypto RSA-SHA256 verify (the floor)',
+      sync: true,
+      note: 'signature only, no claim checks',
+      one: () => cryptoVerify('RSA-SHA256', floorParts.input, publicKey, floorParts.signature),
+      many: () => {
+        const parts = manyParts[next()] as { input: Buffer; signature: Buffer }
+        return cryptoVerify('RSA-SHA256', parts.input, publicKey, parts.signature)
+      },
+    },
+    {
+      name: 'jose jwtVerify, local key',
+      one: () => jwtVerify(one, joseKey, joseOptions),
+      many: () => jwtVerify(many[next()] as string, joseKey, joseOptions),
+    },
+    {
+      name: 'jose jwtVerify, local key set',
+      one: () => jwtVerify(one, localSet, joseOptions),
+      many: () => jwtVerify(many[next()] as string, localSet, joseOptions),
+    },
+    {
+      name: 'jose jwtVerify, remote key set',
+      one: () => jwtVerify(one, remoteSet, joseOptions),
+      many: () => jwtVerify(many[next()] as string, remoteSet, joseOptions),
+    },
+    {
+      name: 'fast-jwt, no cache',
+      sync: true,
+      one: () => fast(one),
+      many: () => fast(many[next()] as string),
+    },
+    {
+      name: 'fast-jwt, with its cache',
+      sync: true,
+      one: () => fastCached(one),
+      many: () => fastCached(many[next()] as string),
+    },
+    {
+      name: 'jsonwebtoken',
+      sync: true,
+      one: () => jsonwebtoken.verify(one, pem, joseOptions as jsonwebtoken.VerifyOptions),
+      many: () =>
+        jsonwebtoken.verify(many[next()] as string, pem, joseOptions as jsonwebtoken.VerifyOptions),
+    },
+    {
+      name: 'canonical-auth verifyAuth0Token, cache off',
+      one: () => uncached.verifyAuth0Token(one),
+      many: () => uncached.verifyAuth0Token(many[next()] as string),
+    },
+    {
+      name: 'canonical-auth verifyAuth0Token (defaults)',
+      note: 'verification cache on',
+      one: () => cached.verifyAuth0Token(one),
+      many: () => cached.verifyAuth0Token(many[next()] as string),
+    },
+    {
+      name: 'canonical-auth resolveCanonicalUser, cached user',
+      one: () => cached.resolveCanonicalUser(resolveOnly),
+      many: () => cached.resolveCanonicalUser(resolveOnly),
+    },
+    {
+      name: 'canonical-auth authenticate, end to end (defaults)',
+      note: 'extract, verify (cached), resolve (cached)',
+      one: () => cached.authenticate({ headers }),
+      many: () => cached.authenticate({ headers: { authorization: `Bearer ${many[next()]}` } }),
+    },
+  ]
+
+  const rows: MicroRow[] = []
+  try {
+    // Warm every path once (key sets fetched, users resolved) before anything is timed.
+    for (const contender of contenders) {
+      await contender.one()
+      for (let i = 0; i < many.length; i++) await contender.many()
+    }
+    for (const contender of contenders) {
+      const note = contender.note === undefined ? {} : { note: contender.note }
+      const sync = contender.sync === true
+      rows.push({
+        contender: contender.name,
+        scenario: 'one token',
+        result: await measure(contender.one, { ...options, sync }),
+        ...note,
+      })
+      rows.push({
+        contender: contender.name,
+        scenario: '1,000 tokens round-robin',
+        result: await measure(contender.many, { ...options, sync }),
+        ...note,
+      })
+      if (!sync) {
+        rows.push({
+          contender: contender.name,
+          scenario: 'one token, 16 in flight',
+          result: await measure(contender.one, { ...options, inFlight: 16 }),
+          ...note,
+        })
+      }
+      log(
+        `  ${contender.name}: ${Math.round((rows.at(-1) as MicroRow).result.median).toLocaleString('en')} ops/s`,
+      )
+    }
+  } finally {
+    await uncached.close()
+    await cached.close()
+    await issuer.close()
+    await directory.close()
+  }
+  return rows
+}
