@@ -1,3 +1,5 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { AuthConfig } from 'canonical-auth'
 import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { openDatabase } from './user-directory/database.js'
@@ -95,4 +97,17 @@ export async function withConfig(
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+/** Waits for a Node HTTP server (Express's or Koa's `listen`) and says where it is. */
+export async function served(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
 }

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net'
 import { type Auth, type AuthContext, createAuth } from 'canonical-auth'
 import {
   discoverHandler as expressDiscover,
@@ -11,6 +10,7 @@ import express from 'express'
 import Fastify, { type FastifyRequest } from 'fastify'
 import Koa, { type Context } from 'koa'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { listening } from './helpers.js'
 
 let issuer: TestIssuer
 let auth: Auth
@@ -27,16 +27,6 @@ afterAll(async () => {
   await issuer.close()
 })
 
-async function listen(
-  server: import('node:http').Server,
-): Promise<{ origin: string; close(): Promise<void> }> {
-  await new Promise((resolve) => server.once('listening', resolve))
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
-}
-
 const discover = (origin: string, body: string, type = 'application/json') =>
   fetch(`${origin}/public/auth/discover`, {
     method: 'POST',
@@ -49,7 +39,7 @@ describe('discoverHandler with a body parser in front', () => {
     const app = express()
     app.use(express.json())
     app.post('/public/auth/discover', expressDiscover(auth))
-    const server = await listen(app.listen(0, '127.0.0.1'))
+    const server = await listening(app.listen(0, '127.0.0.1'))
     const response = await discover(server.origin, '{"email":"ada@acme.com"}')
     expect(await response.json()).toMatchObject({ method: 'sso', connection: 'acme-waad' })
     await server.close()
@@ -62,7 +52,7 @@ describe('discoverHandler with a body parser in front', () => {
       await next()
     })
     app.use(koaDiscover(auth))
-    const server = await listen(app.listen(0, '127.0.0.1'))
+    const server = await listening(app.listen(0, '127.0.0.1'))
     const response = await discover(server.origin, 'ignored: the parser already ran', 'text/plain')
     expect(await response.json()).toMatchObject({ method: 'sso' })
     await server.close()
@@ -74,8 +64,8 @@ describe('discoverHandler with a body parser in front', () => {
     const koaApp = new Koa()
     koaApp.use(koaDiscover(auth))
     for (const server of [
-      await listen(expressApp.listen(0, '127.0.0.1')),
-      await listen(koaApp.listen(0, '127.0.0.1')),
+      await listening(expressApp.listen(0, '127.0.0.1')),
+      await listening(koaApp.listen(0, '127.0.0.1')),
     ]) {
       const response = await discover(
         server.origin,

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type AuthErrorCode, isAuthError } from 'canonical-auth'
 import { CompactSign, type CryptoKey, generateKeyPair } from 'jose'
 import { expect } from 'vitest'
@@ -48,3 +50,18 @@ export async function rejectsWith(
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
+/** Waits for a Node HTTP server to listen and returns its origin and a close that ends its sockets. */
+export async function listening(
+  server: Server,
+): Promise<{ origin: string; close(): Promise<void> }> {
+  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve))
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}

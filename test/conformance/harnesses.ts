@@ -11,6 +11,7 @@ import express4 from 'express4'
 import Fastify from 'fastify'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
+import { listening } from '../helpers.js'
 
 /** The instances a conformance app is wired to. */
 export interface Auths {
@@ -67,16 +68,7 @@ function expressHarness(name: string, express: typeof express5): Harness {
           else next(error)
         },
       )
-      const server = app.listen(0, '127.0.0.1')
-      await new Promise((resolve) => server.once('listening', resolve))
-      return {
-        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve())
-            server.closeAllConnections()
-          }),
-      }
+      return listening(app.listen(0, '127.0.0.1'))
     },
   }
 }
@@ -146,16 +138,7 @@ function koaHarness(name: string, Koa: typeof Koa3): Harness {
           await second?.(ctx, async () => {})
         })
       })
-      const server = app.listen(0, '127.0.0.1')
-      await new Promise((resolve) => server.once('listening', resolve))
-      return {
-        origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve())
-            server.closeAllConnections()
-          }),
-      }
+      return listening(app.listen(0, '127.0.0.1'))
     },
   }
 }
