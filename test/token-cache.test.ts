@@ -12,10 +12,13 @@ let issuer: TestIssuer
 let directory: TestDirectory
 const instances: Auth[] = []
 
+// Signature checks are counted on WebCrypto, where jose makes them, so these cache tests run with
+// the jose engine; the node:crypto fast path sits behind the same cache.
 function authFor(extra: Partial<AuthConfig> = {}): Auth {
   const auth = createAuth({
     auth0: issuer.auth0,
     directory: { baseUrl: directory.baseUrl },
+    signatureCheck: 'jose',
     ...extra,
   })
   instances.push(auth)

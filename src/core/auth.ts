@@ -124,7 +124,12 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
   }
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
-  const context: VerifierContext = { config, issuers, tokenCache }
+  const context: VerifierContext = {
+    config,
+    issuers,
+    tokenCache,
+    fastSignatures: config.signatureCheck === 'auto',
+  }
   const cache = new UserCache({ ...config.cache })
   const directory = config.directory
   const resolver: ResolverContext = {

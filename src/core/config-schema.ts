@@ -176,6 +176,7 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   maxTokenLength: z.number().int().min(1024).max(65_536).optional(),
+  signatureCheck: z.enum(['auto', 'jose']).optional(),
   trust: z.strictObject({ trustedConnections: z.array(nonEmpty).optional() }).optional(),
   cache: z
     .strictObject({

@@ -70,6 +70,12 @@ export interface AuthConfig {
   jwks?: JwksConfig
   /** Longest token accepted, in characters. Default 8 192. */
   maxTokenLength?: number
+  /**
+   * `auto` (default): RS256/384/512 signatures are checked with node:crypto where it exists (a
+   * KeyObject made once per key from the key jose imported), claims still by jose; elsewhere, and
+   * for every other algorithm, jose does everything. `jose`: always jose alone.
+   */
+  signatureCheck?: 'auto' | 'jose'
   /** Who may be linked to a canonical user by email. */
   trust?: TrustConfig
   /** The issuer+sub → canonical user cache. */
@@ -196,6 +202,7 @@ export interface ResolvedConfig {
   }
   readonly jwks: Required<JwksConfig>
   readonly maxTokenLength: number
+  readonly signatureCheck: 'auto' | 'jose'
   readonly directory: ResolvedDirectory | undefined
   readonly trustedConnections: ReadonlySet<string>
   readonly cache: Required<Omit<CacheConfig, 'store' | 'tokens'>> & {
@@ -296,6 +303,7 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
       staleIfErrorMs: config.jwks?.staleIfErrorMs ?? 3_600_000,
     },
     maxTokenLength: config.maxTokenLength ?? 8_192,
+    signatureCheck: config.signatureCheck ?? 'auto',
     directory: resolveDirectory(config.directory as DirectoryConfig | undefined),
     trustedConnections: new Set(config.trust?.trustedConnections ?? []),
     cache: {

@@ -2,11 +2,14 @@ import {
   decodeJwt,
   decodeProtectedHeader,
   type JWTPayload,
+  type JWTVerifyOptions,
   jwtVerify,
   type ProtectedHeaderParameters,
+  UnsecuredJWT,
 } from 'jose'
 import type { ResolvedConfig, ResolvedTenant } from './config.js'
 import { AuthError, isAuthError } from './errors.js'
+import { asUnsecured, canCheckFast, checkSignatureFast } from './fast-signature.js'
 import type { RemoteKeySet } from './key-set.js'
 import { registerVerified } from './resolve.js'
 import type { VerifiedTokenCache } from './token-cache.js'
@@ -25,6 +28,8 @@ export interface VerifierContext {
   readonly config: ResolvedConfig
   readonly issuers: ReadonlyMap<string, IssuerEntry>
   readonly tokenCache: VerifiedTokenCache | undefined
+  /** Check RS* signatures with node:crypto where available (claims still through jose). */
+  readonly fastSignatures: boolean
 }
 
 // Header parameters that would let a token choose its own verification key. The key set comes from
@@ -50,17 +55,21 @@ export async function verifyToken(
   const { tenant, keySet } = entry
   assertHeader(header, tenant)
 
+  const options: JWTVerifyOptions = {
+    algorithms: tenant.algorithms as string[],
+    issuer: tenant.issuer,
+    audience: tenant.audience as string[],
+    clockTolerance: tenant.clockToleranceSeconds,
+    maxTokenAge: tenant.maxTokenAgeSeconds,
+    requiredClaims: ['exp', 'iat', 'sub'],
+    ...(tenant.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
+  }
   let verified: JWTPayload
   try {
-    ;({ payload: verified } = await jwtVerify(token, keySet.getKey, {
-      algorithms: tenant.algorithms as string[],
-      issuer: tenant.issuer,
-      audience: tenant.audience as string[],
-      clockTolerance: tenant.clockToleranceSeconds,
-      maxTokenAge: tenant.maxTokenAgeSeconds,
-      requiredClaims: ['exp', 'iat', 'sub'],
-      ...(tenant.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
-    }))
+    verified =
+      (context.fastSignatures && header.crit === undefined && canCheckFast(header.alg)
+        ? await verifyFast(token, header, keySet, options)
+        : undefined) ?? (await jwtVerify(token, keySet.getKey, options)).payload
   } catch (error) {
     throw toAuthError(error)
   }
@@ -79,6 +88,25 @@ export function cachedVerification(
   if (context.tokenCache === undefined || typeof token !== 'string') return undefined
   if (token.length > context.config.maxTokenLength) return undefined
   return context.tokenCache.get(token)
+}
+
+/**
+ * The signature checked by node:crypto against the key jose resolved, then the claims by jose
+ * itself (`UnsecuredJWT.decode` runs the checks `jwtVerify` runs). `undefined` hands the token to
+ * the full jose path.
+ */
+async function verifyFast(
+  token: string,
+  header: ProtectedHeaderParameters,
+  keySet: RemoteKeySet,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload | undefined> {
+  const key = await keySet.getKey(header)
+  const valid = checkSignatureFast(token, header.alg as string, key)
+  if (valid === undefined) return undefined
+  if (!valid) throw new AuthError('token_invalid', 'The token signature is invalid')
+  const typ = typeof header.typ === 'string' ? header.typ : undefined
+  return UnsecuredJWT.decode(asUnsecured(token, typ), options).payload
 }
 
 /** Decodes header and payload without trusting them; throws `token_invalid`. */
