@@ -134,6 +134,30 @@ describe('the verification cache', () => {
     expect(checks).toHaveBeenCalledTimes(1)
   })
 
+  it('hands out a result no handler can change for the next request with the same token', async () => {
+    const auth = authFor()
+    const token = await issuer.sign({
+      scope: 'read:a',
+      permissions: ['p:1'],
+      'https://x/org': { roles: ['member'] },
+    })
+    const first = await auth.verifyAuth0Token(token)
+    expect(() => (first.scopes as string[]).push('admin')).toThrow(TypeError)
+    expect(() => (first.permissions as string[]).push('admin')).toThrow(TypeError)
+    expect(() => (first.audience as string[]).push('x')).toThrow(TypeError)
+    expect(() => {
+      ;(first as { subject: string }).subject = 'someone-else'
+    }).toThrow(TypeError)
+    expect(() => (first.claims.permissions as string[]).push('admin')).toThrow(TypeError)
+    expect(() =>
+      ((first.claims['https://x/org'] as { roles: string[] }).roles as string[]).push('owner'),
+    ).toThrow(TypeError)
+    const second = await auth.verifyAuth0Token(token)
+    expect(second.scopes).toEqual(['read:a'])
+    expect(second.permissions).toEqual(['p:1'])
+    expect(second.subject).toBe('auth0|test-user')
+  })
+
   it('can be turned off', async () => {
     const auth = authFor({ cache: { tokens: false } })
     const token = await issuer.sign()

@@ -184,19 +184,32 @@ function toVerifiedToken(payload: JWTPayload, claims: ResolvedConfig['claims']):
     claims.connection === undefined ? connectionFromSubject(subject) : payload[claims.connection]
   const canonicalUserId =
     claims.canonicalUserId === undefined ? undefined : payload[claims.canonicalUserId]
-  return {
+  // Frozen, arrays included: with the verification cache one object serves every request that
+  // presents this token, so no handler may change what the next one sees.
+  return Object.freeze({
     subject,
     issuer: payload.iss as string,
-    audience: typeof payload.aud === 'string' ? [payload.aud] : strings(payload.aud),
+    audience: Object.freeze(typeof payload.aud === 'string' ? [payload.aud] : strings(payload.aud)),
     expiresAt: new Date((payload.exp as number) * 1000),
     ...(typeof email === 'string' ? { email } : {}),
     ...(typeof emailVerified === 'boolean' ? { emailVerified } : {}),
     ...(typeof connection === 'string' && connection !== '' ? { connection } : {}),
     ...(isUuid(canonicalUserId) ? { canonicalUserId: canonicalUserId.toLowerCase() } : {}),
-    scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
-    permissions: strings(payload.permissions),
-    claims: Object.freeze(payload),
+    scopes: Object.freeze(
+      typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+    ),
+    permissions: Object.freeze(strings(payload.permissions)),
+    claims: deepFreeze(payload),
+  })
+}
+
+/** Freezes a parsed JSON value all the way down (its size is bounded by the token size cap). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
   }
+  return value
 }
 
 /** `samlp|acme-waad|x1` → `acme-waad`; a two-part sub such as `waad|abc123` names no connection. */
