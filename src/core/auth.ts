@@ -18,7 +18,11 @@ import { UserinfoClient } from './userinfo.js'
 import {
   cachedVerification,
   type IssuerEntry,
+  type ReadToken,
+  readToken,
   type VerifierContext,
+  verifyOptionsFor,
+  verifyRead,
   verifyToken,
 } from './verify.js'
 
@@ -120,7 +124,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       }
       byUri.set(tenant.jwksUri, keySet)
     }
-    issuers.set(tenant.issuer, { tenant, keySet })
+    issuers.set(tenant.issuer, { tenant, keySet, options: verifyOptionsFor(tenant) })
   }
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
@@ -167,9 +171,9 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     tokenSources: config.tokenSources,
     maxTokenLength: config.maxTokenLength,
     legacy: config.legacy,
-    isConfiguredIssuer: (issuer: string) => issuers.has(issuer),
     cached: (token: string) => cachedVerification(token, context),
-    verify,
+    read: (token: string) => readToken(token, context),
+    verify: (token: string, read: ReadToken) => verifyRead(token, read, context),
     resolve,
   }
 

@@ -2,10 +2,9 @@ import type { LegacyConfig } from './config.js'
 import { canonicalizeEmail } from './email.js'
 import { AuthError, isAuthError } from './errors.js'
 import { extractToken, type HeadersInput, type TokenSources } from './extract.js'
-import { assertCompactJws } from './token-shape.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import { isUuid } from './uuid.js'
-import { decodeUnverified } from './verify.js'
+import type { ReadToken } from './verify.js'
 
 /** What `authenticate` reads from a request. */
 export interface AuthenticateRequest {
@@ -17,9 +16,10 @@ export interface AuthenticateSteps {
   readonly tokenSources: TokenSources
   readonly maxTokenLength: number
   readonly legacy: LegacyConfig | undefined
-  isConfiguredIssuer(issuer: string): boolean
   cached(token: string): VerifiedToken | undefined
-  verify(token: string): Promise<VerifiedToken>
+  /** The token decoded and matched to a configured issuer, or undefined (then: legacy). */
+  read(token: string): ReadToken | undefined
+  verify(token: string, read: ReadToken): Promise<VerifiedToken>
   resolve(verified: VerifiedToken): Promise<CanonicalUser>
 }
 
@@ -40,20 +40,11 @@ export async function authenticateRequest(
   }
   if (token.length > steps.maxTokenLength)
     throw new AuthError('token_invalid', 'The access token is too long')
-  if (!isFromConfiguredIssuer(token, steps)) return authenticateLegacy(token, steps.legacy)
-  const verified = await steps.verify(token)
+  const read = steps.read(token)
+  if (read === undefined) return authenticateLegacy(token, steps.legacy)
+  const verified = await steps.verify(token, read)
   const user = await steps.resolve(verified)
   return { userId: user.id, user, token: verified }
-}
-
-function isFromConfiguredIssuer(token: string, steps: AuthenticateSteps): boolean {
-  try {
-    assertCompactJws(token, steps.maxTokenLength)
-    const { iss } = decodeUnverified(token).payload
-    return typeof iss === 'string' && steps.isConfiguredIssuer(iss)
-  } catch {
-    return false
-  }
 }
 
 async function authenticateLegacy(

@@ -21,6 +21,27 @@ import { isUuid } from './uuid.js'
 export interface IssuerEntry {
   readonly tenant: ResolvedTenant
   readonly keySet: RemoteKeySet
+  /** The jose options for this tenant, built once. */
+  readonly options: JWTVerifyOptions
+}
+
+/** The jose verification options for a tenant. */
+export function verifyOptionsFor(tenant: ResolvedTenant): JWTVerifyOptions {
+  return {
+    algorithms: tenant.algorithms as string[],
+    issuer: tenant.issuer,
+    audience: tenant.audience as string[],
+    clockTolerance: tenant.clockToleranceSeconds,
+    maxTokenAge: tenant.maxTokenAgeSeconds,
+    requiredClaims: ['exp', 'iat', 'sub'],
+    ...(tenant.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
+  }
+}
+
+/** A token decoded (not yet trusted) and matched to the configured issuer it names. */
+export interface ReadToken {
+  readonly header: ProtectedHeaderParameters
+  readonly entry: IssuerEntry
 }
 
 /** What the verifier needs, prepared once per instance. */
@@ -52,18 +73,34 @@ export async function verifyToken(
   if (entry === undefined) {
     throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
   }
-  const { tenant, keySet } = entry
-  assertHeader(header, tenant)
+  return verifyRead(token, { header, entry }, context)
+}
 
-  const options: JWTVerifyOptions = {
-    algorithms: tenant.algorithms as string[],
-    issuer: tenant.issuer,
-    audience: tenant.audience as string[],
-    clockTolerance: tenant.clockToleranceSeconds,
-    maxTokenAge: tenant.maxTokenAgeSeconds,
-    requiredClaims: ['exp', 'iat', 'sub'],
-    ...(tenant.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
+/**
+ * Decodes a token and finds its configured issuer, or `undefined` when it is not a well-formed
+ * JWT of a configured issuer (`authenticate` hands such tokens to the legacy hook). The result
+ * goes to {@link verifyRead}, so the token is decoded once.
+ */
+export function readToken(token: string, context: VerifierContext): ReadToken | undefined {
+  try {
+    assertCompactJws(token, context.config.maxTokenLength)
+    const { header, payload } = decodeUnverified(token)
+    const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
+    return entry === undefined ? undefined : { header, entry }
+  } catch {
+    return undefined
   }
+}
+
+/** Verifies a token already read by {@link readToken}: signature, claims, and the extra checks. */
+export async function verifyRead(
+  token: string,
+  read: ReadToken,
+  context: VerifierContext,
+): Promise<VerifiedToken> {
+  const { header, entry } = read
+  const { tenant, keySet, options } = entry
+  assertHeader(header, tenant)
   let verified: JWTPayload
   try {
     verified =
