@@ -238,6 +238,40 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
       await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)
     })
 
+    it('rejects forgeries the same way once the key has been used (no await on that path)', async () => {
+      const warm = await issuer.sign()
+      await expect(auth.verifyAuth0Token(warm)).resolves.toBeTruthy()
+      // The very header segment of the good token, with a stranger's signature over other claims.
+      const goodHeader = JSON.parse(
+        Buffer.from(warm.split('.')[0] as string, 'base64url').toString(),
+      )
+      const forged = await forge(goodHeader, claims({ sub: 'auth0|mallory' }), await strangerKey())
+      expect(forged.split('.')[0]).toBe(warm.split('.')[0])
+      await rejectsWith(auth.verifyAuth0Token(forged), 'token_invalid', forged)
+      // A good signature whose bytes were changed after signing.
+      const [h, p, s] = warm.split('.') as [string, string, string]
+      const tampered = `${h}.${b64(claims({ sub: 'auth0|mallory' }))}.${s}`
+      await rejectsWith(auth.verifyAuth0Token(tampered), 'token_invalid', tampered)
+      await rejectsWith(auth.verifyAuth0Token(`${h}.${p}.${s.slice(0, -4)}AAAA`), 'token_invalid')
+      await rejectsWith(
+        auth.verifyAuth0Token(await issuer.sign({ exp: nowSeconds() - 120 })),
+        'token_expired',
+      )
+      await rejectsWith(
+        auth.verifyAuth0Token(await issuer.sign({ aud: 'https://other.example' })),
+        'token_invalid',
+      )
+    })
+
+    it('keeps verifying after a flood of distinct headers (the header cache is bounded)', async () => {
+      const key = await strangerKey()
+      for (let i = 0; i < 200; i++) {
+        const token = await forge({ ...header(), kid: `junk-${i}` }, claims(), key)
+        await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
+      }
+      await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+    })
+
     it('rejects a token whose kid is not in the key set', async () => {
       const token = await forge({ ...header(), kid: 'no-such-key' }, claims(), await strangerKey())
       await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)

@@ -178,7 +178,13 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
   }
 
   const auth: Auth = {
-    verifyAuth0Token: async (token) => verify(token),
+    verifyAuth0Token: (token) => {
+      try {
+        return verify(token)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    },
     resolveCanonicalUser: async (verified) => resolve(verified),
     async authenticate(request) {
       open()

@@ -1,7 +1,7 @@
 import { base64url } from 'jose'
 
-// The two members of node:crypto this needs, typed structurally: the core imports no Node module,
-// and where node:crypto does not exist (a browser, an edge runtime) everything stays with jose.
+// The members of node:crypto and node:buffer this needs, typed structurally: the core imports no
+// Node module, and where they do not exist (a browser, an edge runtime) everything stays with jose.
 interface KeyObjectLike {
   readonly asymmetricKeyType?: string
   readonly asymmetricKeyDetails?: { readonly modulusLength?: number }
@@ -10,23 +10,49 @@ interface NodeCryptoLike {
   verify(algorithm: string, data: Uint8Array, key: KeyObjectLike, signature: Uint8Array): boolean
   KeyObject: { from(key: unknown): KeyObjectLike }
 }
+interface NodeBufferLike {
+  Buffer: {
+    from(
+      value: string,
+      encoding: 'base64url' | 'latin1',
+    ): Uint8Array & {
+      toString(encoding: 'utf8'): string
+    }
+  }
+}
 
-function loadNodeCrypto(): NodeCryptoLike | undefined {
+function builtin<T>(id: string): T | undefined {
   const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
     .process
   try {
-    return process?.getBuiltinModule?.('node:crypto') as NodeCryptoLike | undefined
+    return process?.getBuiltinModule?.(id) as T | undefined
   } catch {
     return undefined
   }
 }
 
-const nodeCrypto = loadNodeCrypto()
+const nodeCrypto = builtin<NodeCryptoLike>('node:crypto')
+const NodeBuffer = builtin<NodeBufferLike>('node:buffer')?.Buffer
 
 const DIGESTS: Readonly<Record<string, string>> = {
   RS256: 'RSA-SHA256',
   RS384: 'RSA-SHA384',
   RS512: 'RSA-SHA512',
+}
+
+const decoder = new TextDecoder()
+const encoder = new TextEncoder()
+
+/**
+ * Decodes one base64url segment of a token to text. Only for segments `assertCompactJws` has
+ * already accepted (base64url alphabet, canonical): node:buffer's decoder is lenient about
+ * anything else, jose's (the fallback off Node) is not.
+ */
+export function decodeSegment(token: string, start: number, end: number): string {
+  const segment = token.slice(start, end)
+  return NodeBuffer === undefined
+    ? decoder.decode(base64url.decode(segment))
+    : NodeBuffer.from(segment, 'base64url').toString('utf8')
 }
 
 // One KeyObject per CryptoKey that jose imported: jose's key set keeps its CryptoKeys, so this
@@ -55,8 +81,6 @@ export function canCheckFast(alg: unknown): boolean {
   return nodeCrypto !== undefined && typeof alg === 'string' && alg in DIGESTS
 }
 
-const encoder = new TextEncoder()
-
 /**
  * Checks an RS256/384/512 signature with node:crypto, synchronously, against a key jose resolved
  * from the key set. `true` or `false` is the answer; `undefined` means "not for the fast path" and
@@ -67,8 +91,13 @@ export function checkSignatureFast(token: string, alg: string, key: unknown): bo
   const keyObject = keyObjectFor(key)
   if (digest === undefined || keyObject === undefined || nodeCrypto === undefined) return undefined
   const lastDot = token.lastIndexOf('.')
-  const signature = base64url.decode(token.slice(lastDot + 1))
-  return nodeCrypto.verify(digest, encoder.encode(token.slice(0, lastDot)), keyObject, signature)
+  const input = token.slice(0, lastDot)
+  const encoded = token.slice(lastDot + 1)
+  // The token is ASCII (assertCompactJws), so latin1 bytes are its UTF-8 bytes.
+  const data = NodeBuffer === undefined ? encoder.encode(input) : NodeBuffer.from(input, 'latin1')
+  const signature =
+    NodeBuffer === undefined ? base64url.decode(encoded) : NodeBuffer.from(encoded, 'base64url')
+  return nodeCrypto.verify(digest, data, keyObject, signature)
 }
 
 const NONE_HEADERS = new Map<string | undefined, string>()

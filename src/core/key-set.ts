@@ -6,6 +6,9 @@ import { AuthError } from './errors.js'
 // A key set larger than this is not a key set.
 const MAX_JWKS_BYTES = 1_048_576
 const FIRST_BACKOFF_MS = 1_000
+// Bounds the remembered selections per copy: (alg, kid) pairs are few in a real key set, and
+// headers naming no kid or an unknown one never reach here without a key.
+const MAX_SELECTED_KEYS = 64
 
 type KeyResolver = ReturnType<typeof createLocalJWKSet>
 
@@ -13,7 +16,11 @@ interface Snapshot {
   readonly resolve: KeyResolver
   readonly kids: ReadonlySet<string>
   readonly fetchedAt: number
+  /** Keys jose already selected and imported from this copy, by `alg` and `kid`. */
+  readonly selected: Map<string, unknown>
 }
+
+const selectionKey = (header: JWSHeaderParameters) => `${header.alg}\u0000${header.kid ?? ''}`
 
 /**
  * A remote JSON Web Key Set with the policy jose's `createRemoteJWKSet` lacks:
@@ -45,23 +52,41 @@ export class RemoteKeySet {
   /** The jose key resolver for `jwtVerify`. */
   readonly getKey = async (header: JWSHeaderParameters): ReturnType<KeyResolver> => {
     const snapshot = this.#snapshot
-    if (snapshot === undefined) return (await this.#refresh()).resolve(header)
+    if (snapshot === undefined) return select(await this.#refresh(), header)
 
     const now = Date.now()
-    const age = now - snapshot.fetchedAt
     const known = header.kid === undefined || snapshot.kids.has(header.kid)
     if (known) {
-      if (age < this.#options.cacheMaxAgeMs) return snapshot.resolve(header)
-      if (age < this.#options.cacheMaxAgeMs + this.#options.staleIfErrorMs) {
-        this.#refreshInBackground()
-        return snapshot.resolve(header)
-      }
-      return (await this.#refresh()).resolve(header)
+      if (this.#usable(snapshot, now)) return select(snapshot, header)
+      return select(await this.#refresh(), header)
     }
     if (this.#inflight === undefined && now - this.#lastFetchAt < this.#options.cooldownMs) {
       throw new AuthError('token_invalid', 'The token was signed with an unknown key')
     }
-    return (await this.#refresh()).resolve(header)
+    return select(await this.#refresh(), header)
+  }
+
+  /**
+   * The key {@link getKey} would return for this header, without waiting: only a key jose has
+   * already selected and imported from the current copy, while that copy may still be served
+   * (the same freshness rules, background refresh included). `undefined`: ask {@link getKey}.
+   */
+  selectedKey(header: JWSHeaderParameters): unknown {
+    const snapshot = this.#snapshot
+    if (snapshot === undefined) return undefined
+    const key = snapshot.selected.get(selectionKey(header))
+    return key !== undefined && this.#usable(snapshot, Date.now()) ? key : undefined
+  }
+
+  /** Whether a copy may be served now; past its max age it also starts a background refresh. */
+  #usable(snapshot: Snapshot, now: number): boolean {
+    const age = now - snapshot.fetchedAt
+    if (age < this.#options.cacheMaxAgeMs) return true
+    if (age < this.#options.cacheMaxAgeMs + this.#options.staleIfErrorMs) {
+      this.#refreshInBackground()
+      return true
+    }
+    return false
   }
 
   /** Stops in-flight fetches and forgets the keys. */
@@ -124,8 +149,18 @@ export class RemoteKeySet {
       resolve: createLocalJWKSet({ keys }),
       kids: new Set(keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : []))),
       fetchedAt: Date.now(),
+      selected: new Map(),
     }
   }
+}
+
+/** jose's selection from one copy, remembered for {@link RemoteKeySet.selectedKey}. */
+async function select(snapshot: Snapshot, header: JWSHeaderParameters): ReturnType<KeyResolver> {
+  const key = await snapshot.resolve(header)
+  if (typeof header.alg === 'string' && snapshot.selected.size < MAX_SELECTED_KEYS) {
+    snapshot.selected.set(selectionKey(header), key)
+  }
+  return key
 }
 
 /**

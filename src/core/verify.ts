@@ -1,6 +1,4 @@
 import {
-  decodeJwt,
-  decodeProtectedHeader,
   type JWTPayload,
   type JWTVerifyOptions,
   jwtVerify,
@@ -9,7 +7,7 @@ import {
 } from 'jose'
 import type { ResolvedConfig, ResolvedTenant } from './config.js'
 import { AuthError, isAuthError } from './errors.js'
-import { asUnsecured, canCheckFast, checkSignatureFast } from './fast-signature.js'
+import { asUnsecured, canCheckFast, checkSignatureFast, decodeSegment } from './fast-signature.js'
 import type { RemoteKeySet } from './key-set.js'
 import { registerVerified } from './resolve.js'
 import type { VerifiedTokenCache } from './token-cache.js'
@@ -58,22 +56,26 @@ export interface VerifierContext {
 const KEY_CHOOSING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const
 
 /**
- * Verifies an Auth0 access token against the configured tenants. Throws {@link AuthError}:
+ * Verifies an Auth0 access token against the configured tenants. Rejects with {@link AuthError}:
  * `token_invalid`, `token_expired` or `jwks_unavailable`.
+ *
+ * Not an `async` function on purpose: a token whose key is already imported is verified without
+ * a single `await`, and the returned promise is already settled.
  */
-export async function verifyToken(
-  token: unknown,
-  context: VerifierContext,
-): Promise<VerifiedToken> {
-  const cached = cachedVerification(token, context)
-  if (cached !== undefined) return cached
-  assertCompactJws(token, context.config.maxTokenLength)
-  const { header, payload } = decodeUnverified(token)
-  const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
-  if (entry === undefined) {
-    throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
+export function verifyToken(token: unknown, context: VerifierContext): Promise<VerifiedToken> {
+  try {
+    const cached = cachedVerification(token, context)
+    if (cached !== undefined) return Promise.resolve(cached)
+    assertCompactJws(token, context.config.maxTokenLength)
+    const { header, payload } = decodeUnverified(token)
+    const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
+    if (entry === undefined) {
+      throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
+    }
+    return verifyRead(token, { header, entry }, context)
+  } catch (error) {
+    return Promise.reject(error)
   }
-  return verifyRead(token, { header, entry }, context)
 }
 
 /**
@@ -92,28 +94,59 @@ export function readToken(token: string, context: VerifierContext): ReadToken | 
   }
 }
 
-/** Verifies a token already read by {@link readToken}: signature, claims, and the extra checks. */
-export async function verifyRead(
+/**
+ * Verifies a token already read by {@link readToken}: signature, claims, and the extra checks.
+ * With the fast path and a key jose has already selected, this settles synchronously.
+ */
+export function verifyRead(
   token: string,
   read: ReadToken,
   context: VerifierContext,
 ): Promise<VerifiedToken> {
   const { header, entry } = read
-  const { tenant, keySet, options } = entry
-  assertHeader(header, tenant)
-  let verified: JWTPayload
   try {
-    verified =
-      (context.fastSignatures && header.crit === undefined && canCheckFast(header.alg)
-        ? await verifyFast(token, header, keySet, options)
-        : undefined) ?? (await jwtVerify(token, keySet.getKey, options)).payload
+    assertHeader(header, entry.tenant)
+    const fast = fastPathFor(header, context)
+    const key = fast ? entry.keySet.selectedKey(header) : undefined
+    const payload = key === undefined ? undefined : verifyWithKey(token, header, key, entry.options)
+    if (payload !== undefined) return Promise.resolve(accept(token, payload, entry, context))
+    return verifyAwaitingKey(token, header, entry, context, fast)
+  } catch (error) {
+    return Promise.reject(toAuthError(error))
+  }
+}
+
+/** The path that waits: the key set must be fetched or jose must select and import the key. */
+async function verifyAwaitingKey(
+  token: string,
+  header: ProtectedHeaderParameters,
+  entry: IssuerEntry,
+  context: VerifierContext,
+  fast: boolean,
+): Promise<VerifiedToken> {
+  const { keySet, options } = entry
+  let payload: JWTPayload
+  try {
+    payload =
+      (fast ? verifyWithKey(token, header, await keySet.getKey(header), options) : undefined) ??
+      (await jwtVerify(token, keySet.getKey, options)).payload
   } catch (error) {
     throw toAuthError(error)
   }
-  assertClaimTypes(verified)
-  const result = toVerifiedToken(verified, context.config.claims)
+  return accept(token, payload, entry, context)
+}
+
+/** A verified payload, checked further, made a VerifiedToken and remembered. */
+function accept(
+  token: string,
+  payload: JWTPayload,
+  entry: IssuerEntry,
+  context: VerifierContext,
+): VerifiedToken {
+  assertClaimTypes(payload)
+  const result = toVerifiedToken(payload, context.config.claims)
   registerVerified(result, token)
-  context.tokenCache?.set(token, result, tenant)
+  context.tokenCache?.set(token, result, entry.tenant)
   return result
 }
 
@@ -127,18 +160,21 @@ export function cachedVerification(
   return context.tokenCache.get(token)
 }
 
+function fastPathFor(header: ProtectedHeaderParameters, context: VerifierContext): boolean {
+  return context.fastSignatures && header.crit === undefined && canCheckFast(header.alg)
+}
+
 /**
- * The signature checked by node:crypto against the key jose resolved, then the claims by jose
+ * The signature checked by node:crypto against the key jose selected, then the claims by jose
  * itself (`UnsecuredJWT.decode` runs the checks `jwtVerify` runs). `undefined` hands the token to
  * the full jose path.
  */
-async function verifyFast(
+function verifyWithKey(
   token: string,
   header: ProtectedHeaderParameters,
-  keySet: RemoteKeySet,
+  key: unknown,
   options: JWTVerifyOptions,
-): Promise<JWTPayload | undefined> {
-  const key = await keySet.getKey(header)
+): JWTPayload | undefined {
   const valid = checkSignatureFast(token, header.alg as string, key)
   if (valid === undefined) return undefined
   if (!valid) throw new AuthError('token_invalid', 'The token signature is invalid')
@@ -146,16 +182,49 @@ async function verifyFast(
   return UnsecuredJWT.decode(asUnsecured(token, typ), options).payload
 }
 
-/** Decodes header and payload without trusting them; throws `token_invalid`. */
+/**
+ * Decodes header and payload of a token `assertCompactJws` accepted, without trusting them; each
+ * must be a JSON object. Throws `token_invalid`.
+ */
 export function decodeUnverified(token: string): {
   header: ProtectedHeaderParameters
   payload: JWTPayload
 } {
+  const firstDot = token.indexOf('.')
+  const secondDot = token.indexOf('.', firstDot + 1)
+  let header: unknown
+  let payload: unknown
   try {
-    return { header: decodeProtectedHeader(token), payload: decodeJwt(token) }
+    header = parseHeader(token, firstDot)
+    payload = JSON.parse(decodeSegment(token, firstDot + 1, secondDot))
   } catch (error) {
     throw new AuthError('token_invalid', 'The access token cannot be decoded', { cause: error })
   }
+  if (!isJsonObject(header) || !isJsonObject(payload)) {
+    throw new AuthError('token_invalid', 'The access token cannot be decoded')
+  }
+  return { header: header as ProtectedHeaderParameters, payload: payload as JWTPayload }
+}
+
+// A tenant's tokens share a handful of header segments (alg, kid, typ), so their parse is kept:
+// by the exact encoded segment, frozen, at most HEADER_CACHE_SIZE, emptied when full so that a
+// flood of odd headers cannot keep the real ones out for long.
+const HEADER_CACHE_SIZE = 64
+const headers = new Map<string, unknown>()
+
+function parseHeader(token: string, firstDot: number): unknown {
+  const segment = token.slice(0, firstDot)
+  let header = headers.get(segment)
+  if (header === undefined) {
+    header = Object.freeze(JSON.parse(decodeSegment(segment, 0, firstDot)))
+    if (headers.size >= HEADER_CACHE_SIZE) headers.clear()
+    headers.set(segment, header)
+  }
+  return header
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function assertHeader(header: ProtectedHeaderParameters, tenant: ResolvedTenant): void {
