@@ -5,6 +5,7 @@ export type {
   Auth0TenantConfig,
   AuthConfig,
   CacheConfig,
+  CircuitBreakerConfig,
   ClaimsConfig,
   CustomDirectoryConfig,
   DirectoryConfig,
@@ -40,6 +41,7 @@ export type {
 export { type CanonicalEmail, canonicalizeEmail } from './core/email.js'
 export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/errors.js'
 export { AuthError, isAuthError } from './core/errors.js'
+export type { AuthEvent, AuthEventHook } from './core/events.js'
 export type { HeadersInput } from './core/extract.js'
 export type { UserCreatedHook } from './core/resolve.js'
 export { errorAnswer, type HttpAnswer } from './core/respond.js'

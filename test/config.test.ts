@@ -78,6 +78,17 @@ describe('createAuth configuration', () => {
       { auth0: base, directory: { baseUrl: 'http://u', mode: 'create' } },
       'directory.mode',
     ],
+    [
+      'a circuit breaker that never lets a call through',
+      { auth0: base, directory: { baseUrl: 'http://u', circuitBreaker: { failureThreshold: 0 } } },
+      'directory.circuitBreaker.failureThreshold',
+    ],
+    [
+      'a circuit breaker reset of zero',
+      { auth0: base, directory: { baseUrl: 'http://u', circuitBreaker: { resetTimeoutMs: 0 } } },
+      'directory.circuitBreaker.resetTimeoutMs',
+    ],
+    ['an onEvent that is not a function', { auth0: base, onEvent: 'log' }, 'onEvent'],
     ['a tiny token cap', { auth0: base, maxTokenLength: 10 }, 'maxTokenLength'],
     ['a bad claim name', { auth0: base, claims: { email: '' } }, 'claims.email'],
   ])('rejects %s, naming the field', (_name, config, path) => {

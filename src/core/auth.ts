@@ -1,4 +1,5 @@
 import { type AuthenticateRequest, authenticateRequest } from './authenticate.js'
+import { CircuitBreaker } from './circuit-breaker.js'
 import {
   type AuthConfig,
   type ResolvedConfig,
@@ -9,6 +10,7 @@ import { createHttpDirectory } from './directory.js'
 import { Discoverer, type Discovery } from './discovery.js'
 import type { RateLimitHook } from './discovery-config.js'
 import { AuthError } from './errors.js'
+import { codeOf, emitterFor, reportResolution, reportVerification } from './events.js'
 import { RemoteKeySet } from './key-set.js'
 import { type ResolverContext, resolveUser } from './resolve.js'
 import { VerifiedTokenCache } from './token-cache.js'
@@ -136,6 +138,15 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
   }
   const cache = new UserCache({ ...config.cache })
   const directory = config.directory
+  const emit = emitterFor(config.onEvent)
+  const unobserve =
+    emit === undefined
+      ? []
+      : [...byUri].map(([jwksUri, keySet]) =>
+          keySet.observe((outcome, durationMs) =>
+            emit({ type: 'jwks.fetch', jwksUri, outcome, durationMs }),
+          ),
+        )
   const resolver: ResolverContext = {
     directory:
       directory?.client ??
@@ -153,28 +164,65 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
             max: config.cache.max,
           }),
     onUserCreated: config.onUserCreated,
+    breaker:
+      directory?.circuitBreaker === undefined
+        ? undefined
+        : new CircuitBreaker(directory.circuitBreaker, emit),
+    emit,
   }
   const discoverer = new Discoverer(config.discovery)
   let closed = false
   const open = () => {
     if (closed) throw new AuthError('internal_error', 'This canonical-auth instance is closed')
   }
+  // Errors already reported by a step, so that `authenticate` does not report them twice.
+  const reported = new WeakSet<object>()
+  const cached = (token: string) => {
+    const hit = cachedVerification(token, context)
+    if (hit !== undefined) emit?.({ type: 'token.verified', issuer: hit.issuer, cached: true })
+    return hit
+  }
   const verify = (token: string) => {
     open()
-    return verifyToken(token, context)
+    if (emit === undefined) return verifyToken(token, context)
+    const hit = cached(token)
+    if (hit !== undefined) return Promise.resolve(hit)
+    return reportVerification(verifyToken(token, context), emit, reported)
   }
   const resolve = (verified: VerifiedToken) => {
     open()
-    return resolveUser(verified, resolver)
+    const resolution = resolveUser(verified, resolver)
+    return emit === undefined ? resolution : reportResolution(resolution, emit, reported)
   }
   const steps = {
     tokenSources: config.tokenSources,
     maxTokenLength: config.maxTokenLength,
     legacy: config.legacy,
-    cached: (token: string) => cachedVerification(token, context),
+    cached,
     read: (token: string) => readToken(token, context),
-    verify: (token: string, read: ReadToken) => verifyRead(token, read, context),
+    verify: (token: string, read: ReadToken) =>
+      emit === undefined
+        ? verifyRead(token, read, context)
+        : reportVerification(verifyRead(token, read, context), emit, reported),
     resolve,
+  }
+  const authenticate = async (request: AuthenticateRequest) => {
+    open()
+    if (emit === undefined) return authenticateRequest(request, steps)
+    try {
+      const result = await authenticateRequest(request, steps)
+      const { user } = result
+      if (user.source === 'legacy') {
+        emit({ type: 'user.resolved', userId: user.id, source: user.source, created: false })
+      }
+      return result
+    } catch (error) {
+      // Failures before verification (no token, a bad header, the legacy hook) are reported here.
+      if (typeof error !== 'object' || error === null || !reported.has(error)) {
+        emit({ type: 'token.rejected', code: codeOf(error) })
+      }
+      throw error
+    }
   }
 
   const auth: Auth = {
@@ -186,10 +234,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       }
     },
     resolveCanonicalUser: async (verified) => resolve(verified),
-    async authenticate(request) {
-      open()
-      return authenticateRequest(request, steps)
-    },
+    authenticate,
     async discoverAuthProvider(email) {
       open()
       return discoverer.discover(email)
@@ -198,6 +243,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       closed = true
       tokenCache?.clear()
       cache.clear()
+      for (const stop of unobserve) stop()
       for (const keySet of owned) keySet.close()
     },
   }

@@ -96,6 +96,16 @@ const pathSchema = nonEmpty.refine((value) => value.startsWith('/'), {
   error: "expected a path starting with '/'",
 })
 
+const circuitBreakerSchema = z
+  .union([
+    z.literal(false),
+    z.strictObject({
+      failureThreshold: z.number().int().min(1).max(1_000).optional(),
+      resetTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+    }),
+  ])
+  .optional()
+
 const httpDirectorySchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
   mode: z.enum(['ensure', 'lookup']).optional(),
@@ -103,6 +113,7 @@ const httpDirectorySchema = z.strictObject({
   timeoutMs: positiveMs,
   deadlineMs: positiveMs,
   retries: z.number().int().min(0).max(10).optional(),
+  circuitBreaker: circuitBreakerSchema,
   paths: z
     .strictObject({
       ensure: pathSchema.optional(),
@@ -128,6 +139,7 @@ const customDirectorySchema = z.strictObject({
   client: clientSchema,
   mode: z.enum(['ensure', 'lookup']).optional(),
   deadlineMs: positiveMs,
+  circuitBreaker: circuitBreakerSchema,
 })
 
 // Pick the shape by its key, so errors name the fields of the shape the user meant.
@@ -258,6 +270,7 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   onUserCreated: fn<(...args: unknown[]) => unknown>('a function').optional(),
+  onEvent: fn<(...args: unknown[]) => unknown>('a function onEvent(event)').optional(),
   legacy: z
     .strictObject({ verify: fn<(token: string) => unknown>('a function verify(token)') })
     .optional(),

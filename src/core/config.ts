@@ -1,3 +1,4 @@
+import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { type ASYMMETRIC_ALGORITHMS, configSchema } from './config-schema.js'
 import type { DirectoryHeaders, HttpDirectoryOptions, UserDirectory } from './directory.js'
 import {
@@ -5,6 +6,7 @@ import {
   type ResolvedDiscovery,
   resolveDiscovery,
 } from './discovery-config.js'
+import type { AuthEventHook } from './events.js'
 import type { TokenSources } from './extract.js'
 import type { UserCreatedHook } from './resolve.js'
 import type { UserCacheStore } from './user-cache.js'
@@ -92,6 +94,12 @@ export interface AuthConfig {
    * proceeds; a throw fails the request. It may run again for the same user after a failure.
    */
   onUserCreated?: UserCreatedHook
+  /**
+   * Called with each {@link AuthEvent}: tokens verified or rejected, users resolved, directory
+   * calls, key set fetches, circuit breaker changes. Events never carry a token or an email; what
+   * the hook throws is ignored. For logs, metrics and traces.
+   */
+  onEvent?: AuthEventHook
   /** Tokens not issued by a configured Auth0 tenant go to this hook. */
   legacy?: LegacyConfig
   /** Home-realm discovery for `discoverAuthProvider` and the discover endpoint. */
@@ -117,6 +125,12 @@ export interface HttpDirectoryConfig {
   retries?: number
   /** Path overrides. Defaults `/api/v1/users/ensure` and `/admin/user/{email}`. */
   paths?: { ensure?: string; lookup?: string }
+  /**
+   * The circuit breaker around the directory: after `failureThreshold` failed calls in a row
+   * (default 5) calls are refused at once with `directory_unavailable` and `Retry-After` for
+   * `resetTimeoutMs` (default 10 000), then one probe call decides. `false` turns it off.
+   */
+  circuitBreaker?: CircuitBreakerConfig | false
 }
 
 /** Your own implementation of the directory calls. */
@@ -126,6 +140,20 @@ export interface CustomDirectoryConfig {
   mode?: 'ensure' | 'lookup'
   /** Overall deadline for a resolution, in milliseconds. Default 5 000. */
   deadlineMs?: number
+  /**
+   * The circuit breaker around the directory: after `failureThreshold` failed calls in a row
+   * (default 5) calls are refused at once with `directory_unavailable` and `Retry-After` for
+   * `resetTimeoutMs` (default 10 000), then one probe call decides. `false` turns it off.
+   */
+  circuitBreaker?: CircuitBreakerConfig | false
+}
+
+/** Settings of the directory circuit breaker. */
+export interface CircuitBreakerConfig {
+  /** Consecutive failed calls that open the circuit. Default 5. */
+  failureThreshold?: number
+  /** How long it stays open before one probe call is let through, in milliseconds. Default 10 000. */
+  resetTimeoutMs?: number
 }
 
 /** The policy for linking an identity to a canonical user by email. */
@@ -214,6 +242,7 @@ export interface ResolvedConfig {
   readonly onUserCreated: UserCreatedHook | undefined
   readonly legacy: LegacyConfig | undefined
   readonly discovery: ResolvedDiscovery
+  readonly onEvent: AuthEventHook | undefined
 }
 
 export interface ResolvedDirectory {
@@ -222,6 +251,8 @@ export interface ResolvedDirectory {
   /** The HTTP settings, or undefined for a custom client. */
   readonly http: HttpDirectoryOptions | undefined
   readonly client: UserDirectory | undefined
+  /** undefined: the breaker is off. */
+  readonly circuitBreaker: CircuitBreakerOptions | undefined
 }
 
 /**
@@ -331,6 +362,7 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
       headers: (config.tokenSources?.headers ?? ['x-user-token']).map((name) => name.toLowerCase()),
     },
     onUserCreated: config.onUserCreated as UserCreatedHook | undefined,
+    onEvent: config.onEvent as AuthEventHook | undefined,
     legacy: config.legacy as LegacyConfig | undefined,
     discovery: discovery.value,
   }
@@ -340,10 +372,20 @@ function resolveDirectory(directory: DirectoryConfig | undefined): ResolvedDirec
   if (directory === undefined) return undefined
   const mode = directory.mode ?? 'ensure'
   const deadlineMs = directory.deadlineMs ?? 5_000
-  if ('client' in directory) return { mode, deadlineMs, http: undefined, client: directory.client }
+  const circuitBreaker =
+    directory.circuitBreaker === false
+      ? undefined
+      : {
+          failureThreshold: directory.circuitBreaker?.failureThreshold ?? 5,
+          resetTimeoutMs: directory.circuitBreaker?.resetTimeoutMs ?? 10_000,
+        }
+  if ('client' in directory) {
+    return { mode, deadlineMs, http: undefined, client: directory.client, circuitBreaker }
+  }
   return {
     mode,
     deadlineMs,
+    circuitBreaker,
     client: undefined,
     http: {
       baseUrl: directory.baseUrl,

@@ -12,6 +12,9 @@ const MAX_SELECTED_KEYS = 64
 
 type KeyResolver = ReturnType<typeof createLocalJWKSet>
 
+/** Told the outcome and duration (ms) of each key set fetch. */
+export type FetchObserver = (outcome: 'ok' | 'error', durationMs: number) => void
+
 interface Snapshot {
   readonly resolve: KeyResolver
   readonly kids: ReadonlySet<string>
@@ -43,6 +46,7 @@ export class RemoteKeySet {
   #lastFetchAt = Number.NEGATIVE_INFINITY
   #failures = 0
   #retryAt = 0
+  readonly #observers = new Set<FetchObserver>()
 
   constructor(uri: string, options: Required<JwksConfig>) {
     this.#uri = uri
@@ -89,6 +93,12 @@ export class RemoteKeySet {
     return false
   }
 
+  /** Calls `observer` after each fetch with its outcome and duration; returns the unsubscribe. */
+  observe(observer: FetchObserver): () => void {
+    this.#observers.add(observer)
+    return () => this.#observers.delete(observer)
+  }
+
   /** Stops in-flight fetches and forgets the keys. */
   close(): void {
     this.#abort.abort()
@@ -107,8 +117,10 @@ export class RemoteKeySet {
     if (now < this.#retryAt) {
       return Promise.reject(unavailable(this.#retryAt - now, undefined))
     }
+    const started = Date.now()
     const inflight = this.#fetch().then(
       (snapshot) => {
+        this.#notify('ok', started)
         this.#snapshot = snapshot
         this.#lastFetchAt = snapshot.fetchedAt
         this.#failures = 0
@@ -116,6 +128,7 @@ export class RemoteKeySet {
         return snapshot
       },
       (error: unknown) => {
+        this.#notify('error', started)
         this.#failures += 1
         const backoff = Math.min(
           FIRST_BACKOFF_MS * 2 ** (this.#failures - 1),
@@ -131,6 +144,10 @@ export class RemoteKeySet {
     }
     inflight.then(clear, clear)
     return inflight
+  }
+
+  #notify(outcome: 'ok' | 'error', started: number): void {
+    for (const observer of this.#observers) observer(outcome, Date.now() - started)
   }
 
   async #fetch(): Promise<Snapshot> {

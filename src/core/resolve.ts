@@ -1,6 +1,13 @@
-import { callDirectory, type DirectoryUser, type UserDirectory } from './directory.js'
+import type { CircuitBreaker } from './circuit-breaker.js'
+import {
+  callDirectory,
+  type DirectoryCallOptions,
+  type DirectoryUser,
+  type UserDirectory,
+} from './directory.js'
 import { canonicalizeEmail } from './email.js'
 import { AuthError, isAuthError } from './errors.js'
+import type { Emit } from './events.js'
 import type { CanonicalUser, VerifiedToken } from './types.js'
 import { UserCache } from './user-cache.js'
 import type { UserinfoClient } from './userinfo.js'
@@ -17,6 +24,9 @@ export interface ResolverContext {
   readonly cache: UserCache
   readonly userinfo: UserinfoClient | undefined
   readonly onUserCreated: UserCreatedHook | undefined
+  /** Refuses directory calls while the directory keeps failing; undefined when turned off. */
+  readonly breaker: CircuitBreaker | undefined
+  readonly emit: Emit | undefined
 }
 
 // Tokens this package verified, with the raw token (for /userinfo). A hand-made object is refused.
@@ -142,9 +152,9 @@ function askDirectory(
     throw new AuthError('internal_error', 'No user directory is configured (directory option)')
   }
   if (context.mode === 'lookup') {
-    return callDirectory(context.deadlineMs, (options) => directory.lookup(identity.email, options))
+    return guardedCall(context, 'lookup', (options) => directory.lookup(identity.email, options))
   }
-  return callDirectory(context.deadlineMs, (options) =>
+  return guardedCall(context, 'ensure', (options) =>
     directory.ensure(
       {
         email: identity.email,
@@ -156,6 +166,44 @@ function askDirectory(
       options,
     ),
   )
+}
+
+/**
+ * One directory call through the circuit breaker, reported to the event hook. Only an unavailable
+ * directory counts as a failure; an answer (a user, or none) counts as a success.
+ */
+async function guardedCall(
+  context: ResolverContext,
+  operation: 'ensure' | 'lookup',
+  call: (options: DirectoryCallOptions) => Promise<DirectoryUser | null>,
+): Promise<DirectoryUser | null> {
+  const { breaker, emit } = context
+  const started = Date.now()
+  const waitMs = breaker?.admit(started) ?? 0
+  if (waitMs > 0) {
+    emit?.({ type: 'directory.call', operation, outcome: 'rejected', durationMs: 0 })
+    throw new AuthError('directory_unavailable', 'The user directory is failing; not asking it', {
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    })
+  }
+  try {
+    const user = await callDirectory(context.deadlineMs, call)
+    breaker?.succeeded()
+    const outcome = user === null ? 'not_found' : 'ok'
+    emit?.({ type: 'directory.call', operation, outcome, durationMs: Date.now() - started })
+    return user
+  } catch (error) {
+    const unavailable = isAuthError(error) && error.code === 'directory_unavailable'
+    if (unavailable) breaker?.failed()
+    else breaker?.succeeded()
+    emit?.({
+      type: 'directory.call',
+      operation,
+      outcome: 'error',
+      durationMs: Date.now() - started,
+    })
+    throw error
+  }
 }
 
 function notProvisioned(): AuthError {

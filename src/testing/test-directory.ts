@@ -43,7 +43,9 @@ export interface TestDirectory {
   addUser(email: string, id?: string): TestDirectoryUser
   /**
    * Makes every call misbehave until `fail(null)`: `down` (connection reset), `slow` (answers after
-   * 10 s), `5xx` (500 with an internal body), `garbage` (200 whose `id` is the Auth0 sub, not a UUID).
+   * 10 s), `5xx` (500 with an internal body), `garbage` (200 whose `id` is the Auth0 sub, not a UUID),
+   * `truncated` (200 with half a JSON body), `reset-mid-body` (half the body, then the connection
+   * reset), `429` (with `Retry-After: 1`). Calls are counted whatever the mode.
    */
   fail(mode: FaultMode | null): void
   /** Stops the loopback server. */

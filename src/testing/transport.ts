@@ -2,8 +2,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { RequestHandler } from 'msw'
 
-/** Ways a fake upstream can misbehave, switched on with `fail(mode)`. */
-export type FaultMode = 'down' | 'slow' | '5xx' | 'garbage'
+/**
+ * Ways a fake upstream can misbehave, switched on with `fail(mode)`:
+ * - `down`: the connection is reset before any answer;
+ * - `slow`: the healthy answer, after {@link SLOW_MS};
+ * - `5xx`: a 500 whose body must never surface;
+ * - `garbage`: a 200 that is not the expected JSON;
+ * - `truncated`: a 200 JSON answer cut in half (a complete response with a broken body);
+ * - `reset-mid-body`: the healthy status and headers, half the body, then the connection reset;
+ * - `429`: 429 Too Many Requests with `Retry-After: 1`.
+ */
+export type FaultMode = 'down' | 'slow' | '5xx' | 'garbage' | 'truncated' | 'reset-mid-body' | '429'
 
 /** How long a `slow` upstream takes to answer, in milliseconds. */
 export const SLOW_MS = 10_000
@@ -16,9 +25,15 @@ export interface FakeRequest {
   readonly body: string
 }
 
-/** What a fake service answers: a response, or a dropped connection. */
+/** What a fake service answers: a response, a dropped connection, or a response cut short. */
 export type Reply =
   | { readonly kind: 'reset' }
+  | {
+      readonly kind: 'partial'
+      readonly status: number
+      readonly body: string
+      readonly headers?: Record<string, string>
+    }
   | {
       readonly kind: 'respond'
       readonly status: number
@@ -66,6 +81,26 @@ export function withFault(mode: FaultMode | null, healthy: () => Reply, garbage?
       )
     case 'slow':
       return { ...(healthy() as Extract<Reply, { kind: 'respond' }>), delayMs: SLOW_MS }
+    case 'truncated': {
+      const reply = healthy() as Extract<Reply, { kind: 'respond' }>
+      return { ...reply, body: reply.body.slice(0, Math.floor(reply.body.length / 2)) }
+    }
+    case 'reset-mid-body': {
+      const reply = healthy() as Extract<Reply, { kind: 'respond' }>
+      return {
+        kind: 'partial',
+        status: reply.status,
+        body: reply.body.slice(0, Math.floor(reply.body.length / 2)),
+        ...(reply.headers ? { headers: reply.headers } : {}),
+      }
+    }
+    case '429':
+      return {
+        kind: 'respond',
+        status: 429,
+        body: JSON.stringify({ error: 'too_many_requests' }),
+        headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      }
     default:
       return healthy()
   }
@@ -122,6 +157,15 @@ async function handle(
     req.socket.destroy()
     return
   }
+  if (reply.kind === 'partial') {
+    // Announce the whole body, send half of it, then drop the connection.
+    res.writeHead(reply.status, {
+      ...reply.headers,
+      'content-length': String(Buffer.byteLength(reply.body) * 2 + 1),
+    })
+    res.write(reply.body, () => res.destroy())
+    return
+  }
   const send = () => {
     res.writeHead(reply.status, reply.headers)
     res.end(reply.body)
@@ -156,6 +200,19 @@ export async function mswHandlers(origin: string, route: Route): Promise<Request
           body: await request.text(),
         })) ?? json(404, { error: 'not_found' })
       if (reply.kind === 'reset') return HttpResponse.error()
+      if (reply.kind === 'partial') {
+        const bytes = new TextEncoder().encode(reply.body)
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(bytes)
+            controller.error(new TypeError('The connection was reset mid-body'))
+          },
+        })
+        return new HttpResponse(body, {
+          status: reply.status,
+          ...(reply.headers ? { headers: reply.headers } : {}),
+        })
+      }
       if (reply.delayMs !== undefined) await delay(reply.delayMs)
       return new HttpResponse(reply.body, {
         status: reply.status,

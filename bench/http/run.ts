@@ -1,0 +1,175 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { createInterface } from 'node:readline'
+import autocannon from 'autocannon'
+import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
+import type { Measurement } from '../measure.js'
+import type { Framework, Guard, ServerSetup } from './server.js'
+
+export interface HttpOptions {
+  readonly durationSeconds: number
+  readonly warmupSeconds: number
+  readonly repetitions: number
+  readonly connections: number
+}
+
+export interface HttpRow {
+  readonly framework: Framework
+  readonly guard: Guard
+  /** Requests per second: median and min–max over the repetitions. */
+  readonly throughput: Measurement
+  /** p99 latency in milliseconds, median over the repetitions. */
+  readonly p99: number
+}
+
+/** Every server in the comparison: per framework, the baseline first, then its anchor. */
+export const CONTENDERS: ReadonlyArray<{ framework: Framework; guard: Guard }> = [
+  { framework: 'express', guard: 'none' },
+  { framework: 'express', guard: 'express-oauth2-jwt-bearer' },
+  { framework: 'express', guard: 'express-jwt + jwks-rsa' },
+  { framework: 'express', guard: 'canonical-auth' },
+  { framework: 'express', guard: 'canonical-auth, verification cache off' },
+  { framework: 'fastify', guard: 'none' },
+  { framework: 'fastify', guard: 'fastify-auth0-verify' },
+  { framework: 'fastify', guard: 'canonical-auth' },
+  { framework: 'fastify', guard: 'canonical-auth, verification cache off' },
+  { framework: 'koa', guard: 'none' },
+  { framework: 'koa', guard: 'koa-jwt + jwks-rsa' },
+  { framework: 'koa', guard: 'canonical-auth' },
+  { framework: 'koa', guard: 'canonical-auth, verification cache off' },
+]
+
+/** The library each framework's canonical-auth figures are compared with. */
+export const ANCHORS: Readonly<Record<Framework, Guard>> = {
+  express: 'express-oauth2-jwt-bearer',
+  fastify: 'fastify-auth0-verify',
+  koa: 'koa-jwt + jwks-rsa',
+}
+
+// With two or more cores the server gets core 0 to itself and this process (the load generator)
+// the others, so the two never compete for one core.
+const pinning = availableParallelism() >= 2 && hasTaskset()
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Starts one benchmark server in its own process and resolves with its port. */
+async function startServer(setup: ServerSetup): Promise<{ child: ChildProcess; port: number }> {
+  const node = [process.execPath, '--import', 'tsx', new URL('server.ts', import.meta.url).pathname]
+  const [command, ...args] = (pinning ? ['taskset', '-c', '0', ...node] : node) as [
+    string,
+    ...string[],
+  ]
+  const child = spawn(command, args, {
+    env: { ...process.env, BENCH_SERVER: JSON.stringify(setup) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)))
+    lines.on('line', (line) => {
+      const match = /^listening (\d+)$/.exec(line)
+      if (match) resolve(Number(match[1]))
+    })
+  })
+  return { child, port }
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
+
+/** One autocannon run; any answer but 200 fails the benchmark rather than skewing it. */
+async function load(
+  url: string,
+  token: string,
+  seconds: number,
+  connections: number,
+): Promise<autocannon.Result> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    headers: { authorization: `Bearer ${token}` },
+  })
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
+    )
+  }
+  return result
+}
+
+function summarize(results: readonly autocannon.Result[]): Omit<HttpRow, 'framework' | 'guard'> {
+  const rates = results.map((result) => result.requests.average).sort((a, b) => a - b)
+  const p99s = results.map((result) => result.latency.p99).sort((a, b) => a - b)
+  const middle = Math.floor(results.length / 2)
+  return {
+    throughput: {
+      median: rates[middle] as number,
+      min: rates[0] as number,
+      max: rates[rates.length - 1] as number,
+      runs: rates,
+    },
+    p99: p99s[middle] as number,
+  }
+}
+
+/**
+ * The HTTP comparison: every contender in {@link CONTENDERS} in its own server process, loaded by
+ * autocannon from this process with the same valid Bearer token, after a warm-up, several times.
+ */
+export async function runHttp(
+  options: HttpOptions,
+  log: (line: string) => void,
+): Promise<{ rows: HttpRow[]; pinned: boolean }> {
+  if (pinning) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
+  const issuer = await createTestIssuer({ audience: 'https://api.bench' })
+  const directory = await createTestDirectory()
+  const token = await issuer.sign({
+    sub: 'samlp|acme-waad|ada',
+    email: 'ada@acme.com',
+    email_verified: true,
+  })
+  const rows: HttpRow[] = []
+  try {
+    for (const { framework, guard } of CONTENDERS) {
+      const { child, port } = await startServer({
+        framework,
+        guard,
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        audience: issuer.audience,
+        directoryUrl: directory.baseUrl,
+      })
+      try {
+        const url = `http://127.0.0.1:${port}/hello`
+        await load(url, token, options.warmupSeconds, options.connections)
+        const results: autocannon.Result[] = []
+        for (let i = 0; i < options.repetitions; i++) {
+          results.push(await load(url, token, options.durationSeconds, options.connections))
+        }
+        const row = { framework, guard, ...summarize(results) }
+        rows.push(row)
+        log(
+          `  ${framework} / ${guard}: ${Math.round(row.throughput.median).toLocaleString('en')} req/s`,
+        )
+      } finally {
+        await stopServer(child)
+      }
+    }
+  } finally {
+    await issuer.close()
+    await directory.close()
+  }
+  return { rows, pinned: pinning }
+}

@@ -1,0 +1,126 @@
+/**
+ * One benchmark server, run in its own process by bench/http/run.ts: a hello-world GET on one
+ * framework behind one auth middleware. Reads its setup from the BENCH_SERVER environment
+ * variable (JSON), listens on a loopback port and writes `listening <port>` to stdout.
+ */
+import type { AddressInfo } from 'node:net'
+import { type AuthConfig, createAuth } from 'canonical-auth'
+import { requireAuth as expressAuth } from 'canonical-auth/express'
+import canonicalFastify from 'canonical-auth/fastify'
+import { requireAuth as koaAuth } from 'canonical-auth/koa'
+
+export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const
+export type Framework = (typeof FRAMEWORKS)[number]
+
+/** What guards the route: nothing, a peer library, or canonical-auth with or without its cache. */
+export type Guard =
+  | 'none'
+  | 'express-oauth2-jwt-bearer'
+  | 'express-jwt + jwks-rsa'
+  | 'fastify-auth0-verify'
+  | 'koa-jwt + jwks-rsa'
+  | 'canonical-auth'
+  | 'canonical-auth, verification cache off'
+
+export interface ServerSetup {
+  readonly framework: Framework
+  readonly guard: Guard
+  readonly issuer: string
+  readonly jwksUri: string
+  readonly audience: string
+  readonly directoryUrl: string
+}
+
+const HELLO = { hello: 'world' }
+
+function canonicalConfig(setup: ServerSetup): AuthConfig {
+  return {
+    auth0: { issuer: setup.issuer, jwksUri: setup.jwksUri, audience: setup.audience },
+    directory: { baseUrl: setup.directoryUrl },
+    ...(setup.guard === 'canonical-auth, verification cache off'
+      ? { cache: { tokens: false } }
+      : {}),
+  }
+}
+
+const isCanonical = (guard: Guard) => guard.startsWith('canonical-auth')
+
+async function express(setup: ServerSetup) {
+  const { default: createApp } = await import('express')
+  const app = createApp()
+  if (isCanonical(setup.guard)) {
+    app.use(expressAuth(createAuth(canonicalConfig(setup))))
+  } else if (setup.guard === 'express-oauth2-jwt-bearer') {
+    const { auth } = await import('express-oauth2-jwt-bearer')
+    app.use(auth({ issuer: setup.issuer, jwksUri: setup.jwksUri, audience: setup.audience }))
+  } else if (setup.guard === 'express-jwt + jwks-rsa') {
+    const { expressjwt } = await import('express-jwt')
+    const { expressJwtSecret } = await import('jwks-rsa')
+    app.use(
+      expressjwt({
+        secret: expressJwtSecret({ jwksUri: setup.jwksUri, cache: true, rateLimit: true }) as never,
+        issuer: setup.issuer,
+        audience: setup.audience,
+        algorithms: ['RS256'],
+      }),
+    )
+  }
+  app.get('/hello', (_req, res) => {
+    res.json(HELLO)
+  })
+  return app.listen(0, '127.0.0.1')
+}
+
+async function fastify(setup: ServerSetup) {
+  const { default: createApp } = await import('fastify')
+  const app = createApp()
+  if (isCanonical(setup.guard)) {
+    await app.register(canonicalFastify, { auth: createAuth(canonicalConfig(setup)) })
+    app.get('/hello', { preHandler: app.requireAuth() }, async () => HELLO)
+  } else if (setup.guard === 'fastify-auth0-verify') {
+    const { default: auth0Verify } = await import('fastify-auth0-verify')
+    await app.register(auth0Verify, {
+      domain: setup.issuer,
+      issuer: setup.issuer,
+      audience: setup.audience,
+    })
+    app.get('/hello', { preValidation: app.authenticate }, async () => HELLO)
+  } else {
+    app.get('/hello', async () => HELLO)
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return app.server
+}
+
+async function koa(setup: ServerSetup) {
+  const { default: Koa } = await import('koa')
+  const app = new Koa()
+  if (isCanonical(setup.guard)) {
+    app.use(koaAuth(createAuth(canonicalConfig(setup))))
+  } else if (setup.guard === 'koa-jwt + jwks-rsa') {
+    const { default: koaJwt } = await import('koa-jwt')
+    const { koaJwtSecret } = await import('jwks-rsa')
+    app.use(
+      koaJwt({
+        secret: koaJwtSecret({ jwksUri: setup.jwksUri, cache: true, rateLimit: true }) as never,
+        issuer: setup.issuer,
+        audience: setup.audience,
+        algorithms: ['RS256'],
+      }),
+    )
+  }
+  app.use((ctx) => {
+    if (ctx.path === '/hello') ctx.body = HELLO
+  })
+  return app.listen(0, '127.0.0.1')
+}
+
+const setup = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSetup
+const server = await { express, fastify, koa }[setup.framework](setup)
+if (!server.listening) await new Promise((resolve) => server.once('listening', resolve))
+process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`)
+process.on('SIGTERM', () => {
+  server.close()
+  server.closeAllConnections()
+  process.exit(0)
+})

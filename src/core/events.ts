@@ -1,0 +1,110 @@
+import { type AuthErrorCode, isAuthError } from './errors.js'
+import type { CanonicalUser, VerifiedToken } from './types.js'
+
+/**
+ * What canonical-auth reports to an `onEvent` hook. No event ever carries a token, an email or
+ * any other claim in clear: issuers, key set URLs, canonical user ids (UUIDs), error codes,
+ * outcomes and durations only.
+ */
+export type AuthEvent =
+  /** A token passed verification; `cached` when the verification cache answered. */
+  | { readonly type: 'token.verified'; readonly issuer: string; readonly cached: boolean }
+  /**
+   * No verified token: `verifyAuth0Token` or `authenticate` refused the token (or found none),
+   * with the error code answered.
+   */
+  | { readonly type: 'token.rejected'; readonly code: AuthErrorCode }
+  /** A verified token was resolved to the canonical user; `source` says where the id came from. */
+  | {
+      readonly type: 'user.resolved'
+      readonly userId: string
+      readonly source: CanonicalUser['source']
+      readonly created: boolean
+    }
+  /** A verified token could not be resolved to a user, with the error code answered. */
+  | { readonly type: 'user.unresolved'; readonly code: AuthErrorCode }
+  /**
+   * One call to the user directory. `outcome`: `ok` (a user), `not_found` (`lookup` found none),
+   * `error` (down, slow past the deadline, 5xx, a malformed answer) or `rejected` (not made: the
+   * circuit is open).
+   */
+  | {
+      readonly type: 'directory.call'
+      readonly operation: 'ensure' | 'lookup'
+      readonly outcome: 'ok' | 'not_found' | 'error' | 'rejected'
+      readonly durationMs: number
+    }
+  /** One fetch of a key set. */
+  | {
+      readonly type: 'jwks.fetch'
+      readonly jwksUri: string
+      readonly outcome: 'ok' | 'error'
+      readonly durationMs: number
+    }
+  /** The directory circuit breaker changed state. */
+  | {
+      readonly type: 'circuit.state'
+      readonly circuit: 'directory'
+      readonly state: 'open' | 'half_open' | 'closed'
+    }
+
+/** The `onEvent` hook: called synchronously; what it throws or rejects with is ignored. */
+export type AuthEventHook = (event: AuthEvent) => void | Promise<void>
+
+/** An emitter that never lets the hook break a request. */
+export type Emit = (event: AuthEvent) => void
+
+export function emitterFor(hook: AuthEventHook | undefined): Emit | undefined {
+  if (hook === undefined) return undefined
+  return (event) => {
+    try {
+      const result = hook(event)
+      if (result instanceof Promise) result.catch(() => {})
+    } catch {
+      // A broken logger must not turn into a failed login.
+    }
+  }
+}
+
+/** The code an error is answered with. */
+export function codeOf(error: unknown): AuthErrorCode {
+  return isAuthError(error) ? error.code : 'internal_error'
+}
+
+/** Reports the outcome of a verification, passing it through unchanged. */
+export function reportVerification(
+  verification: Promise<VerifiedToken>,
+  emit: Emit,
+  reported: WeakSet<object>,
+): Promise<VerifiedToken> {
+  return verification.then(
+    (verified) => {
+      emit({ type: 'token.verified', issuer: verified.issuer, cached: false })
+      return verified
+    },
+    (error: unknown) => {
+      emit({ type: 'token.rejected', code: codeOf(error) })
+      if (typeof error === 'object' && error !== null) reported.add(error)
+      throw error
+    },
+  )
+}
+
+/** Reports the outcome of a resolution, passing it through unchanged. */
+export function reportResolution(
+  resolution: Promise<CanonicalUser>,
+  emit: Emit,
+  reported: WeakSet<object>,
+): Promise<CanonicalUser> {
+  return resolution.then(
+    (user) => {
+      emit({ type: 'user.resolved', userId: user.id, source: user.source, created: user.created })
+      return user
+    },
+    (error: unknown) => {
+      emit({ type: 'user.unresolved', code: codeOf(error) })
+      if (typeof error === 'object' && error !== null) reported.add(error)
+      throw error
+    },
+  )
+}

@@ -1,0 +1,156 @@
+import { type Auth, type AuthConfig, type AuthEvent, createAuth } from 'canonical-auth'
+import {
+  createTestDirectory,
+  createTestIssuer,
+  type TestDirectory,
+  type TestIssuer,
+} from 'canonical-auth/testing'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { b64, nowSeconds } from './helpers.js'
+
+let issuer: TestIssuer
+let directory: TestDirectory
+const instances: Auth[] = []
+let events: AuthEvent[]
+
+function authFor(extra: Partial<AuthConfig> = {}): Auth {
+  const auth = createAuth({
+    auth0: issuer.auth0,
+    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
+    onEvent: (event) => void events.push(event),
+    ...extra,
+  })
+  instances.push(auth)
+  return auth
+}
+
+beforeEach(async () => {
+  events = []
+  issuer = await createTestIssuer()
+  directory = await createTestDirectory()
+})
+afterEach(async () => {
+  for (const auth of instances.splice(0)) await auth.close()
+  await issuer.close()
+  await directory.close()
+})
+
+const EMAIL = 'Ada.Lovelace@Acme.com'
+const claims = { sub: 'samlp|acme-waad|ada', email: EMAIL, email_verified: true }
+const headers = (token: string) => ({ authorization: `Bearer ${token}` })
+
+/** No event may carry the token, any part of it, the email or the sub. */
+function expectNothingSecret(token: string): void {
+  const text = JSON.stringify(events).toLowerCase()
+  for (const secret of [...token.split('.'), EMAIL, 'ada.lovelace', 'samlp|acme-waad|ada']) {
+    expect(text).not.toContain(secret.toLowerCase())
+  }
+}
+
+describe('onEvent', () => {
+  it('reports a first request and a repeat: key set fetch, verification, directory, cache', async () => {
+    const auth = authFor()
+    const token = await issuer.sign(claims)
+    const first = await auth.authenticate({ headers: headers(token) })
+    await auth.authenticate({ headers: headers(token) })
+
+    expect(events).toEqual([
+      {
+        type: 'jwks.fetch',
+        jwksUri: issuer.jwksUri,
+        outcome: 'ok',
+        durationMs: expect.any(Number),
+      },
+      { type: 'token.verified', issuer: issuer.issuer, cached: false },
+      {
+        type: 'directory.call',
+        operation: 'ensure',
+        outcome: 'ok',
+        durationMs: expect.any(Number),
+      },
+      { type: 'user.resolved', userId: first.userId, source: 'directory', created: true },
+      { type: 'token.verified', issuer: issuer.issuer, cached: true },
+      { type: 'user.resolved', userId: first.userId, source: 'cache', created: false },
+    ])
+    expectNothingSecret(token)
+  })
+
+  it('reports rejections with their code and nothing of the token', async () => {
+    const auth = authFor()
+    const expired = await issuer.sign({
+      ...claims,
+      exp: nowSeconds() - 600,
+      iat: nowSeconds() - 900,
+    })
+    await expect(auth.verifyAuth0Token(expired)).rejects.toThrow()
+    await expect(auth.authenticate({ headers: headers(expired) })).rejects.toThrow()
+    await expect(auth.authenticate({ headers: {} })).rejects.toThrow()
+    const forged = `${b64({ alg: 'none' })}.${b64({ ...claims, iss: issuer.issuer })}.`
+    await expect(auth.authenticate({ headers: headers(forged) })).rejects.toThrow()
+
+    expect(events.filter((event) => event.type === 'token.rejected')).toEqual([
+      { type: 'token.rejected', code: 'token_expired' },
+      { type: 'token.rejected', code: 'token_expired' },
+      { type: 'token.rejected', code: 'token_missing' },
+      { type: 'token.rejected', code: 'token_invalid' },
+    ])
+    expectNothingSecret(expired)
+  })
+
+  it('reports a failed resolution once, as user.unresolved, with the directory call', async () => {
+    const auth = authFor()
+    directory.fail('5xx')
+    const token = await issuer.sign(claims)
+    await expect(auth.authenticate({ headers: headers(token) })).rejects.toThrow()
+    expect(events.slice(-2)).toEqual([
+      {
+        type: 'directory.call',
+        operation: 'ensure',
+        outcome: 'error',
+        durationMs: expect.any(Number),
+      },
+      { type: 'user.unresolved', code: 'directory_unavailable' },
+    ])
+    expect(events.filter((event) => event.type === 'token.rejected')).toEqual([])
+    expectNothingSecret(token)
+  })
+
+  it('reports a failed key set fetch', async () => {
+    const auth = authFor()
+    issuer.fail('down')
+    await expect(auth.verifyAuth0Token(await issuer.sign(claims))).rejects.toThrow()
+    expect(events).toEqual([
+      {
+        type: 'jwks.fetch',
+        jwksUri: issuer.jwksUri,
+        outcome: 'error',
+        durationMs: expect.any(Number),
+      },
+      { type: 'token.rejected', code: 'jwks_unavailable' },
+    ])
+  })
+
+  it('ignores a hook that throws or rejects: requests still succeed', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      for (const onEvent of [
+        () => {
+          throw new Error('logger down')
+        },
+        async () => {
+          throw new Error('logger down')
+        },
+      ]) {
+        const auth = authFor({ onEvent })
+        const context = await auth.authenticate({ headers: headers(await issuer.sign(claims)) })
+        expect(context.userId).toMatch(/^[0-9a-f-]{36}$/)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})
