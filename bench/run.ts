@@ -253,6 +253,12 @@ unsecured JWT, which means re-implementing jose's claim semantics; issue 7 asks 
 the engine for them, so that trade has not been made. Over HTTP the per-request costs of this
 machine (socket writes alone about 30 µs) and the RSA check dominate every guard that verifies on
 each request, which is what the verification cache removes.
+
+With the verification cache off, profiles of the Fastify servers under load show the RSA check
+at 35–50 µs per call inside the server against 22–27 µs in-process, for every guard alike, and
+socket writes at ~30 µs per response; fastify-auth0-verify (fast-jwt, which decodes and checks
+claims in one pass) keeps a lead of about 20 % over canonical-auth's uncached path, which also
+resolves the user. The same claim pass as above is the measurable difference.
 `
 
 // The cold herd is a correctness property, not a speed: a run where it fails is a failed run.
