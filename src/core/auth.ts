@@ -26,6 +26,7 @@ import {
   verifyOptionsFor,
   verifyRead,
   verifyToken,
+  verifyUncached,
 } from './verify.js'
 
 /**
@@ -187,7 +188,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     if (emit === undefined) return verifyToken(token, context)
     const hit = cached(token)
     if (hit !== undefined) return Promise.resolve(hit)
-    return reportVerification(verifyToken(token, context), emit, reported)
+    return reportVerification(verifyUncached(token, context), emit, reported)
   }
   const resolve = (verified: VerifiedToken) => {
     open()

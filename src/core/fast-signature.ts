@@ -48,8 +48,7 @@ const encoder = new TextEncoder()
  * already accepted (base64url alphabet, canonical): node:buffer's decoder is lenient about
  * anything else, jose's (the fallback off Node) is not.
  */
-export function decodeSegment(token: string, start: number, end: number): string {
-  const segment = token.slice(start, end)
+export function decodeSegment(segment: string): string {
   return NodeBuffer === undefined
     ? decoder.decode(base64url.decode(segment))
     : NodeBuffer.from(segment, 'base64url').toString('utf8')

@@ -63,16 +63,15 @@ const KEY_CHOOSING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const
  * a single `await`, and the returned promise is already settled.
  */
 export function verifyToken(token: unknown, context: VerifierContext): Promise<VerifiedToken> {
+  const cached = cachedVerification(token, context)
+  return cached === undefined ? verifyUncached(token, context) : Promise.resolve(cached)
+}
+
+/** {@link verifyToken} without asking the verification cache (the caller already did). */
+export function verifyUncached(token: unknown, context: VerifierContext): Promise<VerifiedToken> {
   try {
-    const cached = cachedVerification(token, context)
-    if (cached !== undefined) return Promise.resolve(cached)
     assertCompactJws(token, context.config.maxTokenLength)
-    const { header, payload } = decodeUnverified(token)
-    const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
-    if (entry === undefined) {
-      throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
-    }
-    return verifyRead(token, { header, entry }, context)
+    return verifyRead(token, matchIssuer(token, context), context)
   } catch (error) {
     return Promise.reject(error)
   }
@@ -86,12 +85,20 @@ export function verifyToken(token: unknown, context: VerifierContext): Promise<V
 export function readToken(token: string, context: VerifierContext): ReadToken | undefined {
   try {
     assertCompactJws(token, context.config.maxTokenLength)
-    const { header, payload } = decodeUnverified(token)
-    const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
-    return entry === undefined ? undefined : { header, entry }
+    return matchIssuer(token, context)
   } catch {
     return undefined
   }
+}
+
+/** The token's header and configured issuer; throws `token_invalid` when it names none. */
+function matchIssuer(token: string, context: VerifierContext): ReadToken {
+  const { header, payload } = decodeUnverified(token)
+  const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
+  if (entry === undefined) {
+    throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
+  }
+  return { header, entry }
 }
 
 /**
@@ -196,7 +203,7 @@ export function decodeUnverified(token: string): {
   let payload: unknown
   try {
     header = parseHeader(token, firstDot)
-    payload = JSON.parse(decodeSegment(token, firstDot + 1, secondDot))
+    payload = JSON.parse(decodeSegment(token.slice(firstDot + 1, secondDot)))
   } catch (error) {
     throw new AuthError('token_invalid', 'The access token cannot be decoded', { cause: error })
   }
@@ -216,7 +223,7 @@ function parseHeader(token: string, firstDot: number): unknown {
   const segment = token.slice(0, firstDot)
   let header = headers.get(segment)
   if (header === undefined) {
-    header = Object.freeze(JSON.parse(decodeSegment(segment, 0, firstDot)))
+    header = Object.freeze(JSON.parse(decodeSegment(segment)))
     if (headers.size >= HEADER_CACHE_SIZE) headers.clear()
     headers.set(segment, header)
   }
