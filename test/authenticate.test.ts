@@ -1,48 +1,18 @@
-import {
-  type Auth,
-  type AuthConfig,
-  AuthError,
-  type AuthErrorCode,
-  createAuth,
-  isAuthError,
-} from 'canonical-auth'
-import {
-  createTestDirectory,
-  createTestIssuer,
-  type TestDirectory,
-  type TestIssuer,
-} from 'canonical-auth/testing'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { AuthError, type AuthErrorCode, isAuthError } from 'canonical-auth'
+import { createTestIssuer } from 'canonical-auth/testing'
+import { describe, expect, it, vi } from 'vitest'
 import { rejectsWith } from './helpers.js'
+import { useTestStack } from './stack.js'
 
 const LEGACY_ID = '2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d'
 
-let issuer: TestIssuer
-let directory: TestDirectory
-const instances: Auth[] = []
-
-function authFor(extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({
-    auth0: issuer.auth0,
-    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
-    ...extra,
-  })
-  instances.push(auth)
-  return auth
-}
-
-beforeEach(async () => {
-  issuer = await createTestIssuer()
-  directory = await createTestDirectory()
-})
-afterEach(async () => {
-  for (const auth of instances.splice(0)) await auth.close()
-  await issuer.close()
-  await directory.close()
-})
+const stack = useTestStack(({ directory }) => ({
+  directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
+}))
+const authFor = stack.auth
 
 const ssoToken = (claims: Record<string, unknown> = {}) =>
-  issuer.sign({
+  stack.issuer.sign({
     sub: 'samlp|acme-waad|ada',
     email: 'ada@acme.com',
     email_verified: true,
@@ -54,14 +24,14 @@ describe('authenticate: token locations', () => {
     const context = await authFor().authenticate({
       headers: { authorization: `Bearer ${await ssoToken()}` },
     })
-    expect(context.userId).toBe(directory.users.get('ada@acme.com')?.id)
+    expect(context.userId).toBe(stack.directory.users.get('ada@acme.com')?.id)
     expect(context.user.source).toBe('directory')
     expect(context.token?.subject).toBe('samlp|acme-waad|ada')
   })
 
   it('reads X-User-Token, as agentic-backend forwards it', async () => {
     const context = await authFor().authenticate({ headers: { 'x-user-token': await ssoToken() } })
-    expect(context.userId).toBe(directory.users.get('ada@acme.com')?.id)
+    expect(context.userId).toBe(stack.directory.users.get('ada@acme.com')?.id)
   })
 
   it('accepts the scheme in any case, a fetch Headers object, and header names in any case', async () => {
@@ -101,7 +71,7 @@ describe('authenticate: token locations', () => {
     ['an X-User-Token with spaces', { 'x-user-token': 'a.b.c d' }, 'invalid_request'],
   ])('answers %s with %s', async (_name, headers, code) => {
     await rejectsWith(authFor().authenticate({ headers }), code)
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('refuses two different tokens (400)', async () => {
@@ -110,7 +80,7 @@ describe('authenticate: token locations', () => {
       'x-user-token': await ssoToken({ sub: 'samlp|acme-waad|eve' }),
     }
     await rejectsWith(authFor().authenticate({ headers }), 'invalid_request')
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('reads only the configured locations', async () => {
@@ -142,7 +112,7 @@ describe('authenticate: token locations', () => {
       'token_expired',
       expired,
     )
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 })
 
@@ -167,7 +137,7 @@ describe('authenticate: legacy tokens', () => {
       user: { id: LEGACY_ID, email: 'ada@acme.com', source: 'legacy', created: false },
     })
     expect(context).not.toHaveProperty('token')
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('sends a JWT from an unconfigured issuer to the hook', async () => {
@@ -226,10 +196,10 @@ describe('authenticate: legacy tokens', () => {
 describe('rule 1: the Auth0 sub is never a user id, on any path', () => {
   it('every outcome is either an AuthError or a UUID that is not the sub', async () => {
     const sub = 'waad|abc123'
-    const token = await issuer.sign({ sub, email: 'ada@acme.com', email_verified: true })
-    const untrusted = await issuer.sign({ sub, email: 'ada@acme.com', email_verified: false })
-    const noEmail = await issuer.sign({ sub })
-    const claimWithSub = await issuer.sign({
+    const token = await stack.issuer.sign({ sub, email: 'ada@acme.com', email_verified: true })
+    const untrusted = await stack.issuer.sign({ sub, email: 'ada@acme.com', email_verified: false })
+    const noEmail = await stack.issuer.sign({ sub })
+    const claimWithSub = await stack.issuer.sign({
       sub,
       email_verified: true,
       email: 'ada@acme.com',
@@ -255,9 +225,11 @@ describe('rule 1: the Auth0 sub is never a user id, on any path', () => {
       [
         'lookup miss',
         () =>
-          authFor({ directory: { baseUrl: directory.baseUrl, mode: 'lookup' } }).authenticate({
-            headers: { authorization: `Bearer ${token}` },
-          }),
+          authFor({ directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup' } }).authenticate(
+            {
+              headers: { authorization: `Bearer ${token}` },
+            },
+          ),
       ],
       [
         'legacy hook echoing the sub',
@@ -282,11 +254,11 @@ describe('rule 1: the Auth0 sub is never a user id, on any path', () => {
       scenarios.push([
         `directory ${mode}`,
         async () => {
-          directory.fail(mode)
+          stack.directory.fail(mode)
           try {
             return await authFor().authenticate({ headers: { authorization: `Bearer ${token}` } })
           } finally {
-            directory.fail(null)
+            stack.directory.fail(null)
           }
         },
       ])

@@ -1,38 +1,17 @@
-import { type Auth, type AuthConfig, type AuthEvent, createAuth } from 'canonical-auth'
-import {
-  createTestDirectory,
-  createTestIssuer,
-  type TestDirectory,
-  type TestIssuer,
-} from 'canonical-auth/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { AuthEvent } from 'canonical-auth'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { b64, nowSeconds } from './helpers.js'
+import { useTestStack } from './stack.js'
 
-let issuer: TestIssuer
-let directory: TestDirectory
-const instances: Auth[] = []
+const stack = useTestStack(({ directory }) => ({
+  directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
+  onEvent: (event) => void events.push(event),
+}))
+const authFor = stack.auth
 let events: AuthEvent[]
 
-function authFor(extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({
-    auth0: issuer.auth0,
-    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
-    onEvent: (event) => void events.push(event),
-    ...extra,
-  })
-  instances.push(auth)
-  return auth
-}
-
-beforeEach(async () => {
+beforeEach(() => {
   events = []
-  issuer = await createTestIssuer()
-  directory = await createTestDirectory()
-})
-afterEach(async () => {
-  for (const auth of instances.splice(0)) await auth.close()
-  await issuer.close()
-  await directory.close()
 })
 
 const EMAIL = 'Ada.Lovelace@Acme.com'
@@ -50,18 +29,18 @@ function expectNothingSecret(token: string): void {
 describe('onEvent', () => {
   it('reports a first request and a repeat: key set fetch, verification, directory, cache', async () => {
     const auth = authFor()
-    const token = await issuer.sign(claims)
+    const token = await stack.issuer.sign(claims)
     const first = await auth.authenticate({ headers: headers(token) })
     await auth.authenticate({ headers: headers(token) })
 
     expect(events).toEqual([
       {
         type: 'jwks.fetch',
-        jwksUri: issuer.jwksUri,
+        jwksUri: stack.issuer.jwksUri,
         outcome: 'ok',
         durationMs: expect.any(Number),
       },
-      { type: 'token.verified', issuer: issuer.issuer, cached: false },
+      { type: 'token.verified', issuer: stack.issuer.issuer, cached: false },
       {
         type: 'directory.call',
         operation: 'ensure',
@@ -69,7 +48,7 @@ describe('onEvent', () => {
         durationMs: expect.any(Number),
       },
       { type: 'user.resolved', userId: first.userId, source: 'directory', created: true },
-      { type: 'token.verified', issuer: issuer.issuer, cached: true },
+      { type: 'token.verified', issuer: stack.issuer.issuer, cached: true },
       { type: 'user.resolved', userId: first.userId, source: 'cache', created: false },
     ])
     expectNothingSecret(token)
@@ -77,7 +56,7 @@ describe('onEvent', () => {
 
   it('reports rejections with their code and nothing of the token', async () => {
     const auth = authFor()
-    const expired = await issuer.sign({
+    const expired = await stack.issuer.sign({
       ...claims,
       exp: nowSeconds() - 600,
       iat: nowSeconds() - 900,
@@ -85,7 +64,7 @@ describe('onEvent', () => {
     await expect(auth.verifyAuth0Token(expired)).rejects.toThrow()
     await expect(auth.authenticate({ headers: headers(expired) })).rejects.toThrow()
     await expect(auth.authenticate({ headers: {} })).rejects.toThrow()
-    const forged = `${b64({ alg: 'none' })}.${b64({ ...claims, iss: issuer.issuer })}.`
+    const forged = `${b64({ alg: 'none' })}.${b64({ ...claims, iss: stack.issuer.issuer })}.`
     await expect(auth.authenticate({ headers: headers(forged) })).rejects.toThrow()
 
     expect(events.filter((event) => event.type === 'token.rejected')).toEqual([
@@ -99,8 +78,8 @@ describe('onEvent', () => {
 
   it('reports a failed resolution once, as user.unresolved, with the directory call', async () => {
     const auth = authFor()
-    directory.fail('5xx')
-    const token = await issuer.sign(claims)
+    stack.directory.fail('5xx')
+    const token = await stack.issuer.sign(claims)
     await expect(auth.authenticate({ headers: headers(token) })).rejects.toThrow()
     expect(events.slice(-2)).toEqual([
       {
@@ -117,12 +96,12 @@ describe('onEvent', () => {
 
   it('reports a failed key set fetch', async () => {
     const auth = authFor()
-    issuer.fail('down')
-    await expect(auth.verifyAuth0Token(await issuer.sign(claims))).rejects.toThrow()
+    stack.issuer.fail('down')
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign(claims))).rejects.toThrow()
     expect(events).toEqual([
       {
         type: 'jwks.fetch',
-        jwksUri: issuer.jwksUri,
+        jwksUri: stack.issuer.jwksUri,
         outcome: 'error',
         durationMs: expect.any(Number),
       },
@@ -144,7 +123,9 @@ describe('onEvent', () => {
         },
       ]) {
         const auth = authFor({ onEvent })
-        const context = await auth.authenticate({ headers: headers(await issuer.sign(claims)) })
+        const context = await auth.authenticate({
+          headers: headers(await stack.issuer.sign(claims)),
+        })
         expect(context.userId).toMatch(/^[0-9a-f-]{36}$/)
       }
       await new Promise((resolve) => setTimeout(resolve, 20))

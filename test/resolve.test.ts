@@ -1,6 +1,5 @@
 import {
   type Auth,
-  type AuthConfig,
   type CanonicalUser,
   createAuth,
   isAuthError,
@@ -8,46 +7,22 @@ import {
   type VerifiedToken,
   verifyAuth0Token,
 } from 'canonical-auth'
-import {
-  createTestDirectory,
-  createTestIssuer,
-  type TestDirectory,
-  type TestIssuer,
-} from 'canonical-auth/testing'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../src/testing/transport.js'
 import { rejectsWith } from './helpers.js'
+import { useTestStack } from './stack.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
-let issuer: TestIssuer
-let directory: TestDirectory
-const instances: Auth[] = []
-
-function authFor(extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({
-    auth0: issuer.auth0,
-    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_500, retries: 1 },
-    trust: { trustedConnections: ['acme-waad'] },
-    ...extra,
-  })
-  instances.push(auth)
-  return auth
-}
-
-beforeEach(async () => {
-  issuer = await createTestIssuer()
-  directory = await createTestDirectory()
-})
-afterEach(async () => {
-  for (const auth of instances.splice(0)) await auth.close()
-  await issuer.close()
-  await directory.close()
-})
+const stack = useTestStack(({ directory }) => ({
+  directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_500, retries: 1 },
+  trust: { trustedConnections: ['acme-waad'] },
+}))
+const authFor = stack.auth
 
 /** A token as Auth0 issues it for an SSO login through `connection`. */
 function ssoToken(claims: Record<string, unknown> = {}): Promise<string> {
-  return issuer.sign({
+  return stack.issuer.sign({
     sub: 'samlp|acme-waad|ada',
     email: 'ada@acme.com',
     email_verified: true,
@@ -66,13 +41,13 @@ describe('a first-time SSO user', () => {
     const user = await resolve(auth, await ssoToken())
     expect(user).toMatchObject({ source: 'directory', created: true, email: 'ada@acme.com' })
     expect(user.id).toMatch(UUID)
-    expect(user.id).toBe(directory.users.get('ada@acme.com')?.id)
-    expect(JSON.parse(directory.requests[0]?.body ?? '')).toEqual({
+    expect(user.id).toBe(stack.directory.users.get('ada@acme.com')?.id)
+    expect(JSON.parse(stack.directory.requests[0]?.body ?? '')).toEqual({
       email: 'ada@acme.com',
       email_verified: true,
       auth0_sub: 'samlp|acme-waad|ada',
       connection: 'acme-waad',
-      auth0_issuer: issuer.issuer,
+      auth0_issuer: stack.issuer.issuer,
     })
     expect(created).toHaveBeenCalledTimes(1)
     expect(created).toHaveBeenCalledWith(
@@ -86,7 +61,7 @@ describe('a first-time SSO user', () => {
     const first = await resolve(auth, await ssoToken())
     const second = await resolve(auth, await ssoToken())
     expect(second).toEqual({ ...first, source: 'cache', created: false })
-    expect(directory.calls.ensure).toBe(1)
+    expect(stack.directory.calls.ensure).toBe(1)
   })
 
   it('makes one directory call for 100 concurrent first calls, and runs the hook once', async () => {
@@ -98,7 +73,7 @@ describe('a first-time SSO user', () => {
       Array.from({ length: 100 }, () => auth.resolveCanonicalUser(verified)),
     )
     expect(new Set(users.map((user) => user.id)).size).toBe(1)
-    expect(directory.calls.ensure).toBe(1)
+    expect(stack.directory.calls.ensure).toBe(1)
     expect(created).toHaveBeenCalledTimes(1)
   })
 
@@ -110,11 +85,11 @@ describe('a first-time SSO user', () => {
     const second = await resolve(platformApi, token)
     expect(second.id).toBe(first.id)
     expect(second.created).toBe(false)
-    expect(directory.users.size).toBe(1)
+    expect(stack.directory.users.size).toBe(1)
   })
 
   it('existing users are returned, not created', async () => {
-    const existing = directory.addUser('ada@acme.com')
+    const existing = stack.directory.addUser('ada@acme.com')
     const created = vi.fn()
     const user = await resolve(authFor({ onUserCreated: created }), await ssoToken())
     expect(user).toMatchObject({ id: existing.id, created: false, source: 'directory' })
@@ -127,7 +102,7 @@ describe('failing closed when the directory fails', () => {
     'directory %s → 502 directory_unavailable, never the sub, nothing cached',
     async (mode) => {
       const auth = authFor()
-      directory.fail(mode)
+      stack.directory.fail(mode)
       const token = await ssoToken()
       const error = await resolve(auth, token).catch((e: unknown) => e)
       expect(isAuthError(error) && error.code).toBe('directory_unavailable')
@@ -137,7 +112,7 @@ describe('failing closed when the directory fails', () => {
       expect(text).not.toContain(UPSTREAM_SECRET)
       expect(text).not.toContain('hunter2')
       expect(text).not.toContain('ada@acme.com')
-      directory.fail(null)
+      stack.directory.fail(null)
       const user = await resolve(auth, token)
       expect(user.source).toBe('directory')
       expect(user.id).toMatch(UUID)
@@ -146,7 +121,7 @@ describe('failing closed when the directory fails', () => {
 
   it('answers within the deadline when the directory hangs', async () => {
     const auth = authFor()
-    directory.fail('slow')
+    stack.directory.fail('slow')
     const started = performance.now()
     await rejectsWith(resolve(auth, await ssoToken()), 'directory_unavailable')
     expect(performance.now() - started).toBeLessThan(3_000)
@@ -156,16 +131,16 @@ describe('failing closed when the directory fails', () => {
 describe('lookup mode (read-only)', () => {
   const lookupAuth = (negativeTtlMs?: number) =>
     authFor({
-      directory: { baseUrl: directory.baseUrl, mode: 'lookup', timeoutMs: 300, retries: 0 },
+      directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup', timeoutMs: 300, retries: 0 },
       ...(negativeTtlMs === undefined ? {} : { cache: { negativeTtlMs } }),
     })
 
   it('finds a known user without creating anyone', async () => {
-    const existing = directory.addUser('ada@acme.com')
+    const existing = stack.directory.addUser('ada@acme.com')
     const user = await resolve(lookupAuth(), await ssoToken({ email: 'Ada@ACME.com' }))
     expect(user).toMatchObject({ id: existing.id, source: 'directory', created: false })
-    expect(directory.calls.ensure).toBe(0)
-    expect(directory.requests[0]?.path).toBe('/admin/user/ada%40acme.com')
+    expect(stack.directory.calls.ensure).toBe(0)
+    expect(stack.directory.requests[0]?.path).toBe('/admin/user/ada%40acme.com')
   })
 
   it('answers user_not_provisioned (401) for an unknown user, and remembers the miss briefly', async () => {
@@ -173,25 +148,25 @@ describe('lookup mode (read-only)', () => {
     const token = await ssoToken()
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
-    expect(directory.calls.lookup).toBe(1)
-    expect(directory.users.size).toBe(0)
+    expect(stack.directory.calls.lookup).toBe(1)
+    expect(stack.directory.users.size).toBe(0)
   })
 
   it('asks again once the negative cache entry has expired', async () => {
     const auth = lookupAuth(50)
     const token = await ssoToken()
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
-    directory.addUser('ada@acme.com')
+    stack.directory.addUser('ada@acme.com')
     await new Promise((resolve) => setTimeout(resolve, 80))
     expect((await resolve(auth, token)).source).toBe('directory')
   })
 
   it('never caches an error as a miss', async () => {
     const auth = lookupAuth(60_000)
-    directory.addUser('ada@acme.com')
-    directory.fail('5xx')
+    stack.directory.addUser('ada@acme.com')
+    stack.directory.fail('5xx')
     await rejectsWith(resolve(auth, await ssoToken()), 'directory_unavailable')
-    directory.fail(null)
+    stack.directory.fail(null)
     expect((await resolve(auth, await ssoToken())).source).toBe('directory')
   })
 })
@@ -199,22 +174,22 @@ describe('lookup mode (read-only)', () => {
 describe('the trust policy', () => {
   it('refuses an unverified email on an untrusted connection (403) without asking the directory', async () => {
     const auth = authFor()
-    const token = await issuer.sign({
+    const token = await stack.issuer.sign({
       sub: 'google-oauth2|123',
       email: 'ceo@acme.com',
       email_verified: false,
     })
     await rejectsWith(resolve(auth, token), 'identity_untrusted')
-    const missing = await issuer.sign({ sub: 'auth0|123', email: 'ceo@acme.com' })
+    const missing = await stack.issuer.sign({ sub: 'auth0|123', email: 'ceo@acme.com' })
     await rejectsWith(resolve(auth, missing), 'identity_untrusted')
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('links an unverified email from a trusted enterprise connection', async () => {
     const auth = authFor()
     const user = await resolve(auth, await ssoToken({ email_verified: undefined }))
     expect(user.id).toMatch(UUID)
-    expect(JSON.parse(directory.requests[0]?.body ?? '').email_verified).toBe(false)
+    expect(JSON.parse(stack.directory.requests[0]?.body ?? '').email_verified).toBe(false)
   })
 
   it('refuses a token with no email at all', async () => {
@@ -222,20 +197,20 @@ describe('the trust policy', () => {
       resolve(authFor(), await ssoToken({ email: undefined })),
       'identity_untrusted',
     )
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('refuses machine-to-machine tokens', async () => {
     const auth = authFor()
     await rejectsWith(
-      resolve(auth, await issuer.sign({ sub: 'svc@clients', email_verified: true })),
+      resolve(auth, await stack.issuer.sign({ sub: 'svc@clients', email_verified: true })),
       'identity_untrusted',
     )
     await rejectsWith(
-      resolve(auth, await issuer.sign({ gty: 'client-credentials' })),
+      resolve(auth, await stack.issuer.sign({ gty: 'client-credentials' })),
       'identity_untrusted',
     )
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('canonicalises mixed-case and Unicode domains before asking', async () => {
@@ -244,15 +219,15 @@ describe('the trust policy', () => {
       auth,
       await ssoToken({ sub: 'samlp|acme-waad|1', email: '  Ada.Lovelace+SSO@Bücher.Example ' }),
     )
-    expect(JSON.parse(directory.requests[0]?.body ?? '').email).toBe(
+    expect(JSON.parse(stack.directory.requests[0]?.body ?? '').email).toBe(
       'ada.lovelace+sso@xn--bcher-kva.example',
     )
     const again = await resolve(
       auth,
       await ssoToken({ sub: 'samlp|acme-waad|2', email: 'ADA.LOVELACE+sso@bücher.example' }),
     )
-    expect(directory.users.size).toBe(1)
-    expect(again.id).toBe(directory.users.get('ada.lovelace+sso@xn--bcher-kva.example')?.id)
+    expect(stack.directory.users.size).toBe(1)
+    expect(again.id).toBe(stack.directory.users.get('ada.lovelace+sso@xn--bcher-kva.example')?.id)
   })
 
   it.each([
@@ -267,7 +242,7 @@ describe('the trust policy', () => {
     ['a dotless domain', 'ada@localhost'],
   ])('refuses %s, without asking the directory', async (_name, email) => {
     await rejectsWith(resolve(authFor(), await ssoToken({ email })), 'identity_untrusted')
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 })
 
@@ -277,7 +252,7 @@ describe('the canonical-id claim', () => {
     const id = '0b0e4e84-5b0c-4b2a-9b8f-3c2c8a1d2e3f'
     const user = await resolve(auth, await ssoToken({ 'https://example.com/uuid': id }))
     expect(user).toEqual({ id, email: 'ada@acme.com', source: 'claim', created: false })
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('falls back to the directory when the claim is not a UUID', async () => {
@@ -301,7 +276,7 @@ describe('the onUserCreated hook', () => {
     expect((error as Error).message).not.toContain('membership')
     const retry = await resolve(auth, token)
     expect(retry.source).toBe('directory')
-    expect(directory.calls.ensure).toBe(2)
+    expect(stack.directory.calls.ensure).toBe(2)
   })
 
   it('passes an AuthError it throws through unchanged', async () => {
@@ -321,16 +296,19 @@ describe('the onUserCreated hook', () => {
 
 describe('userinfo fallback', () => {
   it('reads the email from /userinfo when the access token has none, cached per sub', async () => {
-    issuer.profiles.set('samlp|acme-waad|ada', { email: 'ada@acme.com', email_verified: true })
+    stack.issuer.profiles.set('samlp|acme-waad|ada', {
+      email: 'ada@acme.com',
+      email_verified: true,
+    })
     const auth = authFor({
       userinfo: true,
       cache: { negativeTtlMs: 0 },
-      directory: { baseUrl: directory.baseUrl, mode: 'lookup' },
+      directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup' },
     })
-    directory.addUser('ada@acme.com')
+    stack.directory.addUser('ada@acme.com')
     const token = await ssoToken({ email: undefined, email_verified: undefined })
     expect((await resolve(auth, token)).email).toBe('ada@acme.com')
-    directory.users.clear()
+    stack.directory.users.clear()
     await rejectsWith(
       resolve(
         authFor({ userinfo: true }),
@@ -338,43 +316,49 @@ describe('userinfo fallback', () => {
       ),
       'identity_untrusted',
     )
-    expect(issuer.calls.userinfo).toBe(2)
+    expect(stack.issuer.calls.userinfo).toBe(2)
   })
 
   it('does not call /userinfo again for the same sub', async () => {
-    issuer.profiles.set('samlp|acme-waad|ada', { email: 'ada@acme.com', email_verified: true })
+    stack.issuer.profiles.set('samlp|acme-waad|ada', {
+      email: 'ada@acme.com',
+      email_verified: true,
+    })
     const auth = authFor({
       userinfo: true,
       cache: { negativeTtlMs: 0 },
-      directory: { baseUrl: directory.baseUrl, mode: 'lookup' },
+      directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup' },
     })
     const token = await ssoToken({ email: undefined, email_verified: undefined })
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
-    expect(issuer.calls.userinfo).toBe(1)
-    expect(directory.calls.lookup).toBe(2)
+    expect(stack.issuer.calls.userinfo).toBe(1)
+    expect(stack.directory.calls.lookup).toBe(2)
   })
 
   it('fails closed (502) when /userinfo is down, and never sends the token anywhere else', async () => {
     const auth = authFor({ userinfo: { timeoutMs: 300 } })
     const token = await ssoToken({ email: undefined })
     const verified = await auth.verifyAuth0Token(token)
-    issuer.fail('5xx')
+    stack.issuer.fail('5xx')
     const error = await auth.resolveCanonicalUser(verified).catch((e: unknown) => e)
     expect(isAuthError(error) && error.status).toBe(502)
     expect(JSON.stringify(error) + String((error as Error).cause)).not.toContain(
       token.split('.')[2],
     )
-    expect(directory.requests).toHaveLength(0)
+    expect(stack.directory.requests).toHaveLength(0)
   })
 
   it('is off unless enabled', async () => {
-    issuer.profiles.set('samlp|acme-waad|ada', { email: 'ada@acme.com', email_verified: true })
+    stack.issuer.profiles.set('samlp|acme-waad|ada', {
+      email: 'ada@acme.com',
+      email_verified: true,
+    })
     await rejectsWith(
       resolve(authFor(), await ssoToken({ email: undefined })),
       'identity_untrusted',
     )
-    expect(issuer.calls.userinfo).toBe(0)
+    expect(stack.issuer.calls.userinfo).toBe(0)
   })
 })
 
@@ -382,8 +366,8 @@ describe('misuse', () => {
   it('refuses a hand-made VerifiedToken', async () => {
     const fake = {
       subject: 'samlp|acme-waad|ada',
-      issuer: issuer.issuer,
-      audience: [issuer.audience],
+      issuer: stack.issuer.issuer,
+      audience: [stack.issuer.audience],
       expiresAt: new Date(Date.now() + 60_000),
       email: 'ada@acme.com',
       emailVerified: true,
@@ -396,19 +380,25 @@ describe('misuse', () => {
   })
 
   it('needs a directory to resolve without a canonical claim', async () => {
-    const auth = createAuth({ auth0: issuer.auth0 })
-    instances.push(auth)
-    await rejectsWith(resolve(auth, await ssoToken()), 'internal_error')
+    const auth = createAuth({ auth0: stack.issuer.auth0 })
+    try {
+      await rejectsWith(resolve(auth, await ssoToken()), 'internal_error')
+    } finally {
+      await auth.close()
+    }
   })
 })
 
 describe('top-level resolveCanonicalUser', () => {
   it('shares one user cache across calls with equal configs', async () => {
-    const config = () => ({ auth0: issuer.auth0, directory: { baseUrl: directory.baseUrl } })
+    const config = () => ({
+      auth0: stack.issuer.auth0,
+      directory: { baseUrl: stack.directory.baseUrl },
+    })
     const token = await ssoToken()
     const first = await resolveCanonicalUser(await verifyAuth0Token(token, config()), config())
     const second = await resolveCanonicalUser(await verifyAuth0Token(token, config()), config())
     expect(second).toEqual({ ...first, source: 'cache', created: false })
-    expect(directory.calls.ensure).toBe(1)
+    expect(stack.directory.calls.ensure).toBe(1)
   })
 })

@@ -1,53 +1,26 @@
-import { type Auth, type AuthConfig, createAuth } from 'canonical-auth'
-import {
-  createTestDirectory,
-  createTestIssuer,
-  type TestDirectory,
-  type TestIssuer,
-} from 'canonical-auth/testing'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { nowSeconds, rejectsWith } from './helpers.js'
+import { useTestStack } from './stack.js'
 
-let issuer: TestIssuer
-let directory: TestDirectory
-const instances: Auth[] = []
+const stack = useTestStack(
+  ({ directory }) => ({ directory: { baseUrl: directory.baseUrl }, signatureCheck: 'jose' }),
+  { fakeDate: true },
+)
+const authFor = stack.auth
 
 // Signature checks are counted on WebCrypto, where jose makes them, so these cache tests run with
 // the jose engine; the node:crypto fast path sits behind the same cache.
-function authFor(extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({
-    auth0: issuer.auth0,
-    directory: { baseUrl: directory.baseUrl },
-    signatureCheck: 'jose',
-    ...extra,
-  })
-  instances.push(auth)
-  return auth
-}
-
 /** Counts RSA signature checks, whoever makes them. */
 function signatureChecks() {
   return vi.spyOn(globalThis.crypto.subtle, 'verify')
 }
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  issuer = await createTestIssuer()
-  directory = await createTestDirectory()
-})
-afterEach(async () => {
-  vi.useRealTimers()
-  for (const auth of instances.splice(0)) await auth.close()
-  await issuer.close()
-  await directory.close()
-})
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
 describe('the verification cache', () => {
   it('checks the signature of a token once, however often it is presented', async () => {
     const auth = authFor()
-    const token = await issuer.sign()
+    const token = await stack.issuer.sign()
     const checks = signatureChecks()
     const first = await auth.verifyAuth0Token(token)
     for (let i = 0; i < 10; i++) expect(await auth.verifyAuth0Token(token)).toBe(first)
@@ -56,7 +29,7 @@ describe('the verification cache', () => {
 
   it('serves authenticate() too, without decoding the token again', async () => {
     const auth = authFor()
-    const token = await issuer.sign({ email: 'ada@acme.com', email_verified: true })
+    const token = await stack.issuer.sign({ email: 'ada@acme.com', email_verified: true })
     const checks = signatureChecks()
     const first = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } })
     const second = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } })
@@ -67,15 +40,15 @@ describe('the verification cache', () => {
 
   it('rejects an expired token even though its verification was cached', async () => {
     const auth = authFor()
-    const token = await issuer.sign({ exp: nowSeconds() + 2 })
+    const token = await stack.issuer.sign({ exp: nowSeconds() + 2 })
     await auth.verifyAuth0Token(token)
     advance(2_000 + 5_000 + 1_000) // past exp and the 5 s clock tolerance
     await rejectsWith(auth.verifyAuth0Token(token), 'token_expired')
   })
 
   it('rejects a token older than maxTokenAge even though its verification was cached', async () => {
-    const auth = authFor({ auth0: { ...issuer.auth0, maxTokenAgeSeconds: 60 } })
-    const token = await issuer.sign({ iat: nowSeconds() - 58, exp: nowSeconds() + 3600 })
+    const auth = authFor({ auth0: { ...stack.issuer.auth0, maxTokenAgeSeconds: 60 } })
+    const token = await stack.issuer.sign({ iat: nowSeconds() - 58, exp: nowSeconds() + 3600 })
     await auth.verifyAuth0Token(token)
     advance(2_000 + 5_000 + 1_000)
     await rejectsWith(auth.verifyAuth0Token(token), 'token_expired')
@@ -83,16 +56,16 @@ describe('the verification cache', () => {
 
   it('keeps a rotated-out key vouching for its tokens at most ttlMs after they were verified', async () => {
     const auth = authFor({ jwks: { cacheMaxAgeMs: 10_000 }, cache: { tokens: { ttlMs: 30_000 } } })
-    const old = await issuer.sign()
-    const uncached = await issuer.sign({ sub: 'auth0|other' })
+    const old = await stack.issuer.sign()
+    const uncached = await stack.issuer.sign({ sub: 'auth0|other' })
     await auth.verifyAuth0Token(old)
-    await issuer.rotateKey({ keepPrevious: false })
+    await stack.issuer.rotateKey({ keepPrevious: false })
     advance(11_000)
     // A token that needs the keys finds the key set stale and starts a refresh in the background.
     await auth.verifyAuth0Token(uncached)
     // A token under the new key joins that refresh, so once it verifies the new key set is in use.
-    await auth.verifyAuth0Token(await issuer.sign({ sub: 'auth0|new-key' }))
-    expect(issuer.calls.jwks).toBe(2)
+    await auth.verifyAuth0Token(await stack.issuer.sign({ sub: 'auth0|new-key' }))
+    expect(stack.issuer.calls.jwks).toBe(2)
     // The refreshed key set no longer has the old key, but the cached result for `old` stands.
     await expect(auth.verifyAuth0Token(old)).resolves.toBeTruthy()
     advance(20_000) // 31 s after verification: the cache entry is gone, the key is gone
@@ -101,7 +74,7 @@ describe('the verification cache', () => {
 
   it('is keyed by the exact token: a variant is never served from it', async () => {
     const auth = authFor()
-    const token = await issuer.sign()
+    const token = await stack.issuer.sign()
     await auth.verifyAuth0Token(token)
     const [h, p, s] = token.split('.') as [string, string, string]
     for (const variant of [
@@ -116,17 +89,17 @@ describe('the verification cache', () => {
 
   it('never caches a failure', async () => {
     const auth = authFor()
-    issuer.fail('down')
-    const token = await issuer.sign()
+    stack.issuer.fail('down')
+    const token = await stack.issuer.sign()
     await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
-    issuer.fail(null)
+    stack.issuer.fail(null)
     advance(1_100)
     await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
   })
 
   it('stays within max entries', async () => {
     const auth = authFor({ cache: { tokens: { max: 2 } } })
-    const tokens = await Promise.all([1, 2, 3].map((n) => issuer.sign({ sub: `auth0|${n}` })))
+    const tokens = await Promise.all([1, 2, 3].map((n) => stack.issuer.sign({ sub: `auth0|${n}` })))
     for (const token of tokens) await auth.verifyAuth0Token(token)
     const checks = signatureChecks()
     await auth.verifyAuth0Token(tokens[0] as string) // evicted: checked again
@@ -136,7 +109,7 @@ describe('the verification cache', () => {
 
   it('hands out a result no handler can change for the next request with the same token', async () => {
     const auth = authFor()
-    const token = await issuer.sign({
+    const token = await stack.issuer.sign({
       scope: 'read:a',
       permissions: ['p:1'],
       'https://x/org': { roles: ['member'] },
@@ -160,7 +133,7 @@ describe('the verification cache', () => {
 
   it('can be turned off', async () => {
     const auth = authFor({ cache: { tokens: false } })
-    const token = await issuer.sign()
+    const token = await stack.issuer.sign()
     const checks = signatureChecks()
     for (let i = 0; i < 3; i++) await auth.verifyAuth0Token(token)
     expect(checks).toHaveBeenCalledTimes(3)

@@ -3,21 +3,15 @@ import {
   type AuthConfig,
   type AuthError,
   type AuthEvent,
-  createAuth,
   errorAnswer,
   isAuthError,
 } from 'canonical-auth'
-import {
-  createTestDirectory,
-  createTestIssuer,
-  type FaultMode,
-  type TestDirectory,
-  type TestIssuer,
-} from 'canonical-auth/testing'
+import type { FaultMode } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
 import { server } from '../msw.js'
+import { useTestStack } from '../stack.js'
 
 // The directory misbehaving in every way the issue names. Each case asserts the answer, that the
 // request ends by its deadline rather than waiting for the upstream, and that nothing of the
@@ -27,15 +21,12 @@ const DEADLINE_MS = 800
 // A hang check, not a speed check: a `slow` directory answers after 10 s.
 const NO_HANG_MS = DEADLINE_MS + 2_000
 
-let issuer: TestIssuer
-let directory: TestDirectory
-const instances: Auth[] = []
+const stack = useTestStack()
 
 function authFor(extra: Partial<AuthConfig> = {}, directoryExtra: object = {}): Auth {
-  const auth = createAuth({
-    auth0: issuer.auth0,
+  return stack.auth({
     directory: {
-      baseUrl: directory.baseUrl,
+      baseUrl: stack.directory.baseUrl,
       timeoutMs: 300,
       deadlineMs: DEADLINE_MS,
       retries: 1,
@@ -43,23 +34,10 @@ function authFor(extra: Partial<AuthConfig> = {}, directoryExtra: object = {}): 
     },
     ...extra,
   })
-  instances.push(auth)
-  return auth
 }
 
-beforeEach(async () => {
-  issuer = await createTestIssuer()
-  directory = await createTestDirectory()
-})
-afterEach(async () => {
-  vi.useRealTimers()
-  for (const auth of instances.splice(0)) await auth.close()
-  await issuer.close()
-  await directory.close()
-})
-
 const userToken = (n = 1) =>
-  issuer.sign({ sub: `samlp|acme-waad|u${n}`, email: `u${n}@acme.com`, email_verified: true })
+  stack.issuer.sign({ sub: `samlp|acme-waad|u${n}`, email: `u${n}@acme.com`, email_verified: true })
 const headers = (token: string) => ({ authorization: `Bearer ${token}` })
 
 async function failure(promise: Promise<unknown>): Promise<AuthError> {
@@ -78,7 +56,7 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
   (mode) => {
     it('answers 502 directory_unavailable by the deadline, leaks nothing, caches nothing', async () => {
       const auth = authFor()
-      directory.fail(mode)
+      stack.directory.fail(mode)
       const token = await userToken()
       const started = Date.now()
       const error = await failure(auth.authenticate({ headers: headers(token) }))
@@ -91,10 +69,10 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
       expect(visible).not.toContain('samlp|acme-waad|u1')
       expect(visible).not.toContain(token.split('.')[1])
 
-      directory.fail(null)
-      const calls = directory.calls.ensure
+      stack.directory.fail(null)
+      const calls = stack.directory.calls.ensure
       const context = await auth.authenticate({ headers: headers(token) })
-      expect(directory.calls.ensure).toBeGreaterThan(calls)
+      expect(stack.directory.calls.ensure).toBeGreaterThan(calls)
       expect(context.user.source).toBe('directory')
       expect(context.userId).not.toBe('samlp|acme-waad|u1')
     })
@@ -104,19 +82,19 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
 describe('directory faults that pass', () => {
   it('rides out a burst of 5xx within its retries', async () => {
     const auth = authFor({}, { retries: 2 })
-    const ensure = `${directory.baseUrl}/api/v1/users/ensure`
+    const ensure = `${stack.directory.baseUrl}/api/v1/users/ensure`
     server.use(
       http.post(ensure, () => new HttpResponse(UPSTREAM_SECRET, { status: 503 }), { once: true }),
       http.post(ensure, () => new HttpResponse(UPSTREAM_SECRET, { status: 500 }), { once: true }),
     )
     const context = await auth.authenticate({ headers: headers(await userToken()) })
     expect(context.user.source).toBe('directory')
-    expect(directory.calls.ensure).toBe(1)
+    expect(stack.directory.calls.ensure).toBe(1)
   })
 
   it('waits out one 429 with Retry-After, then succeeds', async () => {
     const auth = authFor({}, { deadlineMs: 3_000 })
-    const ensure = `${directory.baseUrl}/api/v1/users/ensure`
+    const ensure = `${stack.directory.baseUrl}/api/v1/users/ensure`
     server.use(
       http.post(
         ensure,
@@ -132,7 +110,7 @@ describe('directory faults that pass', () => {
 
   it('answers 502 when the directory refuses connections (nothing listening)', async () => {
     const auth = authFor()
-    await directory.close()
+    await stack.directory.close()
     const error = await failure(auth.authenticate({ headers: headers(await userToken()) }))
     expect(error.code).toBe('directory_unavailable')
     expect(errorAnswer(error).status).toBe(502)
@@ -150,18 +128,18 @@ describe('circuit breaker', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const events: AuthEvent[] = []
     const auth = breakerAuth(events)
-    directory.fail('5xx')
+    stack.directory.fail('5xx')
     for (let i = 1; i <= 3; i++) {
       expect(
         (await failure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
       ).toBe('directory_unavailable')
     }
-    expect(directory.calls.ensure).toBe(3)
+    expect(stack.directory.calls.ensure).toBe(3)
     expect(events).toContainEqual({ type: 'circuit.state', circuit: 'directory', state: 'open' })
 
     const error = await failure(auth.authenticate({ headers: headers(await userToken(4)) }))
     expect(error.code).toBe('directory_unavailable')
-    expect(directory.calls.ensure).toBe(3)
+    expect(stack.directory.calls.ensure).toBe(3)
     const answer = errorAnswer(error)
     expect(answer.status).toBe(502)
     expect(answer.headers['retry-after']).toBe('5')
@@ -174,13 +152,13 @@ describe('circuit breaker', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const events: AuthEvent[] = []
     const auth = breakerAuth(events)
-    directory.fail('down')
+    stack.directory.fail('down')
     for (let i = 1; i <= 3; i++)
       await failure(auth.authenticate({ headers: headers(await userToken(i)) }))
-    directory.fail(null)
+    stack.directory.fail(null)
     // Still open: refused without a call even though the directory is back.
     await failure(auth.authenticate({ headers: headers(await userToken(4)) }))
-    expect(directory.calls.ensure).toBe(3)
+    expect(stack.directory.calls.ensure).toBe(3)
 
     vi.setSystemTime(Date.now() + 5_001)
     const tokens = await Promise.all([5, 6, 7].map((n) => userToken(n)))
@@ -188,7 +166,7 @@ describe('circuit breaker', () => {
       tokens.map((token) => auth.authenticate({ headers: headers(token) })),
     )
     // One probe went out and succeeded; the two that came with it were refused, not queued.
-    expect(directory.calls.ensure).toBe(4)
+    expect(stack.directory.calls.ensure).toBe(4)
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1)
     expect(
       events.filter((event) => event.type === 'circuit.state').map((event) => event.state),
@@ -199,16 +177,16 @@ describe('circuit breaker', () => {
   it('opens again when the probe fails', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const auth = breakerAuth()
-    directory.fail('5xx')
+    stack.directory.fail('5xx')
     for (let i = 1; i <= 3; i++)
       await failure(auth.authenticate({ headers: headers(await userToken(i)) }))
     vi.setSystemTime(Date.now() + 5_001)
     await failure(auth.authenticate({ headers: headers(await userToken(4)) }))
-    expect(directory.calls.ensure).toBe(4)
-    directory.fail(null)
+    expect(stack.directory.calls.ensure).toBe(4)
+    stack.directory.fail(null)
     const error = await failure(auth.authenticate({ headers: headers(await userToken(5)) }))
     expect(error.retryAfterSeconds).toBe(5)
-    expect(directory.calls.ensure).toBe(4)
+    expect(stack.directory.calls.ensure).toBe(4)
   })
 
   it('does not count answers as failures: users missing in lookup mode keep it closed', async () => {
@@ -225,15 +203,15 @@ describe('circuit breaker', () => {
         (await failure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
       ).toBe('user_not_provisioned')
     }
-    expect(directory.calls.lookup).toBe(4)
+    expect(stack.directory.calls.lookup).toBe(4)
   })
 
   it('can be turned off: every request asks the failing directory', async () => {
     const auth = authFor({}, { retries: 0, circuitBreaker: false })
-    directory.fail('5xx')
+    stack.directory.fail('5xx')
     for (let i = 1; i <= 8; i++)
       await failure(auth.authenticate({ headers: headers(await userToken(i)) }))
-    expect(directory.calls.ensure).toBe(8)
+    expect(stack.directory.calls.ensure).toBe(8)
   })
 
   it('guards a custom directory client too', async () => {
