@@ -43,6 +43,13 @@ describe('canonicalizeEmail', () => {
     'ada@acme.123',
     'a da@acme.com',
     'ada@acme.com\u0000',
+    // IDNA would drop or remap these and land on the ASCII name they imitate (found by fuzzing).
+    'ada@acme\u00AD.com',
+    'ada@ac\u200Bme.com',
+    'ada@acme\u200D.com',
+    'ada@acme\u3002com',
+    'ada@acme\uFF61com',
+    'ada@acme.com\uFE0F',
     'ada@acme.com/evil',
     'ada@acme.com:8080',
     'ada@acme.com#x',

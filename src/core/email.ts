@@ -12,6 +12,9 @@ export interface CanonicalEmail {
 const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/
 const IPV4 = /^\d+(?:\.\d+){3}$/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is what it matches
+const ASCII = /^[\u0000-\u007f]*$/
+const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/u
 // Characters that would change how a URL parser reads the host, or that no host name contains.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
 const HOST_BREAKING = /[\s\u0000-\u001f\u007f/?#@:[\]\\%]/u
@@ -21,7 +24,8 @@ const HOST_BREAKING = /[\s\u0000-\u001f\u007f/?#@:[\]\\%]/u
  * IDNA to ASCII. Returns `undefined` for anything that is not exactly one plausible address: a
  * non-ASCII or quoted local part, an IP-literal or dotless domain, a trailing dot, more than one
  * `@`, or a domain that changes under Unicode compatibility folding (the Kelvin sign `\u212A`
- * lower-cases to `k`, so `\u212Acme.com` would otherwise become `kcme.com`).
+ * lower-cases to `k`, so `\u212Acme.com` would otherwise become `kcme.com`) or that IDNA would
+ * quietly rewrite (a soft hyphen or zero-width character dropped, `。` read as a dot).
  *
  * @example
  * ```ts
@@ -49,17 +53,29 @@ export function canonicalizeEmail(input: unknown): CanonicalEmail | undefined {
 
 function toAsciiDomain(raw: string): string | undefined {
   if (raw.length === 0 || raw.endsWith('.') || HOST_BREAKING.test(raw)) return undefined
-  // Refuse compatibility characters (Kelvin sign, fullwidth letters, ligatures) before any folding.
-  if (raw.normalize('NFKC') !== raw) return undefined
+  // Refuse compatibility characters (Kelvin sign, fullwidth letters, ligatures) and invisible ones
+  // (soft hyphen, zero-width joiners) before any folding: IDNA would map them away silently.
+  if (raw.normalize('NFKC') !== raw || DEFAULT_IGNORABLE.test(raw)) return undefined
+  const lower = raw.toLowerCase()
   let host: string
   try {
-    host = new URL(`http://${raw.toLowerCase()}/`).hostname
+    host = new URL(`http://${lower}/`).hostname
   } catch {
     return undefined
   }
   if (host.endsWith('.') || IPV4.test(host)) return undefined
   const labels = host.split('.')
   if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) return undefined
+  // IDNA may change only non-ASCII labels, each into its own xn-- label. Anything else (a label
+  // mapped into ASCII, a Unicode full stop read as a dot) would let a look-alike become a real name.
+  const given = lower.split('.')
+  if (
+    given.length !== labels.length ||
+    !given.every((label, i) =>
+      ASCII.test(label) ? label === labels[i] : (labels[i] as string).startsWith('xn--'),
+    )
+  )
+    return undefined
   if (/^\d+$/.test(labels.at(-1) as string)) return undefined
   return host
 }

@@ -25,16 +25,20 @@ function read(headers: HeadersInput, name: string): string | undefined {
     return (headers as Headers).get(name) ?? undefined
   }
   const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>
-  let value = record[name]
+  let value: unknown = record[name]
   if (value === undefined) {
     const key = Object.keys(record).find((candidate) => candidate.toLowerCase() === name)
     value = key === undefined ? undefined : record[key]
   }
   if (Array.isArray(value)) {
     if (value.length > 1) throw new AuthError('invalid_request', `The ${name} header is repeated`)
-    return value[0]
+    value = value[0]
   }
-  return value as string | undefined
+  if (value === undefined || value === null) return undefined
+  // Node frameworks hand over strings; anything else came from code that built the headers wrongly.
+  if (typeof value !== 'string')
+    throw new AuthError('invalid_request', `The ${name} header is malformed`)
+  return value
 }
 
 /**
