@@ -7,6 +7,7 @@ export default defineConfig({
     express: 'src/adapters/express.ts',
     fastify: 'src/adapters/fastify.ts',
     koa: 'src/adapters/koa.ts',
+    redis: 'src/stores/redis.ts',
   },
   format: ['esm', 'cjs'],
   // One copy of the core in the CJS build too, so `isAuthError` and shared caches see one module.

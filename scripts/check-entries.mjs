@@ -1,17 +1,19 @@
 // Checks the built package's import graph: each adapter entry loads only its own framework, the
-// core and the testing kit load none, and nothing in the core entry imports a Node-only module.
+// core, the testing kit and the Redis store load none (the store drives the caller's client), and
+// nothing but the testing kit imports a Node-only module.
 
 import { readFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { dirname, join } from 'node:path'
 
-const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa']
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'redis', 'ioredis']
 const allowed = {
   'index.js': [],
   'testing.js': [],
   'express.js': ['express'],
   'fastify.js': ['fastify', 'fastify-plugin'],
   'koa.js': ['koa'],
+  'redis.js': [],
 }
 
 /** Every bare import reachable from a built file, following relative chunks. */

@@ -20,6 +20,8 @@ const { createTestIssuer } = require('canonical-auth/testing')
   assert.equal(typeof express.requireAuth, 'function')
   assert.equal(typeof koa.discoverHandler, 'function')
   assert.equal(typeof canonicalAuth, 'function')
+  const { createRedisStore } = require('canonical-auth/redis')
+  assert.equal(typeof createRedisStore, 'function')
   console.log('cjs: ok')
 })().catch((error) => {
   console.error(error)

@@ -1,17 +1,20 @@
-/** `npm run example:platform-api` (Express). Env: PORT, AUTH0_DOMAIN, AUTH0_AUDIENCE, DIRECTORY_URL, DIRECTORY_TOKEN, TRUSTED_CONNECTIONS; without them, a local stack. */
+/** `npm run example:platform-api` (Express). Env: PORT, AUTH0_DOMAIN, AUTH0_AUDIENCE, DIRECTORY_URL, DIRECTORY_TOKEN, TRUSTED_CONNECTIONS, REDIS_URL; without them, a local stack. */
 import { served, withConfig } from '../local-stack.js'
+import { withSharedCache } from '../shared-cache.js'
 import { createPlatformApi } from './app.js'
 
 await withConfig(
   'platform-api (Express)',
-  async (config) => {
-    const { app, auth } = createPlatformApi(config)
+  async (base) => {
+    const shared = await withSharedCache(base)
+    const { app, auth } = createPlatformApi(shared.config)
     const server = await served(app.listen(Number(process.env.PORT ?? 3001), '127.0.0.1'))
     return {
       url: server.url,
       close: async () => {
         await server.close()
         await auth.close()
+        await shared.close()
       },
     }
   },

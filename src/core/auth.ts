@@ -137,9 +137,9 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     tokenCache,
     fastSignatures: config.signatureCheck === 'auto',
   }
-  const cache = new UserCache({ ...config.cache })
-  const directory = config.directory
   const emit = emitterFor(config.onEvent)
+  const cache = new UserCache({ ...config.cache }, emit)
+  const directory = config.directory
   const unobserve =
     emit === undefined
       ? []

@@ -41,6 +41,17 @@ export type AuthEvent =
       readonly outcome: 'ok' | 'error'
       readonly durationMs: number
     }
+  /**
+   * One call to the shared cache store (`cache.store`), made only when the in-memory cache missed.
+   * `outcome`: `hit`/`miss` for `get`, `ok` for `set` and `delete`; `error` (it threw, e.g. Redis
+   * is down) and `timeout` (slower than `cache.storeTimeoutMs`) count as misses.
+   */
+  | {
+      readonly type: 'cache.store'
+      readonly operation: 'get' | 'set' | 'delete'
+      readonly outcome: 'hit' | 'miss' | 'ok' | 'error' | 'timeout'
+      readonly durationMs: number
+    }
   /** The directory circuit breaker changed state. */
   | {
       readonly type: 'circuit.state'

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import type { Emit } from './events.js'
 import { isUuid } from './uuid.js'
 
 /** What the cache keeps for a (issuer, sub) pair. */
@@ -37,6 +38,10 @@ export interface UserCacheOptions {
   readonly storeTimeoutMs: number
 }
 
+type StoreOperation = 'get' | 'set' | 'delete'
+const TIMED_OUT: unique symbol = Symbol('timed out')
+const FAILED: unique symbol = Symbol('failed')
+
 const KEY_PREFIX = 'canonical-auth:user:v1:'
 
 /**
@@ -46,12 +51,14 @@ const KEY_PREFIX = 'canonical-auth:user:v1:'
  */
 export class UserCache {
   readonly #options: UserCacheOptions
+  readonly #emit: Emit | undefined
   readonly #local: LRUCache<string, CachedUser>
   readonly #missing: LRUCache<string, true>
   readonly #flights = new Map<string, Promise<unknown>>()
 
-  constructor(options: UserCacheOptions) {
+  constructor(options: UserCacheOptions, emit?: Emit) {
     this.#options = options
+    this.#emit = emit
     this.#local = new LRUCache({ max: options.max, ttl: options.ttlMs })
     this.#missing = new LRUCache({ max: options.max, ttl: Math.max(1, options.negativeTtlMs) })
   }
@@ -64,8 +71,13 @@ export class UserCache {
   async get(key: string): Promise<CachedUser | undefined> {
     const local = this.#local.get(key)
     if (local !== undefined || this.#options.store === undefined) return local
-    const shared = await this.#withStore((store) => store.get(key))
-    if (!isCachedUser(shared)) return undefined
+    const shared = await this.#withStore('get', (store) => store.get(key))
+    if (shared === undefined) return undefined
+    if (!isCachedUser(shared)) {
+      // Not a user with a UUID: never trusted, and removed so other replicas stop reading it.
+      void this.#withStore('delete', (store) => store.delete(key))
+      return undefined
+    }
     const user = {
       id: shared.id.toLowerCase(),
       ...(typeof shared.email === 'string' ? { email: shared.email } : {}),
@@ -77,7 +89,7 @@ export class UserCache {
   async set(key: string, user: CachedUser): Promise<void> {
     this.#local.set(key, user)
     this.#missing.delete(key)
-    await this.#withStore((store) => store.set(key, user, this.#options.ttlMs))
+    await this.#withStore('set', (store) => store.set(key, user, this.#options.ttlMs))
   }
 
   /** Whether a recent read-only lookup found no user for this key. */
@@ -103,23 +115,49 @@ export class UserCache {
     this.#missing.clear()
   }
 
-  async #withStore<T>(use: (store: UserCacheStore) => Promise<T>): Promise<T | undefined> {
+  /**
+   * Runs one store call, bounded by `storeTimeoutMs`. A failure or a timeout is `undefined`: the
+   * shared store is an optimisation, and the directory answers instead.
+   */
+  async #withStore<T>(
+    operation: StoreOperation,
+    use: (store: UserCacheStore) => Promise<T>,
+  ): Promise<T | undefined> {
     const store = this.#options.store
     if (store === undefined) return undefined
+    const started = performance.now()
     let timer: ReturnType<typeof setTimeout> | undefined
+    let result: T | typeof TIMED_OUT | typeof FAILED
     try {
-      return await Promise.race([
+      result = await Promise.race([
         use(store),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(resolve, this.#options.storeTimeoutMs, undefined)
+        new Promise<typeof TIMED_OUT>((resolve) => {
+          timer = setTimeout(resolve, this.#options.storeTimeoutMs, TIMED_OUT)
         }),
       ])
     } catch {
-      // A shared store is an optimisation: its failure falls back to the directory.
-      return undefined
+      result = FAILED
     } finally {
       clearTimeout(timer)
     }
+    if (this.#emit !== undefined) {
+      this.#emit({
+        type: 'cache.store',
+        operation,
+        outcome:
+          result === TIMED_OUT
+            ? 'timeout'
+            : result === FAILED
+              ? 'error'
+              : operation !== 'get'
+                ? 'ok'
+                : result === undefined || result === null
+                  ? 'miss'
+                  : 'hit',
+        durationMs: performance.now() - started,
+      })
+    }
+    return result === TIMED_OUT || result === FAILED || result === null ? undefined : result
   }
 }
 

@@ -1,9 +1,12 @@
 import type { AddressInfo } from 'node:net'
+import type { AuthEvent } from 'canonical-auth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgenticBackend } from '../../examples/agentic-backend/app.js'
 import { createKoaService } from '../../examples/koa-service/app.js'
 import { type LocalStack, startLocalStack } from '../../examples/local-stack.js'
 import { createPlatformApi } from '../../examples/platform-api/app.js'
+import { withSharedCache } from '../../examples/shared-cache.js'
+import { redisAvailable, startRedisServer } from '../redis-server.js'
 
 let stack: LocalStack
 const closers: (() => Promise<unknown> | unknown)[] = []
@@ -94,3 +97,47 @@ describe('the example services on one stack', () => {
     expect(await response.json()).toMatchObject({ method: 'sso', connection: 'acme-waad' })
   })
 })
+
+describe.runIf(redisAvailable())(
+  'platform-api replicas with REDIS_URL (examples/shared-cache.ts)',
+  () => {
+    it('share resolved users through Redis: one directory call for two replicas', async () => {
+      const redis = await startRedisServer()
+      const calls: AuthEvent[] = []
+      const onEvent = (event: AuthEvent) => {
+        if (event.type === 'directory.call') calls.push(event)
+      }
+      const replicas = await Promise.all(
+        [1, 2].map(async () => {
+          const shared = await withSharedCache({ ...stack.config, onEvent }, redis.url, 'platform:')
+          const platform = createPlatformApi(shared.config)
+          const server = platform.app.listen(0, '127.0.0.1')
+          await new Promise((resolve) => server.once('listening', resolve))
+          const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+          const close = async () => {
+            await new Promise((resolve) => server.close(resolve))
+            await platform.auth.close()
+            await shared.close()
+          }
+          return { url, close }
+        }),
+      )
+      try {
+        const token = await stack.issuer.sign({
+          sub: 'samlp|acme-waad|rey',
+          email: 'rey@acme.com',
+          email_verified: true,
+        })
+        const [one, two] = replicas as [(typeof replicas)[0], (typeof replicas)[0]]
+        const first = await get(`${one.url}/validate`, token)
+        const second = await get(`${two.url}/validate`, token)
+        expect(first.body.source).toBe('directory')
+        expect(second.body).toMatchObject({ userId: first.body.userId, source: 'cache' })
+        expect(calls).toHaveLength(1)
+      } finally {
+        for (const replica of replicas) await replica.close()
+        await redis.stop()
+      }
+    })
+  },
+)
