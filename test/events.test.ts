@@ -27,6 +27,26 @@ function expectNothingSecret(token: string): void {
 }
 
 describe('onEvent', () => {
+  it('reports shared store calls: a miss and a write on one replica, a hit on the next', async () => {
+    const shared = new Map<string, unknown>()
+    const store = {
+      get: async (key: string) => shared.get(key) as never,
+      set: async (key: string, value: unknown) => void shared.set(key, value),
+      delete: async (key: string) => void shared.delete(key),
+    }
+    const token = await stack.issuer.sign(claims)
+    await authFor({ cache: { store } }).authenticate({ headers: headers(token) })
+    await authFor({ cache: { store } }).authenticate({ headers: headers(token) })
+    const calls = events.filter((event) => event.type === 'cache.store')
+    expect(calls).toEqual([
+      { type: 'cache.store', operation: 'get', outcome: 'miss', durationMs: expect.any(Number) },
+      { type: 'cache.store', operation: 'set', outcome: 'ok', durationMs: expect.any(Number) },
+      { type: 'cache.store', operation: 'get', outcome: 'hit', durationMs: expect.any(Number) },
+    ])
+    expect(events.filter((event) => event.type === 'directory.call')).toHaveLength(1)
+    expectNothingSecret(token)
+  })
+
   it('reports a first request and a repeat: key set fetch, verification, directory, cache', async () => {
     const auth = authFor()
     const token = await stack.issuer.sign(claims)
