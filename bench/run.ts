@@ -5,6 +5,7 @@
  *   npm run bench -- --quick      smoke run for CI: proves every benchmark runs, measures nothing
  *   npm run bench -- --out FILE   write the report elsewhere
  *   npm run bench -- --users N    distinct users in the memory run (default 1,000,000)
+ *   npm run bench -- --soak-seconds N  length of the sustained-load run (default 60)
  */
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -14,6 +15,7 @@ import { ANCHORS, type HttpRow, runHttp } from './http/run.js'
 import type { Framework } from './http/server.js'
 import { runMemory } from './memory.js'
 import { type MicroRow, runMicro } from './micro.js'
+import { runSoak, type SoakResult } from './soak.js'
 
 const quick = process.argv.includes('--quick')
 const argument = (name: string) => {
@@ -25,6 +27,9 @@ const users = Number(argument('--users') ?? (quick ? 2_000 : 1_000_000))
 const microOptions = quick
   ? { durationMs: 50, warmupMs: 20, repetitions: 1 }
   : { durationMs: 2_000, warmupMs: 500, repetitions: 5 }
+const soakOptions = quick
+  ? { seconds: 5, connections: 16, cacheMax: 200 }
+  : { seconds: Number(argument('--soak-seconds') ?? 60), connections: 32, cacheMax: 1_000 }
 const httpOptions = quick
   ? { durationSeconds: 1, warmupSeconds: 1, repetitions: 1, connections: 16 }
   : { durationSeconds: 5, warmupSeconds: 2, repetitions: 3, connections: 32 }
@@ -138,6 +143,13 @@ function microTargets(rows: readonly MicroRow[]): Target[] {
   ]
 }
 
+function soakHeap(result: SoakResult): string {
+  const first = result.heap[0]?.heapUsedMiB ?? 0
+  const max = Math.max(...result.heap.map((point) => point.heapUsedMiB))
+  const last = result.heap.at(-1)
+  return `${first.toFixed(1)} → ${last?.heapUsedMiB.toFixed(1)} MiB (max ${max.toFixed(1)}) over ${format(last?.users ?? 0)} users`
+}
+
 const targetTable = (targets: readonly Target[]) =>
   [
     '| target | measured | met |',
@@ -158,6 +170,12 @@ const memory = await runMemory(users)
 const heapAt = (n: number) => memory.heap.find((point) => point.users === n)?.heapUsedMiB ?? 0
 const last = memory.heap.at(-1)?.heapUsedMiB ?? 0
 console.log(`  heap ${last.toFixed(1)} MiB after ${format(users)} users`)
+
+console.log(`sustained load: ${soakOptions.seconds} s of mixed traffic on Express`)
+const soak = await runSoak(soakOptions, console.log)
+console.log(
+  `  ${format(soak.requests)} requests, ${format(soak.distinctUsers)} users, ${soak.unexpected} unexpected answers`,
+)
 
 const herdOk =
   herd.succeeded === herd.requests &&
@@ -184,6 +202,11 @@ const targets: Target[] = [
         ? `${last.toFixed(1)} MiB (too few users to judge)`
         : `${last.toFixed(1)} MiB (${settled.toFixed(1)} MiB at 100,000 users)`,
     ok: memoryOk,
+  },
+  {
+    name: `sustained load (issue 8): every answer as deserved, no unhandled rejection, heap bounded`,
+    measured: `${soak.unexpected} unexpected of ${format(soak.requests)}; ${soak.unhandledRejections + soak.uncaughtExceptions} unhandled; heap ${soakHeap(soak)}`,
+    ok: soak.ok,
   },
 ]
 
@@ -241,6 +264,39 @@ nothing, so what is measured is canonical-auth's own state. Took ${format(memory
 | ---: | ---: |
 ${memory.heap.map((point) => `| ${format(point.users)} | ${point.heapUsedMiB.toFixed(1)} |`).join('\n')}
 
+## Sustained load (issue 8)
+
+An Express service (\`requireAuth\`, directory in \`lookup\` mode, caches bounded at
+${format(soak.options.cacheMax)} users and ${format(soak.options.cacheMax)} verified tokens so that users outgrow them
+many times over) in its own process${soak.pinned ? ', pinned to core 0' : ''}, under ${soak.options.connections} concurrent clients for
+${soak.options.seconds} s: ${format(soak.requests)} requests (${format(soak.requestsPerSecond)} req/s, the rate
+the token signer allows), ${format(soak.distinctUsers)} distinct users and ${format(soak.unknownUsers)} unknown ones. The
+directory answers 503 from 45 % to 55 % of the run. Every answer is checked against what its
+request deserves: the user's own canonical id for a good token (the directory's, never another's),
+\`token_expired\`, \`token_invalid\` for forged and tampered tokens, \`user_not_provisioned\` for
+unknown users, 400/401 for malformed headers, and 502 \`directory_unavailable\` only for requests
+that overlapped the outage or the circuit breaker's open time after it.
+
+| request | requests | answers |
+| --- | ---: | --- |
+${Object.entries(soak.cases)
+  .map(
+    ([name, entry]) =>
+      `| ${name} | ${format(entry.requests)} | ${Object.entries(entry.statuses)
+        .map(([status, count]) => `${status}: ${format(count)}`)
+        .join(', ')} |`,
+  )
+  .join('\n')}
+
+Unexpected answers: **${soak.unexpected}**${soak.unexpectedExamples.length > 0 ? ` (${soak.unexpectedExamples.join('; ')})` : ''}; 502s during the outage:
+${format(soak.outageBadGateway)}; unhandled rejections: **${soak.unhandledRejections}**; uncaught exceptions:
+**${soak.uncaughtExceptions}**. Heap after a full GC as users grow (the run fails if, once users
+are 4× the cache size, it grows past 1.3× its first value + 8 MiB):
+
+| second | distinct users | heap used (MiB) | RSS (MiB) |
+| ---: | ---: | ---: | ---: |
+${soak.heap.map((point) => `| ${point.seconds} | ${format(point.users)} | ${point.heapUsedMiB.toFixed(1)} | ${point.rssMiB.toFixed(0)} |`).join('\n')}
+
 ## Where the time goes when verification is not cached
 
 CPU profile of uncached \`verifyAuth0Token\` (node --cpu-prof, self time): the RSA-SHA256 check in
@@ -261,9 +317,18 @@ claims in one pass) keeps a lead of about 20 % over canonical-auth's uncached pa
 resolves the user. The same claim pass as above is the measurable difference.
 `
 
-// The cold herd is a correctness property, not a speed: a run where it fails is a failed run.
+// The cold herd and the sustained load are correctness properties, not speeds: a run where
+// either fails is a failed run.
 if (!herdOk) {
   console.error('the cold herd took more than one directory call or key set fetch')
+  process.exitCode = 1
+}
+if (!soak.ok) {
+  console.error(
+    `the sustained-load run failed: ${soak.unexpected} unexpected answers (${soak.unexpectedExamples.join('; ')}), ` +
+      `${soak.unhandledRejections} unhandled rejections, ${soak.uncaughtExceptions} uncaught exceptions, ` +
+      `heap ${soak.heapBounded ? 'bounded' : 'NOT bounded'}, ${soak.outageBadGateway} outage 502s`,
+  )
   process.exitCode = 1
 }
 

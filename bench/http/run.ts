@@ -1,9 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { availableParallelism } from 'node:os'
-import { createInterface } from 'node:readline'
 import autocannon from 'autocannon'
 import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
 import type { Measurement } from '../measure.js'
+import {
+  pinLoadGenerator,
+  pinning,
+  startServer as startProcess,
+  stopServer,
+} from '../server-process.js'
 import type { Framework, Guard, ServerSetup } from './server.js'
 
 export interface HttpOptions {
@@ -46,47 +49,9 @@ export const ANCHORS: Readonly<Record<Framework, Guard>> = {
   koa: 'koa-jwt + jwks-rsa',
 }
 
-// With two or more cores the server gets core 0 to itself and this process (the load generator)
-// the others, so the two never compete for one core.
-const pinning = availableParallelism() >= 2 && hasTaskset()
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Starts one benchmark server in its own process and resolves with its port. */
-async function startServer(setup: ServerSetup): Promise<{ child: ChildProcess; port: number }> {
-  const node = [process.execPath, '--import', 'tsx', new URL('server.ts', import.meta.url).pathname]
-  const [command, ...args] = (pinning ? ['taskset', '-c', '0', ...node] : node) as [
-    string,
-    ...string[],
-  ]
-  const child = spawn(command, args, {
-    env: { ...process.env, BENCH_SERVER: JSON.stringify(setup) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> })
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)))
-    lines.on('line', (line) => {
-      const match = /^listening (\d+)$/.exec(line)
-      if (match) resolve(Number(match[1]))
-    })
-  })
-  return { child, port }
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
-}
+/** Starts one comparison server in its own process and resolves with its port. */
+const startServer = (setup: ServerSetup) =>
+  startProcess(new URL('server.ts', import.meta.url), { BENCH_SERVER: JSON.stringify(setup) })
 
 /** One autocannon run; any answer but 200 fails the benchmark rather than skewing it. */
 async function load(
@@ -132,7 +97,7 @@ export async function runHttp(
   options: HttpOptions,
   log: (line: string) => void,
 ): Promise<{ rows: HttpRow[]; pinned: boolean }> {
-  if (pinning) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
+  pinLoadGenerator()
   const issuer = await createTestIssuer({ audience: 'https://api.bench' })
   const directory = await createTestDirectory()
   const token = await issuer.sign({
