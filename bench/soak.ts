@@ -47,6 +47,8 @@ export interface SoakResult {
   readonly unhandledRejections: number
   readonly uncaughtExceptions: number
   readonly heap: Array<{ seconds: number; users: number; heapUsedMiB: number; rssMiB: number }>
+  /** Whether users outgrew the cache enough (4×, two samples) to judge the heap. */
+  readonly heapJudged: boolean
   readonly heapBounded: boolean
   readonly ok: boolean
 }
@@ -457,8 +459,10 @@ export async function runSoak(
   // Bounded: once users are several times the cache size, the heap after GC stops growing.
   const saturated = heap.filter((point) => point.users >= options.cacheMax * 4)
   const baseline = saturated[0]?.heapUsedMiB ?? Number.POSITIVE_INFINITY
+  // Too short a run to outgrow the cache several times over cannot judge it either way.
+  const heapJudged = saturated.length >= 2
   const heapBounded =
-    saturated.length >= 2 && saturated.every((point) => point.heapUsedMiB <= baseline * 1.3 + 8)
+    !heapJudged || saturated.every((point) => point.heapUsedMiB <= baseline * 1.3 + 8)
   const result: SoakResult = {
     options,
     pinned: pinning,
@@ -473,6 +477,7 @@ export async function runSoak(
     unhandledRejections: stats.unhandledRejections,
     uncaughtExceptions: stats.uncaughtExceptions,
     heap,
+    heapJudged,
     heapBounded,
     ok:
       unexpected === 0 &&
