@@ -203,34 +203,20 @@ export async function runSoak(
   )
 
   const now = Math.floor(Date.now() / 1000)
+  const claimsOf = (i: number, iat: number) => ({
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: `samlp|acme-waad|u${i}`,
+    email: `u${i}@acme.com`,
+    email_verified: true,
+    iat,
+    exp: iat + 3_600,
+  })
+  // Expired an hour ago; and current, but signed with a key the key set does not have.
   const expired = Array.from({ length: 50 }, (_, i) =>
-    signToken(
-      {
-        iss: ISSUER,
-        aud: AUDIENCE,
-        sub: `samlp|acme-waad|u${i}`,
-        email: `u${i}@acme.com`,
-        email_verified: true,
-        iat: now - 7_200,
-        exp: now - 3_600,
-      },
-      privateKey,
-    ),
+    signToken(claimsOf(i, now - 7_200), privateKey),
   )
-  const forged = Array.from({ length: 50 }, (_, i) =>
-    signToken(
-      {
-        iss: ISSUER,
-        aud: AUDIENCE,
-        sub: `samlp|acme-waad|u${i}`,
-        email: `u${i}@acme.com`,
-        email_verified: true,
-        iat: now,
-        exp: now + 3_600,
-      },
-      forger,
-    ),
-  )
+  const forged = Array.from({ length: 50 }, (_, i) => signToken(claimsOf(i, now), forger))
 
   const worker = new Worker(SIGNER, {
     eval: true,

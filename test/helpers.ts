@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type AuthErrorCode, isAuthError } from 'canonical-auth'
+import { type AuthError, type AuthErrorCode, isAuthError } from 'canonical-auth'
 import { CompactSign, type CryptoKey, generateKeyPair } from 'jose'
 import { expect } from 'vitest'
 
@@ -25,6 +25,18 @@ export async function forge(
 /** A fresh RS256 key pair nobody configured. */
 export async function strangerKey(): Promise<CryptoKey> {
   return (await generateKeyPair('RS256', { extractable: true })).privateKey
+}
+
+/** Awaits a promise that must reject with an AuthError (of any code), and returns the error. */
+export async function authFailure(promise: Promise<unknown>): Promise<AuthError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected an AuthError, but it resolved')
+    },
+    (e: unknown) => e,
+  )
+  expect(isAuthError(error), `expected an AuthError, got ${String(error)}`).toBe(true)
+  return error as AuthError
 }
 
 /** Asserts a promise rejects with an AuthError of `code`, and that its message leaks no token. */

@@ -1,15 +1,9 @@
-import {
-  type Auth,
-  type AuthConfig,
-  type AuthError,
-  type AuthEvent,
-  errorAnswer,
-  isAuthError,
-} from 'canonical-auth'
+import { type Auth, type AuthConfig, type AuthEvent, errorAnswer } from 'canonical-auth'
 import type { FaultMode } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
+import { authFailure } from '../helpers.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
 
@@ -40,17 +34,6 @@ const userToken = (n = 1) =>
   stack.issuer.sign({ sub: `samlp|acme-waad|u${n}`, email: `u${n}@acme.com`, email_verified: true })
 const headers = (token: string) => ({ authorization: `Bearer ${token}` })
 
-async function failure(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a failure, but it resolved')
-    },
-    (e: unknown) => e,
-  )
-  expect(isAuthError(error)).toBe(true)
-  return error as AuthError
-}
-
 describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-mid-body', '429'])(
   'directory fault: %s',
   (mode) => {
@@ -59,7 +42,7 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
       stack.directory.fail(mode)
       const token = await userToken()
       const started = Date.now()
-      const error = await failure(auth.authenticate({ headers: headers(token) }))
+      const error = await authFailure(auth.authenticate({ headers: headers(token) }))
       expect(Date.now() - started).toBeLessThan(NO_HANG_MS)
       expect(error.code).toBe('directory_unavailable')
       const answer = errorAnswer(error)
@@ -111,7 +94,7 @@ describe('directory faults that pass', () => {
   it('answers 502 when the directory refuses connections (nothing listening)', async () => {
     const auth = authFor()
     await stack.directory.close()
-    const error = await failure(auth.authenticate({ headers: headers(await userToken()) }))
+    const error = await authFailure(auth.authenticate({ headers: headers(await userToken()) }))
     expect(error.code).toBe('directory_unavailable')
     expect(errorAnswer(error).status).toBe(502)
   })
@@ -131,13 +114,13 @@ describe('circuit breaker', () => {
     stack.directory.fail('5xx')
     for (let i = 1; i <= 3; i++) {
       expect(
-        (await failure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
       ).toBe('directory_unavailable')
     }
     expect(stack.directory.calls.ensure).toBe(3)
     expect(events).toContainEqual({ type: 'circuit.state', circuit: 'directory', state: 'open' })
 
-    const error = await failure(auth.authenticate({ headers: headers(await userToken(4)) }))
+    const error = await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
     expect(error.code).toBe('directory_unavailable')
     expect(stack.directory.calls.ensure).toBe(3)
     const answer = errorAnswer(error)
@@ -154,10 +137,10 @@ describe('circuit breaker', () => {
     const auth = breakerAuth(events)
     stack.directory.fail('down')
     for (let i = 1; i <= 3; i++)
-      await failure(auth.authenticate({ headers: headers(await userToken(i)) }))
+      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
     stack.directory.fail(null)
     // Still open: refused without a call even though the directory is back.
-    await failure(auth.authenticate({ headers: headers(await userToken(4)) }))
+    await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
     expect(stack.directory.calls.ensure).toBe(3)
 
     vi.setSystemTime(Date.now() + 5_001)
@@ -179,12 +162,12 @@ describe('circuit breaker', () => {
     const auth = breakerAuth()
     stack.directory.fail('5xx')
     for (let i = 1; i <= 3; i++)
-      await failure(auth.authenticate({ headers: headers(await userToken(i)) }))
+      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
     vi.setSystemTime(Date.now() + 5_001)
-    await failure(auth.authenticate({ headers: headers(await userToken(4)) }))
+    await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
     expect(stack.directory.calls.ensure).toBe(4)
     stack.directory.fail(null)
-    const error = await failure(auth.authenticate({ headers: headers(await userToken(5)) }))
+    const error = await authFailure(auth.authenticate({ headers: headers(await userToken(5)) }))
     expect(error.retryAfterSeconds).toBe(5)
     expect(stack.directory.calls.ensure).toBe(4)
   })
@@ -200,7 +183,7 @@ describe('circuit breaker', () => {
     )
     for (let i = 1; i <= 4; i++) {
       expect(
-        (await failure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
       ).toBe('user_not_provisioned')
     }
     expect(stack.directory.calls.lookup).toBe(4)
@@ -210,7 +193,7 @@ describe('circuit breaker', () => {
     const auth = authFor({}, { retries: 0, circuitBreaker: false })
     stack.directory.fail('5xx')
     for (let i = 1; i <= 8; i++)
-      await failure(auth.authenticate({ headers: headers(await userToken(i)) }))
+      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
     expect(stack.directory.calls.ensure).toBe(8)
   })
 
@@ -229,7 +212,7 @@ describe('circuit breaker', () => {
       },
     })
     for (let i = 1; i <= 4; i++)
-      await failure(auth.authenticate({ headers: headers(await userToken(i)) }))
+      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
     expect(calls).toBe(2)
   })
 })

@@ -1,4 +1,4 @@
-import { type AuthError, createAuth, errorAnswer, isAuthError } from 'canonical-auth'
+import { type AuthError, createAuth, errorAnswer } from 'canonical-auth'
 import type { FaultMode } from 'canonical-auth/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -8,6 +8,7 @@ import {
   UPSTREAM_SECRET,
   withFault,
 } from '../../src/testing/transport.js'
+import { authFailure } from '../helpers.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
 
@@ -22,26 +23,28 @@ const TIMEOUT_MS = 300
 // Retry-After of 1 s fit well inside this.
 const NO_HANG_MS = 4_000
 
-async function failure(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a failure, but it resolved')
-    },
-    (e: unknown) => e,
-  )
-  expect(isAuthError(error)).toBe(true)
-  return error as AuthError
-}
-
-/** Everything of an error a client, a log line or an error tracker could show. */
-function visible(error: AuthError): string {
-  return [
+/**
+ * Asserts a failure was answered in time with `code` and 502, and that nothing a client, a log
+ * line or an error tracker could show of it carries the upstream's body or any of `secrets`.
+ */
+async function expectFailsClosed(
+  promise: Promise<unknown>,
+  code: AuthError['code'],
+  secrets: readonly string[],
+): Promise<void> {
+  const started = Date.now()
+  const error = await authFailure(promise)
+  expect(Date.now() - started).toBeLessThan(NO_HANG_MS)
+  expect(error.code).toBe(code)
+  expect(errorAnswer(error).status).toBe(502)
+  const shown = [
     JSON.stringify(errorAnswer(error)),
     JSON.stringify(error),
     error.message,
     String(error.cause),
     (error.cause as Error | undefined)?.message ?? '',
   ].join('\n')
+  for (const secret of [UPSTREAM_SECRET, 'hunter2', ...secrets]) expect(shown).not.toContain(secret)
 }
 
 describe('userinfo faults', () => {
@@ -63,16 +66,10 @@ describe('userinfo faults', () => {
       const verified = await auth.verifyAuth0Token(token) // the key set is warm before the fault
       stack.issuer.fail(mode)
 
-      const started = Date.now()
-      const error = await failure(auth.resolveCanonicalUser(verified))
-      expect(Date.now() - started).toBeLessThan(NO_HANG_MS)
-      expect(error.code).toBe('directory_unavailable')
-      expect(errorAnswer(error).status).toBe(502)
-      const shown = visible(error)
-      expect(shown).not.toContain(UPSTREAM_SECRET)
-      expect(shown).not.toContain('hunter2')
-      expect(shown).not.toContain(token.split('.')[2])
-      expect(shown).not.toContain(SUB)
+      await expectFailsClosed(auth.resolveCanonicalUser(verified), 'directory_unavailable', [
+        token.split('.')[2] as string,
+        SUB,
+      ])
       expect(stack.directory.requests).toHaveLength(0)
 
       stack.issuer.fail(null)
@@ -147,16 +144,11 @@ describe('Management API faults', () => {
         const auth = authFor()
         faults[endpoint] = mode
 
-        const started = Date.now()
-        const error = await failure(auth.discoverAuthProvider('ada@acme.com'))
-        expect(Date.now() - started).toBeLessThan(NO_HANG_MS)
-        expect(error.code).toBe('discovery_unavailable')
-        expect(errorAnswer(error).status).toBe(502)
-        const shown = visible(error)
-        expect(shown).not.toContain(UPSTREAM_SECRET)
-        expect(shown).not.toContain('hunter2')
-        expect(shown).not.toContain(management.clientSecret)
-        expect(shown).not.toContain('mgmt-token')
+        await expectFailsClosed(
+          auth.discoverAuthProvider('ada@acme.com'),
+          'discovery_unavailable',
+          [management.clientSecret, 'mgmt-token'],
+        )
 
         // Recovered: the next discovery asks again and routes to the connection; the failure was
         // not remembered as "no SSO here", which would send SSO users to a password prompt.
