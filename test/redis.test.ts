@@ -21,13 +21,15 @@ interface Client {
 
 type ClientKind = 'node-redis' | 'ioredis'
 
-async function connect(kind: ClientKind, url: string, prefix?: string): Promise<Client> {
+type StoreOptions = Omit<Parameters<typeof createRedisStore>[0], 'client'>
+
+async function connect(kind: ClientKind, url: string, options: StoreOptions = {}): Promise<Client> {
   if (kind === 'node-redis') {
     const client = createClient({ url, socket: { reconnectStrategy: 50, connectTimeout: 500 } })
     client.on('error', () => {})
     await client.connect()
     return {
-      store: createRedisStore({ client, prefix }),
+      store: createRedisStore({ client, ...options }),
       raw: (command) => client.sendCommand(command),
       close: async () => client.destroy(),
     }
@@ -43,7 +45,7 @@ async function connect(kind: ClientKind, url: string, prefix?: string): Promise<
     client.once('end', () => reject(new Error('ioredis did not connect')))
   })
   return {
-    store: createRedisStore({ client, prefix }),
+    store: createRedisStore({ client, ...options }),
     raw: ([name, ...args]) => client.call(name as string, ...args),
     close: async () => client.disconnect(),
   }
@@ -77,14 +79,13 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       for (const client of clients.splice(0)) await client.close()
     })
 
-    async function replica(options: { prefix?: string; events?: AuthEvent[] } = {}) {
-      const client = await connect(kind, server.url, options.prefix)
+    async function replica(options: StoreOptions & { events?: AuthEvent[] } = {}) {
+      const { events, ...store } = options
+      const client = await connect(kind, server.url, store)
       clients.push(client)
       const auth = stack.auth({
         cache: { store: client.store, storeTimeoutMs: STORE_TIMEOUT_MS },
-        ...(options.events === undefined
-          ? {}
-          : { onEvent: (event: AuthEvent) => void options.events?.push(event) }),
+        ...(events === undefined ? {} : { onEvent: (event: AuthEvent) => void events.push(event) }),
       })
       return { auth, client }
     }
@@ -156,6 +157,77 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       await until(async () => (await a.client.raw(['GET', ours as string])) !== value, 'cleanup')
     })
 
+    describe('with a secret (signed entries)', () => {
+      const SECRET = 'a-secret-of-at-least-32-characters!!'
+      const OLD = 'the-previous-secret-of-32-characters'
+      const ours = async (client: Client, subject: string) => {
+        const keys = (await client.raw(['KEYS', 'canonical-auth:user:v1:*'])) as string[]
+        return keys.find((key) => key.endsWith(`\n${subject}`)) as string
+      }
+
+      it('shares signed entries between replicas holding the secret', async () => {
+        const a = await replica({ secret: SECRET })
+        const b = await replica({ secret: [SECRET, OLD] })
+        const token = await tokenFor(10)
+        const first = await login(a.auth, token)
+        const stored = JSON.parse(
+          (await a.client.raw(['GET', await ours(a.client, first.token?.subject ?? '')])) as string,
+        )
+        expect(stored).toEqual({ id: first.userId, email: 'u10@acme.com', mac: expect.any(String) })
+        expect((await login(b.auth, token)).user).toMatchObject({
+          id: first.userId,
+          source: 'cache',
+        })
+        expect(stack.directory.calls.ensure).toBe(1)
+      })
+
+      it('refuses an entry written without the secret: the directory decides, never Redis', async () => {
+        const a = await replica({ secret: SECRET })
+        const token = await tokenFor(11)
+        const first = await login(a.auth, token)
+        const key = await ours(a.client, first.token?.subject ?? '')
+        const intruder = '0f5e1c2a-7b3d-4e8f-9a6b-1c2d3e4f5a6b'
+        for (const forged of [
+          { id: intruder, email: 'u11@acme.com' },
+          { id: intruder, email: 'u11@acme.com', mac: 'A'.repeat(43) },
+        ]) {
+          await a.client.raw(['SET', key, JSON.stringify(forged)])
+          const reader = await replica({ secret: SECRET }) // its in-memory cache is cold
+          const answer = await login(reader.auth, token)
+          expect(answer.userId).toBe(first.userId)
+          expect(answer.userId).not.toBe(intruder)
+          expect(answer.user.source).toBe('directory')
+        }
+      })
+
+      it("refuses a valid entry moved to another user's key", async () => {
+        const a = await replica({ secret: SECRET })
+        const b = await replica({ secret: SECRET })
+        const victim = await tokenFor(12)
+        const attacker = await tokenFor(13)
+        const victimContext = await login(a.auth, victim)
+        const attackerContext = await login(a.auth, attacker)
+        const victimKey = await ours(a.client, victimContext.token?.subject ?? '')
+        const attackerKey = await ours(a.client, attackerContext.token?.subject ?? '')
+        // The attacker's own signed entry, copied under the victim's key.
+        await a.client.raw(['SET', victimKey, (await a.client.raw(['GET', attackerKey])) as string])
+        const answer = await login(b.auth, victim)
+        expect(answer.userId).toBe(victimContext.userId)
+        expect(answer.user.source).toBe('directory')
+      })
+
+      it('keeps accepting entries signed with a previous secret during a rotation', async () => {
+        const old = await replica({ secret: OLD })
+        const rotated = await replica({ secret: [SECRET, OLD] })
+        const token = await tokenFor(14)
+        const first = await login(old.auth, token)
+        expect((await login(rotated.auth, token)).user).toMatchObject({
+          id: first.userId,
+          source: 'cache',
+        })
+      })
+    })
+
     it('Redis killed: answers from memory and the directory, fast, with the same ids', async () => {
       const events: AuthEvent[] = []
       const a = await replica({ events })
@@ -223,6 +295,20 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
 )
 
 describe('createRedisStore', () => {
+  const client = { isReady: true, get: async () => null, set: async () => 'OK', del: async () => 0 }
+
+  it.each([
+    ['a short string', 'too-short'],
+    ['a short key', new Uint8Array(16)],
+    ['an empty list', []],
+    ['a number', 42],
+    ['a list with one bad secret', ['a-secret-of-at-least-32-characters!!', 'short']],
+  ])('refuses %s as a secret', (_name, secret) => {
+    expect(() => createRedisStore({ client, secret: secret as never })).toThrow(
+      /secret must (not be empty|be a string or Uint8Array of at least 32 bytes)/,
+    )
+  })
+
   it.each([
     ['nothing', undefined],
     ['a plain object', {}],

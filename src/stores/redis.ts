@@ -34,7 +34,20 @@ export interface RedisStoreOptions {
    * (e.g. `'billing:prod:'`). Keys already start with `canonical-auth:user:v1:`. Default `''`.
    */
   readonly prefix?: string | undefined
+  /**
+   * Signs every entry (HMAC-SHA256 over the key and the user), so that whoever can write to Redis
+   * but does not hold the secret cannot map a user to another id: an entry without a valid
+   * signature is ignored and deleted, and the directory asked. At least 32 characters (or bytes);
+   * the same for every replica. Pass several to rotate: the first signs, any of them verifies.
+   */
+  readonly secret?: Secret | readonly Secret[] | undefined
 }
+
+type Secret = string | Uint8Array
+
+const MIN_SECRET_BYTES = 32
+
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
 
 /**
  * A {@link UserCacheStore} on Redis, for replicas of a service that should share the
@@ -77,6 +90,8 @@ export function createRedisStore(options: RedisStoreOptions): UserCacheStore {
             expiration: { type: 'PX', value: ttlMs },
           })
 
+  const signer = options.secret === undefined ? undefined : entrySigner(options.secret)
+
   const connected = () => {
     // Failing at once instead of queueing keeps a Redis outage from growing memory or latency.
     if (!ready()) throw new Error('canonical-auth/redis: the Redis client is not ready')
@@ -88,18 +103,27 @@ export function createRedisStore(options: RedisStoreOptions): UserCacheStore {
       const raw = await client.get(prefix + key)
       if (raw === null || raw === undefined) return undefined
       const text = typeof raw === 'string' ? raw : String(raw)
+      let entry: unknown
       try {
-        return JSON.parse(text) as CachedUser
+        entry = JSON.parse(text)
       } catch {
-        // Not JSON: canonical-auth did not write it. Remove it and answer a miss.
+        entry = undefined
+      }
+      if (signer !== undefined && !(await signer.verifies(prefix + key, entry))) entry = undefined
+      if (entry === undefined) {
+        // Not JSON, or not signed with our secret: canonical-auth did not write it. Remove it and
+        // answer a miss (canonical-auth also drops entries that are not a user with a UUID).
         await client.del(prefix + key)
         return undefined
       }
+      return entry as CachedUser
     },
     async set(key, value, ttlMs) {
       connected()
-      const entry: CachedUser =
+      const user: CachedUser =
         value.email === undefined ? { id: value.id } : { id: value.id, email: value.email }
+      const entry =
+        signer === undefined ? user : { ...user, mac: await signer.sign(prefix + key, user) }
       await write(prefix + key, JSON.stringify(entry), Math.max(1, Math.ceil(ttlMs)))
     },
     async delete(key) {
@@ -119,4 +143,67 @@ function clientKind(client: unknown): 'node-redis' | 'ioredis' {
   throw new TypeError(
     'createRedisStore: client must be a node-redis (createClient) or ioredis (new Redis) client',
   )
+}
+
+/** HMAC-SHA256 over (key, id, email) with WebCrypto: the first secret signs, any verifies. */
+function entrySigner(secret: Secret | readonly Secret[]) {
+  const secrets = (Array.isArray(secret) ? secret : [secret]) as readonly unknown[]
+  if (secrets.length === 0) throw new TypeError('createRedisStore: secret must not be empty')
+  const bytes = secrets.map((value) => {
+    const raw =
+      typeof value === 'string'
+        ? new TextEncoder().encode(value)
+        : value instanceof Uint8Array
+          ? value
+          : undefined
+    if (raw === undefined || raw.byteLength < MIN_SECRET_BYTES) {
+      throw new TypeError(
+        `createRedisStore: each secret must be a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes`,
+      )
+    }
+    return raw
+  })
+  let keys: Promise<HmacKey[]> | undefined
+  const imported = () =>
+    (keys ??= Promise.all(
+      bytes.map((raw) =>
+        crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, [
+          'sign',
+          'verify',
+        ]),
+      ),
+    ))
+  const message = (key: string, user: { id?: unknown; email?: unknown }) =>
+    new TextEncoder().encode(JSON.stringify([key, user.id, user.email ?? null]))
+  return {
+    async sign(key: string, user: CachedUser): Promise<string> {
+      const [first] = await imported()
+      const mac = await crypto.subtle.sign('HMAC', first as HmacKey, message(key, user))
+      return toBase64url(new Uint8Array(mac))
+    },
+    async verifies(key: string, entry: unknown): Promise<boolean> {
+      if (typeof entry !== 'object' || entry === null) return false
+      const { mac, ...user } = entry as { mac?: unknown; id?: unknown; email?: unknown }
+      const signature = typeof mac === 'string' ? fromBase64url(mac) : undefined
+      if (signature === undefined) return false
+      for (const candidate of await imported()) {
+        // crypto.subtle.verify compares in constant time.
+        if (await crypto.subtle.verify('HMAC', candidate, signature, message(key, user)))
+          return true
+      }
+      return false
+    },
+  }
+}
+
+function toBase64url(bytes: Uint8Array): string {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function fromBase64url(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0))
 }

@@ -109,7 +109,12 @@ describe.runIf(redisAvailable())(
       }
       const replicas = await Promise.all(
         [1, 2].map(async () => {
-          const shared = await withSharedCache({ ...stack.config, onEvent }, redis.url, 'platform:')
+          const shared = await withSharedCache(
+            { ...stack.config, onEvent },
+            redis.url,
+            'platform:',
+            'an-example-secret-of-32-characters',
+          )
           const platform = createPlatformApi(shared.config)
           const server = platform.app.listen(0, '127.0.0.1')
           await new Promise((resolve) => server.once('listening', resolve))
