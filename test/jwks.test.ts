@@ -1,31 +1,16 @@
-import { type Auth, type AuthConfig, AuthError, createAuth } from 'canonical-auth'
-import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
+import { AuthError, createAuth } from 'canonical-auth'
+import { createTestIssuer } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../src/testing/transport.js'
 import { forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
 import { server } from './msw.js'
-
-let issuer: TestIssuer
-const instances: Auth[] = []
+import { useTestStack } from './stack.js'
 
 // The verification cache is off here: these tests are about the key set. test/token-cache.test.ts
 // covers how the two bounds combine.
-function authFor(extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({ auth0: issuer.auth0, cache: { tokens: false }, ...extra })
-  instances.push(auth)
-  return auth
-}
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  issuer = await createTestIssuer()
-})
-afterEach(async () => {
-  vi.useRealTimers()
-  for (const auth of instances.splice(0)) await auth.close()
-  await issuer.close()
-})
+const stack = useTestStack(() => ({ cache: { tokens: false } }), { fakeDate: true })
+const authFor = stack.auth
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
@@ -33,69 +18,69 @@ describe('key set caching', () => {
   it('fetches the key set once for many verifications', async () => {
     const auth = authFor()
     for (let i = 0; i < 20; i++)
-      await auth.verifyAuth0Token(await issuer.sign({ sub: `auth0|${i}` }))
-    expect(issuer.calls.jwks).toBe(1)
+      await auth.verifyAuth0Token(await stack.issuer.sign({ sub: `auth0|${i}` }))
+    expect(stack.issuer.calls.jwks).toBe(1)
   })
 
   it('makes one fetch for concurrent first requests', async () => {
     const auth = authFor()
     const tokens = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => issuer.sign({ sub: `auth0|${i}` })),
+      Array.from({ length: 100 }, (_, i) => stack.issuer.sign({ sub: `auth0|${i}` })),
     )
     const results = await Promise.all(tokens.map((token) => auth.verifyAuth0Token(token)))
     expect(results).toHaveLength(100)
-    expect(issuer.calls.jwks).toBe(1)
+    expect(stack.issuer.calls.jwks).toBe(1)
   })
 
   it('refreshes the key set after cacheMaxAgeMs', async () => {
     const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000 } })
-    await auth.verifyAuth0Token(await issuer.sign())
+    await auth.verifyAuth0Token(await stack.issuer.sign())
     advance(61_000)
-    await auth.verifyAuth0Token(await issuer.sign())
-    await vi.waitFor(() => expect(issuer.calls.jwks).toBe(2))
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    await vi.waitFor(() => expect(stack.issuer.calls.jwks).toBe(2))
   })
 })
 
 describe('key rotation', () => {
   it('accepts a new kid without a restart, once the cooldown has passed', async () => {
     const auth = authFor()
-    await auth.verifyAuth0Token(await issuer.sign())
-    await issuer.rotateKey()
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    await stack.issuer.rotateKey()
     advance(31_000)
-    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
-    expect(issuer.calls.jwks).toBe(2)
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    expect(stack.issuer.calls.jwks).toBe(2)
   })
 
   it('rejects a new kid inside the cooldown without fetching, and accepts it after', async () => {
     const auth = authFor()
-    await auth.verifyAuth0Token(await issuer.sign())
-    await issuer.rotateKey()
-    const token = await issuer.sign()
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    await stack.issuer.rotateKey()
+    const token = await stack.issuer.sign()
     await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
-    expect(issuer.calls.jwks).toBe(1)
+    expect(stack.issuer.calls.jwks).toBe(1)
     advance(30_000)
     await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
   })
 
   it('stops accepting a key removed from the key set once the cache is refreshed', async () => {
     const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000 } })
-    const old = await issuer.sign()
+    const old = await stack.issuer.sign()
     await auth.verifyAuth0Token(old)
-    await issuer.rotateKey({ keepPrevious: false })
+    await stack.issuer.rotateKey({ keepPrevious: false })
     advance(61_000)
     // The first call after expiry serves the kept copy and refreshes in the background.
     await auth.verifyAuth0Token(old)
     // Until the background refresh has been applied the kept copy serves; then the old key is gone.
     await vi.waitFor(() => rejectsWith(auth.verifyAuth0Token(old), 'token_invalid'))
-    expect(issuer.calls.jwks).toBe(2)
-    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+    expect(stack.issuer.calls.jwks).toBe(2)
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
   })
 })
 
 describe('unknown kid flood', () => {
   it('causes at most one fetch per cooldown however many kids arrive', async () => {
     const auth = authFor()
-    await auth.verifyAuth0Token(await issuer.sign())
+    await auth.verifyAuth0Token(await stack.issuer.sign())
     const key = await strangerKey()
     const flood = () =>
       Promise.all(
@@ -103,8 +88,8 @@ describe('unknown kid flood', () => {
           const token = await forge(
             { alg: 'RS256', kid: `random-${Math.random()}-${i}` },
             {
-              iss: issuer.issuer,
-              aud: issuer.audience,
+              iss: stack.issuer.issuer,
+              aud: stack.issuer.audience,
               sub: 'x',
               iat: nowSeconds(),
               exp: nowSeconds() + 60,
@@ -115,44 +100,44 @@ describe('unknown kid flood', () => {
         }),
       )
     await flood()
-    expect(issuer.calls.jwks).toBe(1)
+    expect(stack.issuer.calls.jwks).toBe(1)
     advance(31_000)
     await flood()
-    expect(issuer.calls.jwks).toBe(2)
+    expect(stack.issuer.calls.jwks).toBe(2)
     await flood()
-    expect(issuer.calls.jwks).toBe(2)
+    expect(stack.issuer.calls.jwks).toBe(2)
   })
 })
 
 describe('key set outage', () => {
   it('with no good copy: jwks_unavailable (503, Retry-After), then fails fast during backoff', async () => {
     const auth = authFor()
-    issuer.fail('down')
-    const token = await issuer.sign()
+    stack.issuer.fail('down')
+    const token = await stack.issuer.sign()
     const error = await auth.verifyAuth0Token(token).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AuthError)
     expect(error).toMatchObject({ code: 'jwks_unavailable', status: 503 })
     expect((error as AuthError).retryAfterSeconds).toBeGreaterThanOrEqual(1)
     expect((error as AuthError).cause).toBeDefined()
-    expect(issuer.calls.jwks).toBe(1)
+    expect(stack.issuer.calls.jwks).toBe(1)
     await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
-    expect(issuer.calls.jwks).toBe(1)
+    expect(stack.issuer.calls.jwks).toBe(1)
   })
 
   it('recovers after the outage once the backoff has passed', async () => {
     const auth = authFor()
-    issuer.fail('down')
-    const token = await issuer.sign()
+    stack.issuer.fail('down')
+    const token = await stack.issuer.sign()
     await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
-    issuer.fail(null)
+    stack.issuer.fail(null)
     advance(1_001)
     await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
   })
 
   it('backs off exponentially between failed fetches', async () => {
     const auth = authFor()
-    issuer.fail('5xx')
-    const token = await issuer.sign()
+    stack.issuer.fail('5xx')
+    const token = await stack.issuer.sign()
     const retryAfter: number[] = []
     for (let i = 0; i < 4; i++) {
       const error = (await auth.verifyAuth0Token(token).catch((e: unknown) => e)) as AuthError
@@ -160,38 +145,38 @@ describe('key set outage', () => {
       advance((error.retryAfterSeconds as number) * 1000)
     }
     expect(retryAfter).toEqual([1, 2, 4, 8])
-    expect(issuer.calls.jwks).toBe(4)
+    expect(stack.issuer.calls.jwks).toBe(4)
   })
 
   it('with a good copy: serves it through the outage for staleIfErrorMs, then 503', async () => {
     const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000, staleIfErrorMs: 120_000 } })
-    await auth.verifyAuth0Token(await issuer.sign())
-    issuer.fail('down')
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    stack.issuer.fail('down')
     advance(61_000)
-    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
-    await vi.waitFor(() => expect(issuer.calls.jwks).toBe(2))
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await vi.waitFor(() => expect(stack.issuer.calls.jwks).toBe(2))
     advance(60_000)
-    await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
     advance(61_000)
-    await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'jwks_unavailable')
+    await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
   })
 
   it('answers a kid missing from the kept copy with jwks_unavailable during an outage', async () => {
     const auth = authFor()
-    await auth.verifyAuth0Token(await issuer.sign())
-    issuer.fail('down')
-    await issuer.rotateKey()
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    stack.issuer.fail('down')
+    await stack.issuer.rotateKey()
     advance(31_000)
-    await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'jwks_unavailable')
+    await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
   })
 
   it.each(['5xx', 'garbage'] as const)(
     'treats a %s answer as unavailable and leaks nothing of it',
     async (mode) => {
       const auth = authFor()
-      issuer.fail(mode)
+      stack.issuer.fail(mode)
       const error = (await auth
-        .verifyAuth0Token(await issuer.sign())
+        .verifyAuth0Token(await stack.issuer.sign())
         .catch((e: unknown) => e)) as AuthError
       expect(error.code).toBe('jwks_unavailable')
       expect(error.message).not.toContain('upstream')
@@ -203,16 +188,16 @@ describe('key set outage', () => {
   it('times out a slow key set endpoint', async () => {
     vi.useRealTimers()
     const auth = authFor({ jwks: { timeoutMs: 200 } })
-    issuer.fail('slow')
+    stack.issuer.fail('slow')
     const started = performance.now()
-    await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'jwks_unavailable')
+    await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
     expect(performance.now() - started).toBeLessThan(5_000)
   })
 
   it('does not replace a good copy with an empty or symmetric-only key set', async () => {
     const msIssuer = await createTestIssuer({ listen: false })
     const auth = createAuth({ auth0: msIssuer.auth0, jwks: { cacheMaxAgeMs: 60_000 } })
-    instances.push(auth)
+    onTestFinished(() => auth.close())
     server.use(...msIssuer.handlers)
     await auth.verifyAuth0Token(await msIssuer.sign())
     let refreshes = 0
@@ -235,7 +220,7 @@ describe('key set outage', () => {
   it('never fetches a key set with a symmetric key for HS tokens', async () => {
     const msIssuer = await createTestIssuer({ listen: false })
     const auth = createAuth({ auth0: msIssuer.auth0 })
-    instances.push(auth)
+    onTestFinished(() => auth.close())
     const secret = new TextEncoder().encode('shared-secret-shared-secret-1234')
     server.use(
       http.get(msIssuer.jwksUri, () =>

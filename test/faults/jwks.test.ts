@@ -1,35 +1,19 @@
-import { type Auth, type AuthConfig, createAuth, errorAnswer } from 'canonical-auth'
-import { createTestIssuer, type FaultMode, type TestIssuer } from 'canonical-auth/testing'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { errorAnswer } from 'canonical-auth'
+import type { FaultMode } from 'canonical-auth/testing'
+import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
 import { rejectsWith } from '../helpers.js'
+import { useTestStack } from '../stack.js'
 
 // The key set endpoint misbehaving: down at start, down after warm-up, slow, flapping, every
 // broken answer, and a rotation in the middle of traffic. The verification cache is off so
 // that every request needs the keys.
 
-let issuer: TestIssuer
-const instances: Auth[] = []
-
-function authFor(extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({
-    auth0: issuer.auth0,
-    cache: { tokens: false },
-    jwks: { timeoutMs: 500, cacheMaxAgeMs: 60_000, staleIfErrorMs: 120_000 },
-    ...extra,
-  })
-  instances.push(auth)
-  return auth
-}
-
-beforeEach(async () => {
-  issuer = await createTestIssuer()
-})
-afterEach(async () => {
-  vi.useRealTimers()
-  for (const auth of instances.splice(0)) await auth.close()
-  await issuer.close()
-})
+const stack = useTestStack(() => ({
+  cache: { tokens: false },
+  jwks: { timeoutMs: 500, cacheMaxAgeMs: 60_000, staleIfErrorMs: 120_000 },
+}))
+const authFor = stack.auth
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
@@ -38,9 +22,9 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
   (mode) => {
     it('at start: 503 jwks_unavailable with Retry-After, by the timeout, nothing kept', async () => {
       const auth = authFor()
-      issuer.fail(mode)
+      stack.issuer.fail(mode)
       const started = Date.now()
-      const error = await auth.verifyAuth0Token(await issuer.sign()).catch((e: unknown) => e)
+      const error = await auth.verifyAuth0Token(await stack.issuer.sign()).catch((e: unknown) => e)
       // A hang check: `slow` answers after 10 s, the timeout is 500 ms.
       expect(Date.now() - started).toBeLessThan(3_000)
       const answer = errorAnswer(error)
@@ -50,22 +34,22 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
       expect(JSON.stringify(answer)).not.toContain(UPSTREAM_SECRET)
 
       // Nothing of the failure is kept: once the backoff has passed, keys are fetched and used.
-      issuer.fail(null)
+      stack.issuer.fail(null)
       vi.useFakeTimers({ toFake: ['Date'] })
       advance(31_000)
-      await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+      await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
     })
 
     it('after warm-up: the kept copy serves through the outage, then 503', async () => {
       vi.useFakeTimers({ toFake: ['Date'] })
       const auth = authFor()
-      await auth.verifyAuth0Token(await issuer.sign())
-      issuer.fail(mode)
+      await auth.verifyAuth0Token(await stack.issuer.sign())
+      stack.issuer.fail(mode)
       advance(61_000)
-      await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
-      await vi.waitFor(() => expect(issuer.calls.jwks).toBe(2))
+      await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+      await vi.waitFor(() => expect(stack.issuer.calls.jwks).toBe(2))
       advance(120_000)
-      await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'jwks_unavailable')
+      await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
     })
   },
 )
@@ -73,33 +57,36 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
 describe('key set flapping and rotation', () => {
   it('keeps verifying while the endpoint flaps, and never accepts a bad token meanwhile', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    // Counted when a fetch has settled (the issuer counts requests as they arrive).
+    // Counted when a fetch has settled (the stack.issuer counts requests as they arrive).
     let fetches = 0
     const auth = authFor({ onEvent: (event) => void (event.type === 'jwks.fetch' && fetches++) })
-    await auth.verifyAuth0Token(await issuer.sign())
+    await auth.verifyAuth0Token(await stack.issuer.sign())
     for (let round = 0; round < 6; round++) {
-      issuer.fail(round % 2 === 0 ? 'down' : null)
+      stack.issuer.fail(round % 2 === 0 ? 'down' : null)
       advance(61_000)
-      await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
-      await rejectsWith(auth.verifyAuth0Token(await issuer.sign({ aud: 'other' })), 'token_invalid')
+      await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+      await rejectsWith(
+        auth.verifyAuth0Token(await stack.issuer.sign({ aud: 'other' })),
+        'token_invalid',
+      )
       // Each round's background refresh has settled (applied or failed) before the endpoint flips.
       await vi.waitFor(() => expect(fetches).toBe(round + 2))
-      expect(issuer.calls.jwks).toBe(round + 2)
+      expect(stack.issuer.calls.jwks).toBe(round + 2)
     }
   })
 
   it('verifies old and new kids side by side when the key rotates mid-traffic', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const auth = authFor()
-    const before = await Promise.all(Array.from({ length: 20 }, () => issuer.sign()))
+    const before = await Promise.all(Array.from({ length: 20 }, () => stack.issuer.sign()))
     await Promise.all(before.map((token) => auth.verifyAuth0Token(token)))
-    await issuer.rotateKey()
+    await stack.issuer.rotateKey()
     advance(31_000)
-    const after = await Promise.all(Array.from({ length: 20 }, () => issuer.sign()))
+    const after = await Promise.all(Array.from({ length: 20 }, () => stack.issuer.sign()))
     const mixed = after.flatMap((token, i) => [token, before[i] as string])
     const results = await Promise.all(mixed.map((token) => auth.verifyAuth0Token(token)))
     expect(results).toHaveLength(40)
     // One fetch at start, one for the new kid, shared by every request that needed it.
-    expect(issuer.calls.jwks).toBe(2)
+    expect(stack.issuer.calls.jwks).toBe(2)
   })
 })
