@@ -125,7 +125,14 @@ describe('the verification cache', () => {
     expect(() =>
       ((first.claims['https://x/org'] as { roles: string[] }).roles as string[]).push('owner'),
     ).toThrow(TypeError)
+    const expiresAt = first.expiresAt.getTime()
+    expect(() => first.expiresAt.setTime(0)).toThrow(TypeError)
+    expect(() => first.expiresAt.setFullYear(2100)).toThrow(TypeError)
+    expect(() => first.expiresAt.setUTCHours(0)).toThrow(TypeError)
     const second = await auth.verifyAuth0Token(token)
+    expect(second.expiresAt.getTime()).toBe(expiresAt)
+    expect(second.expiresAt).toBeInstanceOf(Date)
+    expect(second.expiresAt.toISOString()).toBe(new Date(expiresAt).toISOString())
     expect(second.scopes).toEqual(['read:a'])
     expect(second.permissions).toEqual(['p:1'])
     expect(second.subject).toBe('auth0|test-user')

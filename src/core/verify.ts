@@ -303,7 +303,7 @@ function toVerifiedToken(payload: JWTPayload, claims: ResolvedConfig['claims']):
     subject,
     issuer: payload.iss as string,
     audience: Object.freeze(typeof payload.aud === 'string' ? [payload.aud] : strings(payload.aud)),
-    expiresAt: new Date((payload.exp as number) * 1000),
+    expiresAt: new ReadonlyDate((payload.exp as number) * 1000),
     ...(typeof email === 'string' ? { email } : {}),
     ...(typeof emailVerified === 'boolean' ? { emailVerified } : {}),
     ...(typeof connection === 'string' && connection !== '' ? { connection } : {}),
@@ -313,6 +313,20 @@ function toVerifiedToken(payload: JWTPayload, claims: ResolvedConfig['claims']):
     ),
     permissions: Object.freeze(strings(payload.permissions)),
     claims: deepFreeze(payload),
+  })
+}
+
+/**
+ * A Date whose setters throw: a cached VerifiedToken, `expiresAt` included, is shared by every
+ * request that presents the token, so none may move another's expiry.
+ */
+class ReadonlyDate extends Date {}
+for (const name of Object.getOwnPropertyNames(Date.prototype)) {
+  if (!name.startsWith('set')) continue
+  Object.defineProperty(ReadonlyDate.prototype, name, {
+    value() {
+      throw new TypeError('VerifiedToken.expiresAt is read-only')
+    },
   })
 }
 
