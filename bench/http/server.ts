@@ -45,6 +45,18 @@ function canonicalConfig(setup: ServerSetup): AuthConfig {
 
 const isCanonical = (guard: Guard) => guard.startsWith('canonical-auth')
 
+// express-jwt and koa-jwt take the same jwks-rsa secret and jsonwebtoken options.
+const jwksRsaOptions = (setup: ServerSetup) => ({
+  jwksUri: setup.jwksUri,
+  cache: true,
+  rateLimit: true,
+})
+const jwtOptions = (setup: ServerSetup) => ({
+  issuer: setup.issuer,
+  audience: setup.audience,
+  algorithms: ['RS256'] as ['RS256'],
+})
+
 async function express(setup: ServerSetup) {
   const { default: createApp } = await import('express')
   const app = createApp()
@@ -58,10 +70,8 @@ async function express(setup: ServerSetup) {
     const { expressJwtSecret } = await import('jwks-rsa')
     app.use(
       expressjwt({
-        secret: expressJwtSecret({ jwksUri: setup.jwksUri, cache: true, rateLimit: true }) as never,
-        issuer: setup.issuer,
-        audience: setup.audience,
-        algorithms: ['RS256'],
+        secret: expressJwtSecret(jwksRsaOptions(setup)) as never,
+        ...jwtOptions(setup),
       }),
     )
   }
@@ -100,14 +110,7 @@ async function koa(setup: ServerSetup) {
   } else if (setup.guard === 'koa-jwt + jwks-rsa') {
     const { default: koaJwt } = await import('koa-jwt')
     const { koaJwtSecret } = await import('jwks-rsa')
-    app.use(
-      koaJwt({
-        secret: koaJwtSecret({ jwksUri: setup.jwksUri, cache: true, rateLimit: true }) as never,
-        issuer: setup.issuer,
-        audience: setup.audience,
-        algorithms: ['RS256'],
-      }),
-    )
+    app.use(koaJwt({ secret: koaJwtSecret(jwksRsaOptions(setup)) as never, ...jwtOptions(setup) }))
   }
   app.use((ctx) => {
     if (ctx.path === '/hello') ctx.body = HELLO
