@@ -16,6 +16,8 @@ const STORE_TIMEOUT_MS = 150
 interface Client {
   readonly store: ReturnType<typeof createRedisStore>
   raw(command: string[]): Promise<unknown>
+  /** Whether the client believes it is connected. */
+  ready(): boolean
   close(): Promise<void>
 }
 
@@ -31,6 +33,7 @@ async function connect(kind: ClientKind, url: string, options: StoreOptions = {}
     return {
       store: createRedisStore({ client, ...options }),
       raw: (command) => client.sendCommand(command),
+      ready: () => client.isReady,
       close: async () => client.destroy(),
     }
   }
@@ -47,6 +50,7 @@ async function connect(kind: ClientKind, url: string, options: StoreOptions = {}
   return {
     store: createRedisStore({ client, ...options }),
     raw: ([name, ...args]) => client.call(name as string, ...args),
+    ready: () => client.status === 'ready',
     close: async () => client.disconnect(),
   }
 }
@@ -236,6 +240,8 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       const first = await login(a.auth, known)
 
       await server.kill()
+      // Once the clients have seen the connection drop (a crash is noticed within milliseconds):
+      await until(() => !a.client.ready() && !b.client.ready(), 'the clients to notice')
       // A cold replica with Redis down: the directory answers, nothing fails.
       const fresh = await login(b.auth, known)
       expect(fresh.userId).toBe(first.userId)
