@@ -408,7 +408,8 @@ export async function runSoak(
       log(`  ${Math.round(at / 1000)} s: directory back`)
     }
   }, 20)
-  const sampler = setInterval(() => void sample(), Math.max(1_000, durationMs / 12))
+  // A sample that fails (the service busy past its timeout) is skipped, not fatal to the run.
+  const sampler = setInterval(() => void sample().catch(() => {}), Math.max(1_000, durationMs / 12))
 
   const client = async () => {
     while (elapsed() < durationMs) {
