@@ -172,7 +172,11 @@ frozen \`VerifiedToken\` about 2 µs. **What would close it**: checking the clai
 already decoded instead of handing jose a second copy (with jose kept as the oracle of a
 differential test) saves the largest share, but issue 7 requires jose to stay the engine for claim
 semantics, so that trade is not made; folding the two header scans into one saves about 1 µs.
-Neither reaches 0.8× while jose checks the claims: its pass alone is most of the budget.`)
+Neither reaches 0.8× while jose checks the claims: its pass alone is most of the budget. Handing
+jose only the claims it checks, re-encoded, was tried and measured no faster (the re-encoding
+costs what jose's shorter decode saves). The overhead grows with the payload: measured separately,
+a 932-character token with Auth0's usual claims (scope, permissions, azp, a namespaced claim)
+verifies in about 45 µs against the floor's 23 µs.`)
   }
   const goals: ReadonlyArray<[Framework, number]> = [
     ['express', 1.2],

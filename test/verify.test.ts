@@ -355,6 +355,15 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
       ['a number payload', () => issuer.signRaw('42')],
       ['a null payload', () => issuer.signRaw('null')],
       ['a non-JSON payload', () => issuer.signRaw('not json at all')],
+      [
+        'a payload that is not valid UTF-8',
+        () => {
+          const json = Buffer.from(JSON.stringify({ ...claims(), email: 'ada@acme.com' }))
+          const at = json.indexOf('ada@')
+          json[at] = 0xff // a lone byte no UTF-8 sequence starts with
+          return issuer.signRaw(new Uint8Array(json))
+        },
+      ],
     ])('rejects %s', async (_name, make) => {
       await rejectsWith(auth.verifyAuth0Token(await make()), 'token_invalid')
     })
