@@ -146,3 +146,42 @@ describe.runIf(redisAvailable())(
     })
   },
 )
+
+describe('agentic-backend logs canonical-auth events (examples/agentic-backend)', () => {
+  it('as structured lines at their level, with no token, email or sub in them', async () => {
+    const lines: Array<{ level: number; msg: string; auth?: Record<string, unknown> }> = []
+    const stream = { write: (line: string) => void lines.push(JSON.parse(line)) }
+    const { app } = await createAgenticBackend(stack.config, { logger: { level: 'debug', stream } })
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const token = await stack.issuer.sign({
+        sub: 'samlp|acme-waad|lin',
+        email: 'lin@acme.com',
+        email_verified: true,
+      })
+      expect((await get(`${url}/workflows`, token)).status).toBe(200)
+      const forged = `${token.slice(0, -8)}AAAAAAAA`
+      expect((await get(`${url}/workflows`, forged)).status).toBe(401)
+    } finally {
+      await app.close()
+    }
+    const events = lines.filter((line) => line.auth !== undefined)
+    expect(events.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([
+        'token.verified',
+        'directory.call',
+        'user.resolved',
+        'token.rejected',
+      ]),
+    )
+    const rejected = events.find((line) => line.msg === 'token.rejected')
+    expect(rejected).toMatchObject({
+      level: 30,
+      auth: { type: 'token.rejected', code: 'token_invalid' },
+    })
+    expect(events.find((line) => line.msg === 'token.verified')?.level).toBe(20)
+    const text = JSON.stringify(events)
+    for (const secret of ['lin@acme.com', 'samlp|acme-waad|lin', 'AAAAAAAA', 'eyJ'])
+      expect(text).not.toContain(secret)
+  })
+})
