@@ -125,7 +125,7 @@ export class UserCache {
   ): Promise<T | undefined> {
     const store = this.#options.store
     if (store === undefined) return undefined
-    const started = performance.now()
+    const started = Date.now()
     let timer: ReturnType<typeof setTimeout> | undefined
     let result: T | typeof TIMED_OUT | typeof FAILED
     try {
@@ -154,7 +154,7 @@ export class UserCache {
                 : result === undefined || result === null
                   ? 'miss'
                   : 'hit',
-        durationMs: performance.now() - started,
+        durationMs: Date.now() - started,
       })
     }
     return result === TIMED_OUT || result === FAILED || result === null ? undefined : result
