@@ -2,7 +2,7 @@ import type { Auth, AuthEvent } from 'canonical-auth'
 import { createRedisStore } from 'canonical-auth/redis'
 import { Redis as IoRedis } from 'ioredis'
 import { createClient } from 'redis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { rejectsWith } from './helpers.js'
 import { type RedisServer, redisAvailable, startRedisServer } from './redis-server.js'
 import { useTestStack } from './stack.js'
@@ -55,13 +55,8 @@ async function connect(kind: ClientKind, url: string, options: StoreOptions = {}
   }
 }
 
-const until = async (check: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+// How long to wait for a client to notice a server change, or for a deletion to land.
+const SETTLES = { timeout: 5_000, interval: 25 }
 
 describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
   'the Redis store with %s',
@@ -158,7 +153,10 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       expect(second.user.source).toBe('directory')
       expect(stack.directory.calls.ensure).toBe(2)
       // The bad entry is gone or replaced by the directory's answer, never read again as is.
-      await until(async () => (await a.client.raw(['GET', ours as string])) !== value, 'cleanup')
+      await vi.waitFor(
+        async () => expect(await a.client.raw(['GET', ours as string])).not.toBe(value),
+        SETTLES,
+      )
     })
 
     describe('with a secret (signed entries)', () => {
@@ -241,7 +239,10 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
 
       await server.kill()
       // Once the clients have seen the connection drop (a crash is noticed within milliseconds):
-      await until(() => !a.client.ready() && !b.client.ready(), 'the clients to notice')
+      await vi.waitFor(
+        () => expect([a.client.ready(), b.client.ready()]).toEqual([false, false]),
+        SETTLES,
+      )
       // A cold replica with Redis down: the directory answers, nothing fails.
       const fresh = await login(b.auth, known)
       expect(fresh.userId).toBe(first.userId)
@@ -259,12 +260,11 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       expect(store.some((event) => event.outcome === 'timeout')).toBe(false)
 
       await server.restart()
-      const answers = (client: Client) =>
-        client.store.get('probe').then(
-          () => true,
-          () => false,
-        )
-      await until(async () => (await answers(a.client)) && (await answers(b.client)), 'reconnects')
+      // Reconnected once the store answers on both (it throws while a client is not ready).
+      await vi.waitFor(async () => {
+        await a.client.store.get('probe')
+        await b.client.store.get('probe')
+      }, SETTLES)
       // Back: the next new user is shared again.
       const later = await tokenFor(6)
       await login(a.auth, later)
