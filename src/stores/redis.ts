@@ -1,3 +1,4 @@
+import { base64url } from 'jose'
 import type { CachedUser, UserCacheStore } from '../core/user-cache.js'
 
 /**
@@ -46,6 +47,7 @@ export interface RedisStoreOptions {
 type Secret = string | Uint8Array
 
 const MIN_SECRET_BYTES = 32
+const MAC = /^[A-Za-z0-9_-]{43}$/
 
 type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
 
@@ -179,12 +181,13 @@ function entrySigner(secret: Secret | readonly Secret[]) {
     async sign(key: string, user: CachedUser): Promise<string> {
       const [first] = await imported()
       const mac = await crypto.subtle.sign('HMAC', first as HmacKey, message(key, user))
-      return toBase64url(new Uint8Array(mac))
+      return base64url.encode(new Uint8Array(mac))
     },
     async verifies(key: string, entry: unknown): Promise<boolean> {
       if (typeof entry !== 'object' || entry === null) return false
       const { mac, ...user } = entry as { mac?: unknown; id?: unknown; email?: unknown }
-      const signature = typeof mac === 'string' ? fromBase64url(mac) : undefined
+      // An HMAC-SHA256 is 32 bytes: 43 base64url characters, no padding.
+      const signature = typeof mac === 'string' && MAC.test(mac) ? base64url.decode(mac) : undefined
       if (signature === undefined) return false
       for (const candidate of await imported()) {
         // crypto.subtle.verify compares in constant time.
@@ -194,16 +197,4 @@ function entrySigner(secret: Secret | readonly Secret[]) {
       return false
     },
   }
-}
-
-function toBase64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-function fromBase64url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0))
 }
