@@ -9,8 +9,9 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { createAuth, type UserDirectory } from 'canonical-auth'
+import { startSigner } from './token-signer.js'
 
 const users = Number(process.env.USERS ?? 1_000_000)
 const gc = (globalThis as { gc?: () => void }).gc
@@ -37,48 +38,20 @@ const directory: UserDirectory = {
 }
 const auth = createAuth({ auth0: { issuer, jwksUri, audience }, directory: { client: directory } })
 
-// Each worker signs its share with node:crypto and waits for credit before running ahead.
-const SIGNER = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { createPrivateKey, sign } = require('node:crypto')
-const { pem, kid, issuer, audience, from, to, batch } = workerData
-const key = createPrivateKey(pem)
-const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
-const header = b64({ alg: 'RS256', typ: 'JWT', kid })
-let credit = 4
-let next = from
-parentPort.on('message', () => { credit += 1; pump() })
-function pump() {
-  while (credit > 0 && next < to) {
-    const tokens = []
-    const now = Math.floor(Date.now() / 1000)
-    for (const end = Math.min(next + batch, to); next < end; next++) {
-      const input = header + '.' + b64({ iss: issuer, aud: audience, sub: 'samlp|acme-waad|u' + next, email: 'u' + next + '@acme.com', email_verified: true, iat: now, exp: now + 3600 })
-      tokens.push(input + '.' + sign('RSA-SHA256', Buffer.from(input), key).toString('base64url'))
-    }
-    credit -= 1
-    parentPort.postMessage(tokens)
-  }
-}
-pump()
-`
 const workers = Math.max(1, availableParallelism() - 1)
-const pem = privateKey.export({ format: 'pem', type: 'pkcs8' })
+const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
 const share = Math.ceil(users / workers)
 const queue: string[][] = []
 let wake: (() => void) | undefined
 const signers = Array.from({ length: workers }, (_, i) => {
-  const worker = new Worker(SIGNER, {
-    eval: true,
-    workerData: {
-      pem,
-      kid,
-      issuer,
-      audience,
-      from: i * share,
-      to: Math.min(users, (i + 1) * share),
-      batch: 500,
-    },
+  const worker = startSigner({
+    pem,
+    kid,
+    issuer,
+    audience,
+    from: i * share,
+    to: Math.min(users, (i + 1) * share),
+    batch: 500,
   })
   worker.on('message', (tokens: string[]) => {
     queue.push(tokens)

@@ -12,9 +12,9 @@ import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:cryp
 import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
 import type { AuthConfig } from 'canonical-auth'
 import { pinLoadGenerator, pinning, startServer, stopServer } from './server-process.js'
+import { startSigner } from './token-signer.js'
 
 export interface SoakOptions {
   readonly seconds: number
@@ -57,6 +57,7 @@ const ISSUER = 'https://soak.canonical-auth.invalid/'
 const AUDIENCE = 'https://api.soak'
 const KID = 'soak-key'
 const RESET_TIMEOUT_MS = 2_000
+const GHOST_EVERY = 5
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -98,35 +99,6 @@ async function startDirectory(): Promise<{
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state, server }
 }
-
-// Signs fresh tokens (4 of 5 for directory users, 1 of 5 for unknown ones) as fast as it can,
-// a batch at a time, never more than a few batches ahead of the run.
-const SIGNER = `
-const { parentPort, workerData } = require('node:worker_threads')
-const { createPrivateKey, sign } = require('node:crypto')
-const { pem, kid, issuer, audience } = workerData
-const key = createPrivateKey(pem)
-const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
-const header = b64({ alg: 'RS256', typ: 'JWT', kid })
-let credit = 4
-let next = 0
-parentPort.on('message', () => { credit += 1; pump() })
-function pump() {
-  while (credit > 0) {
-    const batch = []
-    const now = Math.floor(Date.now() / 1000)
-    for (let i = 0; i < 100; i++, next++) {
-      const ghost = next % 5 === 4
-      const name = (ghost ? 'ghost' : 'u') + next
-      const input = header + '.' + b64({ iss: issuer, aud: audience, sub: 'samlp|acme-waad|' + name, email: name + '@acme.com', email_verified: true, iat: now, exp: now + 3600 })
-      batch.push([ghost ? 'ghost' : 'user', next, input + '.' + sign('RSA-SHA256', Buffer.from(input), key).toString('base64url')])
-    }
-    credit -= 1
-    parentPort.postMessage(batch)
-  }
-}
-pump()
-`
 
 interface Signed {
   readonly n: number
@@ -218,14 +190,16 @@ export async function runSoak(
   )
   const forged = Array.from({ length: 50 }, (_, i) => signToken(claimsOf(i, now), forger))
 
-  const worker = new Worker(SIGNER, {
-    eval: true,
-    workerData: {
-      pem: privateKey.export({ format: 'pem', type: 'pkcs8' }),
-      kid: KID,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-    },
+  // Fresh tokens as fast as one worker signs them: 4 of 5 for directory users, 1 of 5 for ghosts.
+  const worker = startSigner({
+    pem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    kid: KID,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    from: 0,
+    to: Number.POSITIVE_INFINITY,
+    batch: 100,
+    ghostEvery: GHOST_EVERY,
   })
   const freshUsers: Signed[] = []
   const freshGhosts: Signed[] = []
@@ -233,9 +207,12 @@ export async function runSoak(
   const ghosts: string[] = []
   let distinctUsers = 0
   let unknownUsers = 0
-  worker.on('message', (batch: Array<['user' | 'ghost', number, string]>) => {
-    for (const [kind, n, token] of batch)
-      (kind === 'user' ? freshUsers : freshGhosts).push({ n, token })
+  let signed = 0 // the signer posts users in order: the next token is user number `signed`
+  worker.on('message', (batch: string[]) => {
+    for (const token of batch) {
+      const n = signed++
+      ;((n + 1) % GHOST_EVERY === 0 ? freshGhosts : freshUsers).push({ n, token })
+    }
     if (freshUsers.length < 2_000) worker.postMessage('credit')
     else setTimeout(() => worker.postMessage('credit'), 50)
   })
