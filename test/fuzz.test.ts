@@ -2,6 +2,7 @@ import { type Auth, canonicalizeEmail, errorAnswer, isAuthError } from 'canonica
 import fc from 'fast-check'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { extractToken } from '../src/core/extract.js'
+import { authFailure } from './helpers.js'
 import { useTestStack } from './stack.js'
 
 // Property-based and fuzz tests through the public entry points: whatever a client sends, the
@@ -14,15 +15,10 @@ const CLIENT_ERRORS = new Set([400, 401, 403])
 
 const stack = useTestStack((s) => ({ directory: { baseUrl: s.directory.baseUrl } }))
 
-/** Settles `authenticate` and asserts it was refused as a client error, not resolved or crashed. */
+/** Asserts `authenticate` refused these headers with an AuthError answered as a client error. */
 async function refused(auth: Auth, headers: Record<string, unknown>): Promise<void> {
-  const outcome = await auth.authenticate({ headers: headers as never }).then(
-    (context) => ({ resolved: context }),
-    (error: unknown) => ({ error }),
-  )
-  if ('resolved' in outcome) throw new Error(`resolved a user for ${JSON.stringify(headers)}`)
-  if (!isAuthError(outcome.error)) throw outcome.error
-  expect(CLIENT_ERRORS.has(errorAnswer(outcome.error).status)).toBe(true)
+  const error = await authFailure(auth.authenticate({ headers: headers as never }))
+  expect(CLIENT_ERRORS.has(errorAnswer(error).status)).toBe(true)
 }
 
 describe('authenticate under fuzzed input (property-based)', () => {
