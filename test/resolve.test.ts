@@ -295,16 +295,21 @@ describe('the onUserCreated hook', () => {
 })
 
 describe('userinfo fallback', () => {
-  it('reads the email from /userinfo when the access token has none, cached per sub', async () => {
+  /** Ada's /userinfo profile has her verified email; an instance that reads it, in lookup mode. */
+  function adaWithUserinfo() {
     stack.issuer.profiles.set('samlp|acme-waad|ada', {
       email: 'ada@acme.com',
       email_verified: true,
     })
-    const auth = authFor({
+    return authFor({
       userinfo: true,
       cache: { negativeTtlMs: 0 },
       directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup' },
     })
+  }
+
+  it('reads the email from /userinfo when the access token has none, cached per sub', async () => {
+    const auth = adaWithUserinfo()
     stack.directory.addUser('ada@acme.com')
     const token = await ssoToken({ email: undefined, email_verified: undefined })
     expect((await resolve(auth, token)).email).toBe('ada@acme.com')
@@ -320,15 +325,7 @@ describe('userinfo fallback', () => {
   })
 
   it('does not call /userinfo again for the same sub', async () => {
-    stack.issuer.profiles.set('samlp|acme-waad|ada', {
-      email: 'ada@acme.com',
-      email_verified: true,
-    })
-    const auth = authFor({
-      userinfo: true,
-      cache: { negativeTtlMs: 0 },
-      directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup' },
-    })
+    const auth = adaWithUserinfo()
     const token = await ssoToken({ email: undefined, email_verified: undefined })
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
