@@ -140,25 +140,26 @@ export class UserCache {
     } finally {
       clearTimeout(timer)
     }
-    if (this.#emit !== undefined) {
-      this.#emit({
-        type: 'cache.store',
-        operation,
-        outcome:
-          result === TIMED_OUT
-            ? 'timeout'
-            : result === FAILED
-              ? 'error'
-              : operation !== 'get'
-                ? 'ok'
-                : result === undefined || result === null
-                  ? 'miss'
-                  : 'hit',
-        durationMs: Date.now() - started,
-      })
-    }
-    return result === TIMED_OUT || result === FAILED || result === null ? undefined : result
+    const answer = result === TIMED_OUT || result === FAILED || result === null ? undefined : result
+    this.#emit?.({
+      type: 'cache.store',
+      operation,
+      outcome: storeOutcome(operation, result, answer),
+      durationMs: Date.now() - started,
+    })
+    return answer
   }
+}
+
+function storeOutcome(
+  operation: StoreOperation,
+  result: unknown,
+  answer: unknown,
+): 'hit' | 'miss' | 'ok' | 'error' | 'timeout' {
+  if (result === TIMED_OUT) return 'timeout'
+  if (result === FAILED) return 'error'
+  if (operation !== 'get') return 'ok'
+  return answer === undefined ? 'miss' : 'hit'
 }
 
 function isCachedUser(value: unknown): value is CachedUser {
