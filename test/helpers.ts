@@ -1,8 +1,9 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type AuthError, type AuthErrorCode, isAuthError } from 'canonical-auth'
+import { type AuthError, type AuthErrorCode, errorAnswer, isAuthError } from 'canonical-auth'
 import { CompactSign, type CryptoKey, generateKeyPair } from 'jose'
 import { expect } from 'vitest'
+import { UPSTREAM_SECRET } from '../src/testing/transport.js'
 
 /** base64url of a JSON value or raw text. */
 export function b64(value: unknown): string {
@@ -37,6 +38,33 @@ export async function authFailure(promise: Promise<unknown>): Promise<AuthError>
   )
   expect(isAuthError(error), `expected an AuthError, got ${String(error)}`).toBe(true)
   return error as AuthError
+}
+
+/**
+ * Asserts an upstream failure was answered within `withinMs` with `code` and 502, and that nothing
+ * a client, a log line or an error tracker could show of it carries the upstream's body or any of
+ * `secrets`. Returns the error.
+ */
+export async function expectFailsClosed(
+  promise: Promise<unknown>,
+  code: AuthErrorCode,
+  withinMs: number,
+  secrets: readonly string[],
+): Promise<AuthError> {
+  const started = Date.now()
+  const error = await authFailure(promise)
+  expect(Date.now() - started).toBeLessThan(withinMs)
+  expect(error.code).toBe(code)
+  expect(errorAnswer(error).status).toBe(502)
+  const shown = [
+    JSON.stringify(errorAnswer(error)),
+    JSON.stringify(error),
+    error.message,
+    String(error.cause),
+    (error.cause as Error | undefined)?.message ?? '',
+  ].join('\n')
+  for (const secret of [UPSTREAM_SECRET, 'hunter2', ...secrets]) expect(shown).not.toContain(secret)
+  return error
 }
 
 /** Asserts a promise rejects with an AuthError of `code`, and that its message leaks no token. */

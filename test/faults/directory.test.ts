@@ -3,7 +3,7 @@ import type { FaultMode } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { authFailure } from '../helpers.js'
+import { authFailure, expectFailsClosed } from '../helpers.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
 
@@ -41,16 +41,12 @@ describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-
       const auth = authFor()
       stack.directory.fail(mode)
       const token = await userToken()
-      const started = Date.now()
-      const error = await authFailure(auth.authenticate({ headers: headers(token) }))
-      expect(Date.now() - started).toBeLessThan(NO_HANG_MS)
-      expect(error.code).toBe('directory_unavailable')
-      const answer = errorAnswer(error)
-      expect(answer.status).toBe(502)
-      const visible = JSON.stringify(answer) + error.message
-      expect(visible).not.toContain(UPSTREAM_SECRET)
-      expect(visible).not.toContain('samlp|acme-waad|u1')
-      expect(visible).not.toContain(token.split('.')[1])
+      await expectFailsClosed(
+        auth.authenticate({ headers: headers(token) }),
+        'directory_unavailable',
+        NO_HANG_MS,
+        ['samlp|acme-waad|u1', token.split('.')[1] as string],
+      )
 
       stack.directory.fail(null)
       const calls = stack.directory.calls.ensure
