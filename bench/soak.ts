@@ -358,10 +358,13 @@ export async function runSoak(
 
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
   const heap: SoakResult['heap'] = []
+  /** Records the service's heap after GC, and returns all it reports (its fault counts too). */
   const sample = async () => {
     const stats = JSON.parse((await get(agent, port, '/__soak/stats')).body) as {
       heapUsed: number
       rss: number
+      unhandledRejections: number
+      uncaughtExceptions: number
     }
     heap.push({
       seconds: Math.round(elapsed() / 1000),
@@ -369,6 +372,7 @@ export async function runSoak(
       heapUsedMiB: stats.heapUsed / 2 ** 20,
       rssMiB: stats.rss / 2 ** 20,
     })
+    return stats
   }
   let outageStarted = false
   let outageEnded = false
@@ -407,11 +411,7 @@ export async function runSoak(
   clearInterval(clock)
   clearInterval(sampler)
   const seconds = elapsed() / 1000
-  await sample()
-  const stats = JSON.parse((await get(agent, port, '/__soak/stats')).body) as {
-    unhandledRejections: number
-    uncaughtExceptions: number
-  }
+  const stats = await sample()
 
   agent.destroy()
   await worker.terminate()
