@@ -158,7 +158,7 @@ try {
     'the Auth0 sub was never used as a user id',
   )
 
-  heading('5. Someone signs in with an unverified Google account claiming ada@acme.com')
+  heading("5. Emails nobody may vouch for: an unverified Google account, another company's domain")
   const social = await stack.issuer.sign({
     sub: 'google-oauth2|1093',
     email: 'ada@acme.com',
@@ -167,7 +167,17 @@ try {
   const refused = await call(`${platformUrl}/validate`, { token: social })
   check(
     refused.status === 403 && refused.body.error === 'identity_untrusted',
-    `→ ${refused.status} ${refused.body.error}: not linked to Ada's UUID`,
+    `an unverified Google account claiming ada@acme.com → ${refused.status} ${refused.body.error}: not linked to Ada's UUID`,
+  )
+  // acme's IdP is trusted, but only for acme.com: it cannot vouch for another company's address.
+  const foreign = await stack.issuer.sign({
+    sub: 'samlp|acme-waad|mallory',
+    email: 'ceo@globex.com',
+  })
+  const notOwned = await call(`${platformUrl}/validate`, { token: foreign })
+  check(
+    notOwned.status === 403 && notOwned.body.error === 'identity_untrusted',
+    `acme's trusted IdP asserting ceo@globex.com (not its domain) → ${notOwned.status} ${notOwned.body.error}`,
   )
 
   heading('6. Forged and stale tokens')

@@ -31,7 +31,7 @@ export async function startLocalStack(): Promise<LocalStack> {
   const config: AuthConfig = {
     auth0: issuer.auth0,
     directory: { baseUrl: directory.url, headers: { authorization: `Bearer ${DIRECTORY_TOKEN}` } },
-    trust: { trustedConnections: ['acme-waad'] },
+    trust: { trustedConnections: { 'acme-waad': ['acme.com'] } },
     discovery: {
       domains: { 'acme.com': { connection: 'acme-waad' } },
       clientId: 'example-spa',
@@ -61,12 +61,30 @@ export function configFromEnv(
     auth0: { domain: env.AUTH0_DOMAIN, audience: env.AUTH0_AUDIENCE },
     directory: {
       baseUrl: env.DIRECTORY_URL,
+      // Plain http: to a host that is not loopback only where the network is trusted (a mesh).
+      ...(env.DIRECTORY_ALLOW_INSECURE_HTTP === 'true' ? { allowInsecureHttp: true } : {}),
       ...(env.DIRECTORY_TOKEN
         ? { headers: { authorization: `Bearer ${env.DIRECTORY_TOKEN}` } }
         : {}),
     },
-    trust: { trustedConnections: (env.TRUSTED_CONNECTIONS ?? '').split(',').filter(Boolean) },
+    trust: { trustedConnections: trustedConnectionsFrom(env.TRUSTED_CONNECTIONS) },
   }
+}
+
+/**
+ * `TRUSTED_CONNECTIONS=acme-waad:acme.com,acme-waad:acme.co.uk,globex-okta:globex.com`: each
+ * enterprise connection with an email domain it owns, one pair at a time.
+ */
+export function trustedConnectionsFrom(value: string | undefined): Record<string, string[]> {
+  const connections: Record<string, string[]> = {}
+  for (const pair of (value ?? '').split(',').filter(Boolean)) {
+    const [connection, domain, ...rest] = pair.split(':').map((part) => part.trim())
+    if (!connection || !domain || rest.length > 0) {
+      throw new Error(`TRUSTED_CONNECTIONS: expected connection:domain pairs, got '${pair}'`)
+    }
+    connections[connection] = [...(connections[connection] ?? []), domain]
+  }
+  return connections
 }
 
 /** Starts a service on the local stack when no tenant is configured, and says how to call it. */

@@ -13,8 +13,10 @@ export type {
   JwksConfig,
   LegacyConfig,
   LegacyIdentity,
+  LinkIdentity,
   TokenSourcesConfig,
   TrustConfig,
+  TrustHook,
 } from './core/config.js'
 export { AuthConfigError } from './core/config.js'
 export { CONSUMER_DOMAINS } from './core/consumer-domains.js'
@@ -46,6 +48,7 @@ export type { HeadersInput } from './core/extract.js'
 export type { UserCreatedHook } from './core/resolve.js'
 export { errorAnswer, type HttpAnswer } from './core/respond.js'
 export { discoverAuthProvider, resolveCanonicalUser, verifyAuth0Token } from './core/shared.js'
+export { TokenCheckError } from './core/token-check-error.js'
 export type { AuthContext, CanonicalUser, VerifiedToken } from './core/types.js'
 export { UpstreamError } from './core/upstream.js'
 export type { CachedUser, UserCacheStore } from './core/user-cache.js'

@@ -1,7 +1,7 @@
 import { AuthError, type AuthErrorCode, type HeadersInput, isAuthError } from 'canonical-auth'
 import { createTestIssuer } from 'canonical-auth/testing'
 import { describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from './helpers.js'
+import { b64, forge, rejectsWith, strangerKey } from './helpers.js'
 import { useTestStack } from './stack.js'
 
 const LEGACY_ID = '2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d'
@@ -163,6 +163,71 @@ describe('authenticate: legacy tokens', () => {
       'token_invalid',
     )
     expect(verify).not.toHaveBeenCalled()
+  })
+
+  describe('a token that claims a configured issuer, however malformed, never reaches the hook', () => {
+    const variants: [string, (token: string, issuer: string) => Promise<string> | string][] = [
+      ['= padding after the signature', (token) => `${token}=`],
+      [
+        'altered trailing bits in the signature',
+        (token) => {
+          const last = token.at(-1) as string
+          const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+          const value = alphabet.indexOf(last)
+          // The signature is 342 characters (2 spare bits): flip one of them.
+          return `${token.slice(0, -1)}${alphabet[value ^ 1]}`
+        },
+      ],
+      [
+        'a standard-base64 payload with padding',
+        (token) => {
+          const [header, payload, signature] = token.split('.') as [string, string, string]
+          const standard = Buffer.from(payload, 'base64url').toString('base64')
+          return `${header}.${standard}.${signature}`
+        },
+      ],
+      [
+        'a header that is not JSON',
+        (token) => `${b64('not json')}.${token.split('.').slice(1).join('.')}`,
+      ],
+      ['four segments', (token) => `${token}.AAAA`],
+      [
+        'alg none with an empty signature',
+        (token) => `${b64({ alg: 'none', typ: 'JWT' })}.${token.split('.')[1]}.`,
+      ],
+      [
+        'a duplicate iss, the last one naming another issuer',
+        async (_token, issuer) =>
+          forge(
+            { alg: 'RS256', typ: 'JWT' },
+            `{"iss":"${issuer}","sub":"samlp|acme-waad|ada","iss":"https://legacy.example/"}`,
+            await strangerKey(),
+          ),
+      ],
+      [
+        'an escaped issuer inside a broken payload',
+        (_token, issuer) =>
+          `${b64({ alg: 'RS256' })}.${b64(`{"iss":"${issuer.replaceAll('/', '\\/')}",`)}.c2ln`,
+      ],
+      [
+        'an issuer without its trailing slash, in a different case',
+        async (_token, issuer) =>
+          forge(
+            { alg: 'RS256' },
+            { iss: issuer.slice(0, -1).toUpperCase(), sub: 'auth0|x' },
+            await strangerKey(),
+          ),
+      ],
+    ]
+
+    it.each(variants)('%s', async (_name, make) => {
+      const verify = vi.fn(async () => ({ userId: LEGACY_ID }))
+      const auth = authFor({ legacy: { verify } })
+      const token = await make(await ssoToken(), stack.issuer.issuer)
+      await rejectsWith(auth.authenticate({ headers: { 'x-user-token': token } }), 'token_invalid')
+      expect(verify).not.toHaveBeenCalled()
+      expect(stack.directory.requests).toHaveLength(0)
+    })
   })
 
   it.each<[string, () => unknown]>([

@@ -14,9 +14,101 @@ function configError(config: unknown): AuthConfigError {
 }
 
 describe('createAuth configuration', () => {
-  it('accepts the minimal configuration from the design', async () => {
-    const auth = createAuth({ auth0: base, directory: { baseUrl: 'http://users.internal:8080' } })
+  it('accepts the minimal configuration from the design, over https', async () => {
+    const auth = createAuth({ auth0: base, directory: { baseUrl: 'https://users.internal:8080' } })
     await auth.close()
+  })
+
+  it('refuses a plain-http directory on a host that is not loopback, and says how to allow it', () => {
+    const error = configError({ auth0: base, directory: { baseUrl: 'http://users.internal:8080' } })
+    expect(error.issues.map((issue) => issue.path)).toEqual(['directory.baseUrl'])
+    expect(error.message).toMatch(/loopback/)
+    expect(error.message).toMatch(/allowInsecureHttp/)
+  })
+
+  it('accepts a plain-http directory on any host with allowInsecureHttp, and on loopback without', async () => {
+    for (const directory of [
+      { baseUrl: 'http://users.internal:8080', allowInsecureHttp: true },
+      { baseUrl: 'http://127.0.0.1:8080' },
+      { baseUrl: 'http://localhost:8080' },
+      { baseUrl: 'http://[::1]:8080' },
+    ]) {
+      await createAuth({ auth0: base, directory }).close()
+    }
+  })
+
+  it.each([
+    ['a directory', { directory: { baseUrl: 'http://users.localhost:8080' } }, 'directory.baseUrl'],
+    ['an issuer', { auth0: { issuer: 'http://tenant.localhost/', audience: 'a' } }, 'auth0.issuer'],
+    [
+      'a key set',
+      { auth0: { ...base, jwksUri: 'http://keys.localhost/jwks.json' } },
+      'auth0.jwksUri',
+    ],
+  ])('treats a name under .localhost as a network host, not loopback: %s', (_name, extra, path) => {
+    const error = configError({ auth0: base, ...extra })
+    expect(error.issues.map((issue) => issue.path)).toContain(path)
+  })
+
+  it('refuses trusted connections given as a list, and explains that each needs its domains', () => {
+    const error = configError({ auth0: base, trust: { trustedConnections: ['acme-waad'] } })
+    expect(error.issues.map((issue) => issue.path)).toEqual(['trust.trustedConnections'])
+    expect(error.message).toMatch(/email domains it owns/)
+    expect(error.message).toContain("{ 'acme-waad': ['acme.com'] }")
+  })
+
+  it.each([
+    ['no domain', { 'acme-waad': [] }, 'trust.trustedConnections.acme-waad'],
+    [
+      'a URL as a domain',
+      { 'acme-waad': ['https://acme.com'] },
+      'trust.trustedConnections.acme-waad.0',
+    ],
+    [
+      'a consumer mail domain',
+      { 'acme-waad': ['gmail.com'] },
+      'trust.trustedConnections.acme-waad.0',
+    ],
+    [
+      'a look-alike domain',
+      { 'acme-waad': ['\u212Acme.com'] },
+      'trust.trustedConnections.acme-waad.0',
+    ],
+    [
+      'domains that are not a list',
+      { 'acme-waad': 'acme.com' },
+      'trust.trustedConnections.acme-waad',
+    ],
+  ])('refuses a trusted connection with %s', (_name, trustedConnections, path) => {
+    const error = configError({ auth0: base, trust: { trustedConnections } })
+    expect(error.issues.map((issue) => issue.path)).toContain(path)
+  })
+
+  it('accepts trust and claims on each tenant entry, validated like the top-level ones', async () => {
+    await createAuth({
+      auth0: [
+        {
+          ...base,
+          trust: {
+            trustedConnections: { 'acme-waad': ['acme.com', 'Acme.CO.uk'] },
+            allow: () => true,
+          },
+          claims: { canonicalUserId: 'https://example.com/uid' },
+        },
+        { domain: 'login.example.com', audience: 'a', claims: {} },
+      ],
+    }).close()
+    const error = configError({
+      auth0: [
+        base,
+        { domain: 'login.example.com', audience: 'a', trust: { trustedConnections: ['x'] } },
+      ],
+    })
+    expect(error.issues.map((issue) => issue.path)).toEqual(['auth0.1.trust.trustedConnections'])
+    expect(configError({ auth0: { ...base, claims: { email: '' } } }).issues[0]?.path).toBe(
+      'auth0.claims.email',
+    )
+    expect(configError({ auth0: base, trust: { allow: true } }).issues[0]?.path).toBe('trust.allow')
   })
 
   it.each([
@@ -71,6 +163,16 @@ describe('createAuth configuration', () => {
     [
       'a directory URL that is not http',
       { auth0: base, directory: { baseUrl: 'ftp://users' } },
+      'directory.baseUrl',
+    ],
+    [
+      'a directory URL that is not a URL',
+      { auth0: base, directory: { baseUrl: 'users.internal' } },
+      'directory.baseUrl',
+    ],
+    [
+      'a directory URL with credentials',
+      { auth0: base, directory: { baseUrl: 'https://svc:pw@users.internal' } },
       'directory.baseUrl',
     ],
     [

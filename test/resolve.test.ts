@@ -16,7 +16,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
 
 const stack = useTestStack(({ directory }) => ({
   directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_500, retries: 1 },
-  trust: { trustedConnections: ['acme-waad'] },
+  trust: { trustedConnections: { 'acme-waad': ['acme.com'] } },
 }))
 const authFor = stack.auth
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
-import { type Auth, createAuth } from 'canonical-auth'
+import { inspect } from 'node:util'
+import { type Auth, createAuth, TokenCheckError } from 'canonical-auth'
 import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -173,6 +174,23 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
       const token = await issuer.signRaw(payload)
       await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)
     })
+
+    it.each([
+      ['an exp of 1e300, past any date', { exp: 1e300 }],
+      ['an exp past the year 9999', { exp: 253_402_300_800 }],
+      ['an nbf of 1e300', { nbf: 1e300 }],
+    ])('rejects %s', async (_name, extra) => {
+      const token = await issuer.signRaw(JSON.stringify(claims(extra)))
+      await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)
+    })
+
+    it('describes a far but valid expiry with a real date', async () => {
+      const exp = 253_402_300_799
+      const verified = await auth.verifyAuth0Token(
+        await issuer.signRaw(JSON.stringify(claims({ exp }))),
+      )
+      expect(verified.expiresAt.getTime()).toBe(exp * 1000)
+    })
   })
 
   describe('issuer and audience', () => {
@@ -211,8 +229,55 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
       ['a numeric sub', { sub: 12345 }],
       ['an empty sub', { sub: '' }],
       ['an object sub', { sub: { id: 'x' } }],
+      ['a sub with a newline', { sub: 'auth0|u1\nauth0|admin' }],
+      ['a sub with a NUL', { sub: 'auth0|u1\u0000' }],
+      ['a sub with a C1 control', { sub: 'auth0|u1\u0085' }],
+      ['a sub with a line separator', { sub: 'auth0|u1\u2028x' }],
+      ['a sub with a DEL', { sub: 'auth0|u1\u007f' }],
     ])('rejects a token with %s', async (_name, extra) => {
       await rejectsWith(auth.verifyAuth0Token(await issuer.sign(extra)), 'token_invalid')
+    })
+  })
+
+  describe('errors carry nothing of the token', () => {
+    const secret = { email: 'ada.secret@acme.com', sub: 'samlp|acme-waad|secret-sub' }
+
+    it.each([
+      ['expired', { iat: nowSeconds() - 120, exp: nowSeconds() - 60 }, 'token_expired'],
+      ['for another audience', { aud: 'https://other-api.invalid' }, 'token_invalid'],
+      ['not yet valid', { nbf: nowSeconds() + 600 }, 'token_invalid'],
+      ['too old', { iat: nowSeconds() - 25 * 3600 }, 'token_expired'],
+    ])('keeps no claim in the cause of a token %s', async (_name, extra, code) => {
+      const token = await issuer.sign({ ...secret, ...extra })
+      const error = await auth.verifyAuth0Token(token).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code })
+      const cause = (error as Error).cause
+      expect(cause).toBeInstanceOf(TokenCheckError)
+      expect(cause).not.toHaveProperty('payload')
+      const shown = inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })
+      for (const value of [secret.email, secret.sub, token.split('.')[1] as string]) {
+        expect(shown).not.toContain(value)
+      }
+      expect(JSON.stringify(error)).not.toContain(secret.email)
+    })
+
+    it('names the claim and jose code in the cause', async () => {
+      const error = await auth
+        .verifyAuth0Token(await issuer.sign({ aud: 'https://other-api.invalid' }))
+        .catch((e: unknown) => e)
+      expect((error as Error).cause).toMatchObject({
+        name: 'TokenCheckError',
+        code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+        claim: 'aud',
+        reason: 'check_failed',
+      })
+    })
+
+    it('keeps no text of a payload that is not JSON', async () => {
+      const token = await issuer.signRaw(`{"email":"${secret.email}", broken`)
+      const error = await auth.verifyAuth0Token(token).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'token_invalid' })
+      expect(inspect(error, { depth: Number.POSITIVE_INFINITY })).not.toContain(secret.email)
     })
   })
 

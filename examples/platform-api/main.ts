@@ -1,4 +1,4 @@
-/** `npm run example:platform-api` (Express). Env: PORT, AUTH0_DOMAIN, AUTH0_AUDIENCE, DIRECTORY_URL, DIRECTORY_TOKEN, TRUSTED_CONNECTIONS, REDIS_URL, REDIS_PREFIX, CACHE_SECRET; without them, a local stack. */
+/** `npm run example:platform-api` (Express). Env: PORT, AUTH0_DOMAIN, AUTH0_AUDIENCE, DIRECTORY_URL, DIRECTORY_TOKEN, TRUSTED_CONNECTIONS (connection:domain pairs), DIRECTORY_ALLOW_INSECURE_HTTP, REDIS_URL, REDIS_PREFIX, CACHE_SECRET; without them, a local stack. */
 import { served, withConfig } from '../local-stack.js'
 import { withSharedCache } from '../shared-cache.js'
 import { createPlatformApi } from './app.js'

@@ -11,12 +11,14 @@ import { Discoverer, type Discovery } from './discovery.js'
 import type { RateLimitHook } from './discovery-config.js'
 import { AuthError } from './errors.js'
 import { codeOf, emitterFor, reportResolution, reportVerification } from './events.js'
+import { claimsIssuer } from './issuer-sniff.js'
 import { RemoteKeySet } from './key-set.js'
 import { type ResolverContext, resolveUser } from './resolve.js'
 import { VerifiedTokenCache } from './token-cache.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import { UserCache } from './user-cache.js'
 import { UserinfoClient } from './userinfo.js'
+import { VerifiedRegistry } from './verified-registry.js'
 import {
   cachedVerification,
   type IssuerEntry,
@@ -129,12 +131,15 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     }
     issuers.set(tenant.issuer, { tenant, keySet, options: verifyOptionsFor(tenant) })
   }
+  const issuerNames = config.tenants.map((tenant) => tenant.issuer)
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
+  const registry = new VerifiedRegistry()
   const context: VerifierContext = {
     config,
     issuers,
     tokenCache,
+    registry,
     fastSignatures: config.signatureCheck === 'auto',
   }
   const emit = emitterFor(config.onEvent)
@@ -154,7 +159,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       (directory?.http === undefined ? undefined : createHttpDirectory(directory.http)),
     mode: directory?.mode ?? 'ensure',
     deadlineMs: directory?.deadlineMs ?? 5_000,
-    trustedConnections: config.trustedConnections,
+    registry,
     cache,
     userinfo:
       config.userinfo === undefined
@@ -201,6 +206,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     legacy: config.legacy,
     cached,
     read: (token: string) => readToken(token, context),
+    claimsIssuer: (token: string) => claimsIssuer(token, issuerNames),
     verify: (token: string, read: ReadToken) =>
       emit === undefined
         ? verifyRead(token, read, context)

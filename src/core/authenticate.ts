@@ -19,13 +19,16 @@ export interface AuthenticateSteps {
   cached(token: string): VerifiedToken | undefined
   /** The token decoded and matched to a configured issuer, or undefined (then: legacy). */
   read(token: string): ReadToken | undefined
+  /** Whether a token `read` refused names a configured issuer anywhere, however malformed. */
+  claimsIssuer(token: string): boolean
   verify(token: string, read: ReadToken): Promise<VerifiedToken>
   resolve(verified: VerifiedToken): Promise<CanonicalUser>
 }
 
 /**
  * Extract → verify → resolve. A token from a configured Auth0 issuer (by its unverified `iss`) is
- * verified and resolved; any other token goes to the legacy hook, or is `token_invalid`.
+ * verified and resolved; any other token goes to the legacy hook, or is `token_invalid`. A token
+ * that names a configured issuer anywhere, read leniently, never reaches the hook.
  */
 export async function authenticateRequest(
   request: AuthenticateRequest,
@@ -41,7 +44,15 @@ export async function authenticateRequest(
   if (token.length > steps.maxTokenLength)
     throw new AuthError('token_invalid', 'The access token is too long')
   const read = steps.read(token)
-  if (read === undefined) return authenticateLegacy(token, steps.legacy)
+  if (read === undefined) {
+    if (steps.legacy !== undefined && steps.claimsIssuer(token)) {
+      throw new AuthError(
+        'token_invalid',
+        'The token names a configured issuer but is not a well-formed token of it',
+      )
+    }
+    return authenticateLegacy(token, steps.legacy)
+  }
   const verified = await steps.verify(token, read)
   const user = await steps.resolve(verified)
   return { userId: user.id, user, token: verified }

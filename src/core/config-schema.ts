@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { CONSUMER_DOMAINS } from './consumer-domains.js'
+import { canonicalDomain } from './discovery-config.js'
 import { isLoopbackHost } from './url.js'
 
 /** Asymmetric JWS algorithms a tenant may allow. HS* and `none` are never accepted. */
@@ -27,27 +29,30 @@ const domain = z.string().refine((value) => HOST.test(value), {
       : "expected a host name such as 'tenant.eu.auth0.com'",
 })
 
-/** An absolute `https:` URL, or `http:` only for a loopback host. */
-const secureUrl = z.string().superRefine((value, ctx) => {
+/**
+ * The problem with a URL that should be an absolute `https:` URL (or `http:` for a loopback host,
+ * or for any host when `insecureHttp` says so), or undefined when there is none.
+ */
+function urlProblem(value: unknown, insecureHttp = false): string | undefined {
   let url: URL
   try {
-    url = new URL(value)
+    url = new URL(value as string)
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected an absolute URL' })
-    return
+    return 'expected an absolute URL'
   }
-  if (url.username || url.password) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain credentials' })
-  } else if (url.hash) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain a fragment' })
-  } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'http: is accepted only for a loopback host; use https:',
-    })
-  } else if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    ctx.addIssue({ code: 'custom', message: 'expected an https: URL' })
+  if (url.username || url.password) return 'must not contain credentials'
+  if (url.hash) return 'must not contain a fragment'
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'expected an https: URL'
+  if (url.protocol === 'http:' && !insecureHttp && !isLoopbackHost(url.hostname)) {
+    return 'http: is accepted only for a loopback host (localhost, 127.0.0.0/8, [::1]); use https:'
   }
+  return undefined
+}
+
+/** An absolute `https:` URL, or `http:` only for a loopback host. */
+const secureUrl = z.string().superRefine((value, ctx) => {
+  const problem = urlProblem(value)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
 })
 
 const algorithm = z.string().superRefine((value, ctx) => {
@@ -59,6 +64,68 @@ const algorithm = z.string().superRefine((value, ctx) => {
       : `unsupported algorithm '${value}'; expected one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`
   ctx.addIssue({ code: 'custom', message: reason })
 })
+
+const claimName = nonEmpty.optional()
+
+const claimsSchema = z
+  .strictObject({
+    canonicalUserId: claimName,
+    email: claimName,
+    emailVerified: claimName,
+    connection: claimName,
+  })
+  .optional()
+
+const consumerDomains = new Set(CONSUMER_DOMAINS)
+
+const ownedDomain = z.string().superRefine((value, ctx) => {
+  const domain = canonicalDomain(value)
+  if (domain === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected an email domain such as acme.com' })
+  } else if (consumerDomains.has(domain)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${domain} is a consumer mail domain; no enterprise connection owns it`,
+    })
+  }
+})
+
+const trustedConnectionsSchema = z.unknown().superRefine((value, ctx) => {
+  if (Array.isArray(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'expected an object of connection → the email domains it owns, e.g. ' +
+        "{ 'acme-waad': ['acme.com'] }: a trusted connection vouches only for its own domains, " +
+        'never for an email at another company',
+    })
+    return
+  }
+  const parsed = z
+    .record(
+      nonEmpty,
+      z.array(ownedDomain, { error: 'expected a list of the email domains it owns' }).min(1, {
+        error: 'expected at least one email domain the connection owns',
+      }),
+      { error: "expected an object such as { 'acme-waad': ['acme.com'] }" },
+    )
+    .safeParse(value)
+  if (parsed.success) return
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
+  }
+})
+
+const trustSchema = z
+  .strictObject({
+    trustedConnections: trustedConnectionsSchema.optional(),
+    allow: z
+      .custom<(...args: unknown[]) => unknown>((value) => typeof value === 'function', {
+        error: 'expected a function allow(identity, token)',
+      })
+      .optional(),
+  })
+  .optional()
 
 const tenantSchema = z
   .strictObject({
@@ -75,13 +142,14 @@ const tenantSchema = z
     clockToleranceSeconds: z.number().int().min(0).max(300).optional(),
     maxTokenAgeSeconds: z.number().int().positive().max(31_536_000).optional(),
     requireAccessTokenType: z.boolean().optional(),
+    claims: claimsSchema,
+    trust: trustSchema,
   })
   .refine((tenant) => tenant.domain !== undefined || tenant.issuer !== undefined, {
     error: 'expected a domain (or an issuer)',
     path: ['domain'],
   })
 
-const claimName = nonEmpty.optional()
 const positiveMs = z.number().int().positive().max(86_400_000).optional()
 
 const fn = <T>(what: string) =>
@@ -106,25 +174,39 @@ const circuitBreakerSchema = z
   ])
   .optional()
 
-const httpDirectorySchema = z.strictObject({
-  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  mode: z.enum(['ensure', 'lookup']).optional(),
-  headers: headersSchema.optional(),
-  timeoutMs: positiveMs,
-  deadlineMs: positiveMs,
-  retries: z.number().int().min(0).max(10).optional(),
-  circuitBreaker: circuitBreakerSchema,
-  paths: z
-    .strictObject({
-      ensure: pathSchema.optional(),
-      lookup: pathSchema
-        .refine((value) => value.includes('{email}'), {
-          error: 'expected a path containing {email}',
-        })
-        .optional(),
+const httpDirectorySchema = z
+  .strictObject({
+    baseUrl: z.string({ error: 'expected an https: URL' }),
+    allowInsecureHttp: z.boolean().optional(),
+    mode: z.enum(['ensure', 'lookup']).optional(),
+    headers: headersSchema.optional(),
+    timeoutMs: positiveMs,
+    deadlineMs: positiveMs,
+    retries: z.number().int().min(0).max(10).optional(),
+    circuitBreaker: circuitBreakerSchema,
+    paths: z
+      .strictObject({
+        ensure: pathSchema.optional(),
+        lookup: pathSchema
+          .refine((value) => value.includes('{email}'), {
+            error: 'expected a path containing {email}',
+          })
+          .optional(),
+      })
+      .optional(),
+  })
+  .superRefine((directory, ctx) => {
+    const problem = urlProblem(directory.baseUrl, directory.allowInsecureHttp === true)
+    if (problem === undefined) return
+    ctx.addIssue({
+      code: 'custom',
+      path: ['baseUrl'],
+      message: problem.startsWith('http: is accepted only')
+        ? `${problem}, or set directory.allowInsecureHttp: true where the network itself is ` +
+          'trusted (a service mesh that encrypts and authenticates traffic)'
+        : problem,
     })
-    .optional(),
-})
+  })
 
 const clientSchema = z.custom<{ ensure: unknown; lookup: unknown }>(
   (value) =>
@@ -171,14 +253,7 @@ export const configSchema = z.strictObject({
     }),
   ),
   directory: directorySchema.optional(),
-  claims: z
-    .strictObject({
-      canonicalUserId: claimName,
-      email: claimName,
-      emailVerified: claimName,
-      connection: claimName,
-    })
-    .optional(),
+  claims: claimsSchema,
   jwks: z
     .strictObject({
       timeoutMs: positiveMs,
@@ -189,7 +264,7 @@ export const configSchema = z.strictObject({
     .optional(),
   maxTokenLength: z.number().int().min(1024).max(65_536).optional(),
   signatureCheck: z.enum(['auto', 'jose']).optional(),
-  trust: z.strictObject({ trustedConnections: z.array(nonEmpty).optional() }).optional(),
+  trust: trustSchema,
   cache: z
     .strictObject({
       ttlMs: positiveMs,

@@ -2,6 +2,7 @@ import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { type ASYMMETRIC_ALGORITHMS, configSchema } from './config-schema.js'
 import type { DirectoryHeaders, HttpDirectoryOptions, UserDirectory } from './directory.js'
 import {
+  canonicalDomain,
   type DiscoveryConfig,
   type ResolvedDiscovery,
   resolveDiscovery,
@@ -9,6 +10,7 @@ import {
 import type { AuthEventHook } from './events.js'
 import type { TokenSources } from './extract.js'
 import type { UserCreatedHook } from './resolve.js'
+import type { VerifiedToken } from './types.js'
 import type { UserCacheStore } from './user-cache.js'
 
 export { ASYMMETRIC_ALGORITHMS } from './config-schema.js'
@@ -34,6 +36,17 @@ export interface Auth0TenantConfig {
   maxTokenAgeSeconds?: number
   /** Require the RFC 9068 header `typ: at+jwt`. Default false (Auth0's default profile sends `JWT`). */
   requireAccessTokenType?: boolean
+  /**
+   * This tenant's claim names. Replaces the top-level `claims` whole for this tenant's tokens
+   * (fields are not merged): a canonical-id claim is honoured only from tenants configured with it.
+   */
+  claims?: ClaimsConfig
+  /**
+   * This tenant's trust policy. Replaces the top-level `trust` whole for this tenant's tokens
+   * (fields are not merged): connection names are per tenant, so one tenant's trusted connection
+   * never vouches for another tenant's users.
+   */
+  trust?: TrustConfig
 }
 
 /** Where identity facts live in the token. Auth0 custom claims are namespaced URLs. */
@@ -111,8 +124,18 @@ export type DirectoryConfig = HttpDirectoryConfig | CustomDirectoryConfig
 
 /** The user directory's HTTP endpoint (the wire contract). */
 export interface HttpDirectoryConfig {
-  /** Base URL of the directory. */
+  /**
+   * Base URL of the directory: `https:`, or `http:` for a loopback host (`localhost`,
+   * `127.0.0.0/8`, `[::1]`) only, unless `allowInsecureHttp` is set.
+   */
   baseUrl: string
+  /**
+   * Accept an `http:` base URL on a host that is not loopback. The directory's answers decide who
+   * a user is and the service credential travels with each call, so set this only where the
+   * network itself encrypts and authenticates traffic (a service mesh with mutual TLS). Default
+   * false.
+   */
+  allowInsecureHttp?: boolean
   /** `ensure` (get-or-create, default) or `lookup` (read-only: a missing user is `user_not_provisioned`). */
   mode?: 'ensure' | 'lookup'
   /** Headers sent with each call, e.g. the service credential; or a function returning them per call. */
@@ -156,14 +179,47 @@ export interface CircuitBreakerConfig {
   resetTimeoutMs?: number
 }
 
-/** The policy for linking an identity to a canonical user by email. */
+/**
+ * The policy for linking an identity to a canonical user by email. An email is linked when the
+ * token says it is verified (`email_verified: true`), or when the token comes from a trusted
+ * enterprise connection and the email's domain is one that connection owns. `allow`, when given,
+ * may then refuse.
+ */
 export interface TrustConfig {
   /**
-   * Connections whose identity provider owns its users' email domains (enterprise SSO). Their
-   * emails are linked even when `email_verified` is not true. Default none.
+   * Enterprise connections, each with the email domains its identity provider owns, e.g.
+   * `{ 'acme-waad': ['acme.com', 'acme.co.uk'] }`. An email at one of those domains, from that
+   * connection, is linked even when it is not marked verified; any other email needs
+   * `email_verified: true`. Domains match exactly (list subdomains too). The connection is read
+   * from `claims.connection`, or from an enterprise sub (`samlp|acme-waad|…`, `waad|…`, …), never
+   * from a social or database one. Default none.
    */
-  trustedConnections?: readonly string[]
+  trustedConnections?: Readonly<Record<string, readonly string[]>>
+  /**
+   * Runs before the directory is asked to link an email (in `ensure` and `lookup` mode), after the
+   * checks above passed; `false` refuses with `identity_untrusted` (403), and an {@link AuthError}
+   * it throws is answered as is. Use it to admit only some domains or connections. It does not run
+   * for the canonical-id claim, legacy tokens or users already in the cache (`cache.ttlMs`).
+   */
+  allow?: TrustHook
 }
+
+/** What {@link TrustConfig.allow} is asked about: an identity about to be linked by email. */
+export interface LinkIdentity {
+  /** The canonical email (see `canonicalizeEmail`). */
+  readonly email: string
+  /** Its domain, in ASCII. */
+  readonly domain: string
+  /** Whether the token (or `/userinfo`) marked the email verified. */
+  readonly emailVerified: boolean
+  /** The connection, when known. */
+  readonly connection: string | undefined
+  /** Whether a trusted connection vouched for the email's domain. */
+  readonly trustedConnection: boolean
+}
+
+/** Decides whether an identity may be linked by email; see {@link TrustConfig.allow}. */
+export type TrustHook = (identity: LinkIdentity, token: VerifiedToken) => boolean | Promise<boolean>
 
 /** The issuer+sub → canonical user cache. */
 export interface CacheConfig {
@@ -210,6 +266,21 @@ export interface LegacyConfig {
   verify(token: string): LegacyIdentity | null | Promise<LegacyIdentity | null>
 }
 
+/** Claim names, defaults filled in. */
+export interface ResolvedClaims {
+  readonly canonicalUserId: string | undefined
+  readonly email: string
+  readonly emailVerified: string
+  readonly connection: string | undefined
+}
+
+/** A trust policy, domains canonicalised. */
+export interface ResolvedTrust {
+  /** Connection → the email domains it owns. */
+  readonly connections: ReadonlyMap<string, ReadonlySet<string>>
+  readonly allow: TrustHook | undefined
+}
+
 export interface ResolvedTenant {
   readonly issuer: string
   readonly jwksUri: string
@@ -218,21 +289,16 @@ export interface ResolvedTenant {
   readonly clockToleranceSeconds: number
   readonly maxTokenAgeSeconds: number
   readonly requireAccessTokenType: boolean
+  readonly claims: ResolvedClaims
+  readonly trust: ResolvedTrust
 }
 
 export interface ResolvedConfig {
   readonly tenants: readonly ResolvedTenant[]
-  readonly claims: {
-    readonly canonicalUserId: string | undefined
-    readonly email: string
-    readonly emailVerified: string
-    readonly connection: string | undefined
-  }
   readonly jwks: Required<JwksConfig>
   readonly maxTokenLength: number
   readonly signatureCheck: 'auto' | 'jose'
   readonly directory: ResolvedDirectory | undefined
-  readonly trustedConnections: ReadonlySet<string>
   readonly cache: Required<Omit<CacheConfig, 'store' | 'tokens'>> & {
     readonly store: UserCacheStore | undefined
     readonly tokens: { readonly max: number; readonly ttlMs: number } | undefined
@@ -288,6 +354,8 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
     )
   }
   const config = parsed.data
+  const claims = resolveClaims(config.claims as ClaimsConfig | undefined)
+  const trust = resolveTrust(config.trust as TrustConfig | undefined)
   const tenants = config.auth0.map((t): ResolvedTenant => {
     const issuer = t.issuer ?? `https://${(t.domain as string).toLowerCase()}/`
     return {
@@ -300,6 +368,9 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
       clockToleranceSeconds: t.clockToleranceSeconds ?? 5,
       maxTokenAgeSeconds: t.maxTokenAgeSeconds ?? 86_400,
       requireAccessTokenType: t.requireAccessTokenType ?? false,
+      // A tenant's own claims or trust replace the top-level ones whole, never field by field.
+      claims: t.claims === undefined ? claims : resolveClaims(t.claims as ClaimsConfig),
+      trust: t.trust === undefined ? trust : resolveTrust(t.trust as TrustConfig),
     }
   })
   const seen = new Set<string>()
@@ -321,12 +392,6 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
   if (discovery.issues.length > 0) throw new AuthConfigError(discovery.issues)
   return {
     tenants,
-    claims: {
-      canonicalUserId: config.claims?.canonicalUserId,
-      email: config.claims?.email ?? 'email',
-      emailVerified: config.claims?.emailVerified ?? 'email_verified',
-      connection: config.claims?.connection,
-    },
     jwks: {
       timeoutMs: config.jwks?.timeoutMs ?? 5_000,
       cacheMaxAgeMs: config.jwks?.cacheMaxAgeMs ?? 600_000,
@@ -336,7 +401,6 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
     maxTokenLength: config.maxTokenLength ?? 8_192,
     signatureCheck: config.signatureCheck ?? 'auto',
     directory: resolveDirectory(config.directory as DirectoryConfig | undefined),
-    trustedConnections: new Set(config.trust?.trustedConnections ?? []),
     cache: {
       ttlMs: config.cache?.ttlMs ?? 300_000,
       max: config.cache?.max ?? 10_000,
@@ -366,6 +430,24 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
     legacy: config.legacy as LegacyConfig | undefined,
     discovery: discovery.value,
   }
+}
+
+function resolveClaims(claims: ClaimsConfig | undefined): ResolvedClaims {
+  return {
+    canonicalUserId: claims?.canonicalUserId,
+    email: claims?.email ?? 'email',
+    emailVerified: claims?.emailVerified ?? 'email_verified',
+    connection: claims?.connection,
+  }
+}
+
+// The schema has checked every domain canonicalises; here they take their canonical spelling.
+function resolveTrust(trust: TrustConfig | undefined): ResolvedTrust {
+  const connections = new Map<string, ReadonlySet<string>>()
+  for (const [connection, domains] of Object.entries(trust?.trustedConnections ?? {})) {
+    connections.set(connection, new Set(domains.map((domain) => canonicalDomain(domain) as string)))
+  }
+  return { connections, allow: trust?.allow }
 }
 
 function resolveDirectory(directory: DirectoryConfig | undefined): ResolvedDirectory | undefined {

@@ -1,4 +1,5 @@
 import type { CircuitBreaker } from './circuit-breaker.js'
+import type { LinkIdentity, ResolvedTrust } from './config.js'
 import {
   callDirectory,
   type DirectoryCallOptions,
@@ -11,8 +12,13 @@ import type { Emit } from './events.js'
 import type { CanonicalUser, VerifiedToken } from './types.js'
 import { UserCache } from './user-cache.js'
 import type { UserinfoClient } from './userinfo.js'
+import type { VerifiedRegistry } from './verified-registry.js'
 
-/** Called when the directory reports that it created the user on this request. */
+/**
+ * Called when the directory reports that it created the user on this request. It cannot refuse a
+ * user: the directory already has them, and a retry sees `created: false`. Refuse with
+ * `trust.allow`, which runs before the directory is asked.
+ */
 export type UserCreatedHook = (user: CanonicalUser, token: VerifiedToken) => void | Promise<void>
 
 /** What resolution needs, prepared once per instance. */
@@ -20,7 +26,8 @@ export interface ResolverContext {
   readonly directory: UserDirectory | undefined
   readonly mode: 'ensure' | 'lookup'
   readonly deadlineMs: number
-  readonly trustedConnections: ReadonlySet<string>
+  /** The tokens this instance verified, each with its tenant (whose trust policy applies). */
+  readonly registry: VerifiedRegistry
   readonly cache: UserCache
   readonly userinfo: UserinfoClient | undefined
   readonly onUserCreated: UserCreatedHook | undefined
@@ -29,28 +36,24 @@ export interface ResolverContext {
   readonly emit: Emit | undefined
 }
 
-// Tokens this package verified, with the raw token (for /userinfo). A hand-made object is refused.
-const verifiedTokens = new WeakMap<VerifiedToken, string>()
-
-/** @internal Records a token this package verified. */
-export function registerVerified(verified: VerifiedToken, token: string): void {
-  verifiedTokens.set(verified, token)
-}
-
 /**
  * Resolves a verified token to its canonical user:
- * the canonical-id claim when it holds a UUID; else the cache; else the trust policy (verified
- * email, or a trusted connection) and the directory (`ensure` get-or-create, or read-only
- * `lookup`). Machine-to-machine tokens identify no user. Every failure is an {@link AuthError};
- * no path ever returns the Auth0 sub as an id.
+ * the canonical-id claim when it holds a UUID; else the cache; else the trust policy of the
+ * token's tenant (verified email, or a trusted connection for a domain it owns, then `allow`) and
+ * the directory (`ensure` get-or-create, or read-only `lookup`). Only tokens this instance verified
+ * are resolved. Machine-to-machine tokens identify no user. Every failure is an
+ * {@link AuthError}; no path ever returns the Auth0 sub as an id.
  */
 export async function resolveUser(
   verified: VerifiedToken,
   context: ResolverContext,
 ): Promise<CanonicalUser> {
-  const rawToken = verifiedTokens.get(verified)
-  if (rawToken === undefined) {
-    throw new AuthError('token_invalid', 'The token was not verified by canonical-auth')
+  const record = context.registry.get(verified)
+  if (record === undefined) {
+    throw new AuthError(
+      'token_invalid',
+      'The token was not verified by this canonical-auth instance',
+    )
   }
   if (isMachineToken(verified)) {
     throw new AuthError('identity_untrusted', 'A machine-to-machine token does not identify a user')
@@ -70,7 +73,7 @@ export async function resolveUser(
   if (cache.isKnownMissing(key)) throw notProvisioned()
 
   return cache.flight(key, async () => {
-    const identity = await trustedIdentity(verified, rawToken, context)
+    const identity = await trustedIdentity(verified, record.token, record.tenant.trust, context)
     const user = await askDirectory(identity, verified, context)
     if (user === null) {
       cache.markMissing(key)
@@ -106,18 +109,13 @@ export function isMachineToken(verified: VerifiedToken): boolean {
   return verified.subject.endsWith('@clients') || verified.claims.gty === 'client-credentials'
 }
 
-interface TrustedIdentity {
-  readonly email: string
-  readonly emailVerified: boolean
-  readonly connection: string | undefined
-}
-
-/** The email to link by, only when the trust policy allows linking by it. */
+/** The email to link by, only when the tenant's trust policy allows linking by it. */
 async function trustedIdentity(
   verified: VerifiedToken,
   rawToken: string,
+  trust: ResolvedTrust,
   context: ResolverContext,
-): Promise<TrustedIdentity> {
+): Promise<LinkIdentity> {
   let { email, emailVerified } = verified
   if (email === undefined && context.userinfo !== undefined) {
     const profile = await context.userinfo.profile(verified.issuer, verified.subject, rawToken)
@@ -127,23 +125,51 @@ async function trustedIdentity(
   if (email === undefined) {
     throw new AuthError('identity_untrusted', 'The token carries no email to identify the user by')
   }
-  const connection = verified.connection
-  const trustedConnection = connection !== undefined && context.trustedConnections.has(connection)
-  if (emailVerified !== true && !trustedConnection) {
-    throw new AuthError(
-      'identity_untrusted',
-      'The email is not verified and the connection is not trusted',
-    )
-  }
   const canonical = canonicalizeEmail(email)
   if (canonical === undefined) {
     throw new AuthError('identity_untrusted', 'The email address is not acceptable')
   }
-  return { email: canonical.address, emailVerified: emailVerified === true, connection }
+  const connection = verified.connection
+  // A trusted connection vouches only for the domains it owns, never for another company's.
+  const trustedConnection =
+    connection !== undefined && trust.connections.get(connection)?.has(canonical.domain) === true
+  if (emailVerified !== true && !trustedConnection) {
+    throw new AuthError(
+      'identity_untrusted',
+      'The email is not verified, and no trusted connection owns its domain',
+    )
+  }
+  const identity: LinkIdentity = {
+    email: canonical.address,
+    domain: canonical.domain,
+    emailVerified: emailVerified === true,
+    connection,
+    trustedConnection,
+  }
+  if (trust.allow !== undefined) await askAllow(trust.allow, identity, verified)
+  return identity
+}
+
+/** The `trust.allow` hook's verdict: only `true` lets the identity be linked. */
+async function askAllow(
+  allow: NonNullable<ResolvedTrust['allow']>,
+  identity: LinkIdentity,
+  verified: VerifiedToken,
+): Promise<void> {
+  let allowed: unknown
+  try {
+    allowed = await allow(identity, verified)
+  } catch (error) {
+    if (isAuthError(error)) throw error
+    throw new AuthError('internal_error', 'The trust.allow hook failed', { cause: error })
+  }
+  if (allowed !== true) {
+    throw new AuthError('identity_untrusted', 'The trust policy does not admit this identity')
+  }
 }
 
 function askDirectory(
-  identity: TrustedIdentity,
+  identity: LinkIdentity,
   verified: VerifiedToken,
   context: ResolverContext,
 ): Promise<DirectoryUser | null> {

@@ -5,15 +5,17 @@ import {
   type ProtectedHeaderParameters,
   UnsecuredJWT,
 } from 'jose'
-import type { ResolvedConfig, ResolvedTenant } from './config.js'
+import type { ResolvedClaims, ResolvedConfig, ResolvedTenant } from './config.js'
+import { connectionFromSubject } from './connection.js'
 import { AuthError, isAuthError } from './errors.js'
 import { asUnsecured, canCheckFast, checkSignatureFast, decodeSegment } from './fast-signature.js'
 import type { RemoteKeySet } from './key-set.js'
-import { registerVerified } from './resolve.js'
 import type { VerifiedTokenCache } from './token-cache.js'
+import { TokenCheckError } from './token-check-error.js'
 import { assertCompactJws } from './token-shape.js'
 import type { VerifiedToken } from './types.js'
 import { isUuid } from './uuid.js'
+import type { VerifiedRegistry } from './verified-registry.js'
 
 /** A configured issuer with the key set its tokens are verified against. */
 export interface IssuerEntry {
@@ -47,6 +49,8 @@ export interface VerifierContext {
   readonly config: ResolvedConfig
   readonly issuers: ReadonlyMap<string, IssuerEntry>
   readonly tokenCache: VerifiedTokenCache | undefined
+  /** The tokens this instance verified, for resolution to accept. */
+  readonly registry: VerifiedRegistry
   /** Check RS* signatures with node:crypto where available (claims still through jose). */
   readonly fastSignatures: boolean
 }
@@ -151,8 +155,8 @@ function accept(
   context: VerifierContext,
 ): VerifiedToken {
   assertClaimTypes(payload)
-  const result = toVerifiedToken(payload, context.config.claims)
-  registerVerified(result, token)
+  const result = toVerifiedToken(payload, entry.tenant.claims)
+  context.registry.add(result, { token, tenant: entry.tenant })
   context.tokenCache?.set(token, result, entry.tenant)
   return result
 }
@@ -204,8 +208,9 @@ export function decodeUnverified(token: string): {
   try {
     header = parseHeader(token, firstDot)
     payload = JSON.parse(decodeSegment(token.slice(firstDot + 1, secondDot)))
-  } catch (error) {
-    throw new AuthError('token_invalid', 'The access token cannot be decoded', { cause: error })
+  } catch {
+    // No cause: a JSON.parse error quotes the text it failed on, which is the token's content.
+    throw new AuthError('token_invalid', 'The access token cannot be decoded')
   }
   if (!isJsonObject(header) || !isJsonObject(payload)) {
     throw new AuthError('token_invalid', 'The access token cannot be decoded')
@@ -248,16 +253,26 @@ function assertHeader(header: ProtectedHeaderParameters, tenant: ResolvedTenant)
   }
 }
 
-// jose accepts an `exp` of 1e400 (Infinity after JSON.parse) and a non-string `sub`.
+// The last second a Date can hold and a NumericDate can sensibly name: 9999-12-31T23:59:59Z.
+const LATEST_NUMERIC_DATE = 253_402_300_799
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+
+// jose accepts an `exp` of 1e400 (Infinity after JSON.parse) or 1e300 (an Invalid Date), and a
+// non-string `sub`.
 function assertClaimTypes(payload: JWTPayload): void {
   for (const name of ['exp', 'iat', 'nbf'] as const) {
     const value = payload[name]
-    if (value !== undefined && !Number.isFinite(value)) {
-      throw new AuthError('token_invalid', `The token's "${name}" claim is not a finite number`)
+    if (value !== undefined && !(value >= 0 && value <= LATEST_NUMERIC_DATE)) {
+      throw new AuthError('token_invalid', `The token's "${name}" claim is not a valid date`)
     }
   }
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
     throw new AuthError('token_invalid', `The token's "sub" claim is not a non-empty string`)
+  }
+  if (CONTROL.test(payload.sub)) {
+    throw new AuthError('token_invalid', `The token's "sub" claim contains control characters`)
   }
 }
 
@@ -269,27 +284,30 @@ const JOSE_MESSAGES: Record<string, string> = {
   ERR_JOSE_NOT_SUPPORTED: 'The token uses an unsupported feature',
 }
 
-/** Maps a failure of `jwtVerify` to an {@link AuthError} whose message carries no token content. */
+/**
+ * Maps a failure of `jwtVerify` to an {@link AuthError} whose message carries no token content.
+ * jose's own error is not kept: its enumerable `payload` holds the token's claims (email, sub), and
+ * whatever logs the cause would print them. A {@link TokenCheckError} with jose's code, the claim
+ * and the reason takes its place.
+ */
 function toAuthError(error: unknown): AuthError {
   if (isAuthError(error)) return error
   const code = (error as { code?: unknown } | null)?.code
-  if (code === 'ERR_JWT_EXPIRED') {
-    return new AuthError('token_expired', undefined, { cause: error })
+  if (typeof code !== 'string' || !(code.startsWith('ERR_JW') || code.startsWith('ERR_JOSE'))) {
+    return new AuthError('internal_error', undefined, { cause: error })
   }
+  const cause = TokenCheckError.from(error as { code: string; claim?: unknown; reason?: unknown })
+  if (code === 'ERR_JWT_EXPIRED') return new AuthError('token_expired', undefined, { cause })
   if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
-    const claim = String((error as { claim?: unknown }).claim)
-    return new AuthError('token_invalid', `The token's "${claim}" claim is invalid`, {
-      cause: error,
+    return new AuthError('token_invalid', `The token's "${cause.claim}" claim is invalid`, {
+      cause,
     })
   }
-  if (typeof code === 'string' && (code.startsWith('ERR_JW') || code.startsWith('ERR_JOSE'))) {
-    const message = JOSE_MESSAGES[code] ?? 'The access token is malformed'
-    return new AuthError('token_invalid', message, { cause: error })
-  }
-  return new AuthError('internal_error', undefined, { cause: error })
+  const message = JOSE_MESSAGES[code] ?? 'The access token is malformed'
+  return new AuthError('token_invalid', message, { cause })
 }
 
-function toVerifiedToken(payload: JWTPayload, claims: ResolvedConfig['claims']): VerifiedToken {
+function toVerifiedToken(payload: JWTPayload, claims: ResolvedClaims): VerifiedToken {
   const subject = payload.sub as string
   const email = payload[claims.email]
   const emailVerified = payload[claims.emailVerified]
@@ -337,12 +355,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value)
   }
   return value
-}
-
-/** `samlp|acme-waad|x1` → `acme-waad`; a two-part sub such as `waad|abc123` names no connection. */
-export function connectionFromSubject(subject: string): string | undefined {
-  const parts = subject.split('|')
-  return parts.length >= 3 && parts[1] !== '' ? parts[1] : undefined
 }
 
 function strings(value: unknown): string[] {

@@ -1,0 +1,35 @@
+/**
+ * Why jose refused a token, safe to log: its error code, the claim concerned and the reason, and
+ * nothing of the token. The `cause` of an {@link AuthError} for a refused token, in place of
+ * jose's own error, whose `payload` carries every claim of the token (email and sub included).
+ *
+ * @example
+ * ```ts
+ * if (isAuthError(error) && error.cause instanceof TokenCheckError) {
+ *   logger.info({ code: error.cause.code, claim: error.cause.claim }, 'token refused')
+ * }
+ * ```
+ */
+export class TokenCheckError extends Error {
+  override readonly name = 'TokenCheckError'
+  /** jose's error code, e.g. `ERR_JWT_EXPIRED` or `ERR_JWS_SIGNATURE_VERIFICATION_FAILED`. */
+  readonly code: string
+  /** For a claim check: the claim, e.g. `aud`. */
+  readonly claim: string | undefined
+  /** For a claim check: jose's reason, e.g. `check_failed` or `missing`. */
+  readonly reason: string | undefined
+
+  constructor(code: string, claim?: string, reason?: string) {
+    super(claim === undefined ? code : `${code}: "${claim}" ${reason ?? 'invalid'}`)
+    this.code = code
+    this.claim = claim
+    this.reason = reason
+  }
+
+  /** The safe parts of one of jose's errors. */
+  static from(error: { code: string; claim?: unknown; reason?: unknown }): TokenCheckError {
+    const claim = typeof error.claim === 'string' ? error.claim : undefined
+    const reason = typeof error.reason === 'string' ? error.reason : undefined
+    return new TokenCheckError(error.code, claim, reason)
+  }
+}
