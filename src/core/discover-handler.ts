@@ -1,5 +1,5 @@
 import { type Auth, internalsOf } from './auth.js'
-import { readBody } from './body.js'
+import { type BodyRead, readBody } from './body.js'
 import type { Discovery } from './discovery.js'
 import type { RateLimitDecision, RateLimitHook } from './discovery-config.js'
 import { AuthError, isAuthError } from './errors.js'
@@ -84,7 +84,7 @@ async function readJsonBody(
   contentType: string | undefined,
 ): Promise<Uint8Array> {
   if (contentType === undefined || !JSON_CONTENT_TYPE.test(contentType)) throw notJson()
-  let read: Awaited<ReturnType<typeof readBody>>
+  let read: BodyRead
   try {
     read = await readBody(stream, { limit: MAX_BODY_BYTES, deadlineMs: BODY_DEADLINE_MS })
   } catch (error) {
