@@ -139,6 +139,9 @@ describe('email parsing traps', () => {
     'a @acme.com',
     'a@acme.com\u0000',
     'a@acme.com\n',
+    'ada@acme.com\u00A0',
+    '\u3000ada@acme.com',
+    'ada@acme.com\uFEFF',
     'a@\u212Acme.com',
     `${'a'.repeat(250)}@acme.com`,
     '',
@@ -399,6 +402,98 @@ describe('handleDiscoverRequest (what the adapters mount)', () => {
     const answer = await handleDiscoverRequest(auth(), { body })
     expect(answer.status).toBe(400)
     expect(answer.body).toMatchObject({ error: 'invalid_request' })
+  })
+
+  /** A request body stream that records how much of it was read. */
+  function streamOf(chunks: readonly string[], then: 'end' | 'stall' = 'end') {
+    const read = { chunks: 0 }
+    const stream: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          const chunk = chunks[read.chunks]
+          read.chunks += 1
+          if (chunk !== undefined)
+            return Promise.resolve({ done: false, value: new TextEncoder().encode(chunk) })
+          return then === 'end'
+            ? Promise.resolve({ done: true, value: undefined })
+            : new Promise<IteratorResult<Uint8Array>>(() => {})
+        },
+      }),
+    }
+    return { stream, read }
+  }
+
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON;charset="UTF-8"',
+  ])('reads a body labelled %s from the request stream', async (contentType) => {
+    const { stream } = streamOf(['{"email":', '"ada@acme.com"}'])
+    const answer = await handleDiscoverRequest(auth(), { stream, contentType })
+    expect(answer).toMatchObject({ status: 200, body: { method: 'sso', connection: 'acme-waad' } })
+    expect(answer.headers.connection).toBeUndefined()
+  })
+
+  it.each<[string, string | undefined]>([
+    ['no content type', undefined],
+    ['text/plain', 'text/plain'],
+    ['a form', 'application/x-www-form-urlencoded'],
+    ['JSON in another charset', 'application/json; charset=iso-8859-1'],
+    ['a JSON look-alike', 'application/jsonp'],
+    ['a JSON suffix type', 'application/vnd.acme+json'],
+  ])('refuses a stream body with %s unread, and closes the connection', async (_name, type) => {
+    const { stream, read } = streamOf(['{"email":"ada@acme.com"}'])
+    const answer = await handleDiscoverRequest(auth(), { stream, contentType: type })
+    expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_request' } })
+    expect(answer.headers.connection).toBe('close')
+    expect(read.chunks).toBe(0)
+  })
+
+  it('uses a body a body parser produced, whatever the content type', async () => {
+    const { stream, read } = streamOf([])
+    const answer = await handleDiscoverRequest(auth(), {
+      body: { email: 'ada@acme.com' },
+      stream,
+      contentType: 'application/x-www-form-urlencoded',
+    })
+    expect(answer.status).toBe(200)
+    expect(read.chunks).toBe(0)
+  })
+
+  it('stops reading a stream body past 4 KiB, answers 400 and closes the connection', async () => {
+    const { stream, read } = streamOf(
+      Array.from({ length: 100 }, () => 'x'.repeat(1_024)),
+      'stall',
+    )
+    const answer = await handleDiscoverRequest(auth(), { stream, contentType: 'application/json' })
+    expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_request' } })
+    expect(answer.headers.connection).toBe('close')
+    expect(read.chunks).toBe(5)
+  })
+
+  it('answers a stream body that has not arrived after 5 seconds with 400, and closes the connection', async () => {
+    vi.useFakeTimers()
+    const { stream } = streamOf(['{"email":"ada@'], 'stall')
+    let answered = false
+    const answering = handleDiscoverRequest(auth(), { stream, contentType: 'application/json' })
+    void answering.then(() => {
+      answered = true
+    })
+    await vi.advanceTimersByTimeAsync(4_900)
+    expect(answered).toBe(false)
+    await vi.advanceTimersByTimeAsync(100)
+    const answer = await answering
+    expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_request' } })
+    expect(answer.headers.connection).toBe('close')
+  })
+
+  it('answers 400 when the stream fails mid-way, and closes the connection', async () => {
+    const stream: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('aborted')) }),
+    }
+    const answer = await handleDiscoverRequest(auth(), { stream, contentType: 'application/json' })
+    expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_request' } })
+    expect(answer.headers.connection).toBe('close')
   })
 
   it('answers 429 with Retry-After when the rate limit hook refuses', async () => {

@@ -64,6 +64,47 @@ describe('canonicalizeEmail', () => {
     expect(canonicalizeEmail(input)).toBeUndefined()
   })
 
+  it.each([
+    [' ada@acme.com', 'a space'],
+    ['\tada@acme.com\t', 'tabs'],
+    ['ada@acme.com\r\n', 'CR LF'],
+    ['\n \t\r ada@acme.com \r\n', 'a mix'],
+  ])('trims ASCII whitespace around %j (%s)', (input) => {
+    expect(canonicalizeEmail(input)?.address).toBe('ada@acme.com')
+  })
+
+  // Whitespace that String.prototype.trim would strip, and characters that show as nothing:
+  // refused around the address as well as inside it, alone or behind ASCII padding.
+  describe.each([
+    ['U+00A0 NO-BREAK SPACE', '\u00A0'],
+    ['U+3000 IDEOGRAPHIC SPACE', '\u3000'],
+    ['U+FEFF BYTE ORDER MARK', '\uFEFF'],
+    ['U+2028 LINE SEPARATOR', '\u2028'],
+    ['U+2029 PARAGRAPH SEPARATOR', '\u2029'],
+    ['U+1680 OGHAM SPACE MARK', '\u1680'],
+    ['U+2007 FIGURE SPACE', '\u2007'],
+    ['U+202F NARROW NO-BREAK SPACE', '\u202F'],
+    ['U+205F MEDIUM MATHEMATICAL SPACE', '\u205F'],
+    ['U+0085 NEXT LINE', '\u0085'],
+    ['U+000B VERTICAL TAB', '\u000B'],
+    ['U+000C FORM FEED', '\u000C'],
+    ['U+200B ZERO WIDTH SPACE', '\u200B'],
+    ['U+200E LEFT-TO-RIGHT MARK', '\u200E'],
+    ['U+2060 WORD JOINER', '\u2060'],
+    ['U+180E MONGOLIAN VOWEL SEPARATOR', '\u180E'],
+    ['U+3164 HANGUL FILLER', '\u3164'],
+  ])('%s', (_name, char) => {
+    it.each([
+      ['after the address', `ada@acme.com${char}`],
+      ['before the address', `${char}ada@acme.com`],
+      ['after the address, behind ASCII padding', ` ada@acme.com${char} `],
+      ['inside the local part', `ada${char}@acme.com`],
+      ['inside the domain', `ada@acme${char}.com`],
+    ])('is refused %s', (_where, input) => {
+      expect(canonicalizeEmail(input)).toBeUndefined()
+    })
+  })
+
   it.each([undefined, null, 42, {}, ['ada@acme.com']])('refuses the non-string %j', (input) => {
     expect(canonicalizeEmail(input)).toBeUndefined()
   })

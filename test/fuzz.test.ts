@@ -287,6 +287,101 @@ describe('email canonicalisation (property-based)', () => {
     )
   })
 
+  // ASCII padding that resolution trims, and whitespace or invisible characters that neither path
+  // may tidy away, wherever they stand.
+  const PADDING = [' ', '\t', '\r', '\n']
+  const HIDDEN = [
+    '\u00A0',
+    '\u3000',
+    '\uFEFF',
+    '\u2028',
+    '\u2029',
+    '\u1680',
+    '\u2007',
+    '\u202F',
+    '\u0085',
+    '\u000B',
+    '\u000C',
+    '\u200B',
+    '\u200E',
+    '\u2060',
+    '\u180E',
+    '\u3164',
+  ]
+  const isHidden = (text: string) => HIDDEN.some((char) => text.includes(char))
+  const trimPadding = (text: string) => text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')
+
+  it('discovery and resolution read every address alike, whatever surrounds or hides in it', async () => {
+    const auth = stack.auth({ discovery: { domains: { 'acme.com': { connection: 'acme-waad' } } } })
+    /** The address discovery answers for, or undefined when it refuses the input. */
+    const discovered = (input: string) =>
+      auth.discoverAuthProvider(input).then(
+        (answer) => answer.email,
+        (error: unknown) => {
+          expect(isAuthError(error) && error.code).toBe('invalid_request')
+          return undefined
+        },
+      )
+    let logins = 0
+    /** The address resolution asks the directory for, or undefined when it refuses the token. */
+    const resolved = async (input: string) => {
+      logins += 1
+      const token = await stack.issuer.sign({
+        sub: `samlp|acme-waad|fuzz-${logins}`,
+        email: input,
+        email_verified: true,
+      })
+      const asked = stack.directory.requests.length
+      return auth.resolveCanonicalUser(await auth.verifyAuth0Token(token)).then(
+        () => JSON.parse(stack.directory.requests.at(-1)?.body ?? '{}').email as string,
+        (error: unknown) => {
+          expect(isAuthError(error) && error.code).toBe('identity_untrusted')
+          expect(stack.directory.requests.length).toBe(asked)
+          return undefined
+        },
+      )
+    }
+    const noise = fc.array(
+      fc.oneof(
+        { arbitrary: fc.constantFrom(...PADDING), weight: 3 },
+        { arbitrary: fc.constantFrom(...HIDDEN), weight: 1 },
+      ),
+      { maxLength: 3 },
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          { arbitrary: ascii, weight: 3 },
+          { arbitrary: fc.constant('Ada@Acme.com'), weight: 1 },
+          { arbitrary: fc.string(), weight: 1 },
+        ),
+        noise,
+        noise,
+        fc.option(fc.tuple(fc.nat(), fc.constantFrom(...HIDDEN)), { freq: 2 }),
+        async (address, before, after, inside) => {
+          const core =
+            inside === null
+              ? address
+              : address.slice(0, inside[0] % (address.length + 1)) +
+                inside[1] +
+                address.slice(inside[0] % (address.length + 1))
+          const input = before.join('') + core + after.join('')
+          const byResolution = await resolved(input)
+          // One reading: resolution links the address discovery answers for once ASCII padding is
+          // trimmed; discovery itself refuses the padding; a hidden character is refused by both.
+          expect(byResolution).toBe(await discovered(trimPadding(input)))
+          expect(await discovered(input)).toBe(
+            trimPadding(input) === input ? byResolution : undefined,
+          )
+          if (isHidden(input)) expect(byResolution).toBeUndefined()
+          if (byResolution !== undefined)
+            expect(byResolution).toBe(canonicalizeEmail(input)?.address)
+        },
+      ),
+      RUNS,
+    )
+  }, 60_000)
+
   it('keeps distinct ASCII addresses distinct (canonicalisation only folds case and spaces)', () => {
     fc.assert(
       fc.property(ascii, ascii, (a, b) => {

@@ -240,6 +240,12 @@ describe('the trust policy', () => {
     ['a trailing dot', 'ada@acme.com.'],
     ['a NUL byte', 'ada@acme.com\u0000.evil.com'],
     ['a dotless domain', 'ada@localhost'],
+    ['a trailing no-break space', 'ada@acme.com\u00A0'],
+    ['a leading ideographic space', '\u3000ada@acme.com'],
+    ['a trailing byte-order mark', 'ada@acme.com\uFEFF'],
+    ['a no-break space behind ASCII spaces', ' ada@acme.com\u00A0 '],
+    ['a trailing line separator', 'ada@acme.com\u2028'],
+    ['a trailing form feed', 'ada@acme.com\f'],
   ])('refuses %s, without asking the directory', async (_name, email) => {
     await rejectsWith(resolve(authFor(), await ssoToken({ email })), 'identity_untrusted')
     expect(stack.directory.requests).toHaveLength(0)

@@ -1,6 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Auth } from '../core/auth.js'
-import { readBody } from '../core/body.js'
 import { handleDiscoverRequest } from '../core/discover-handler.js'
 import { createGuard, type RequireAuthOptions } from '../core/guard.js'
 import { errorAnswer, type HttpAnswer } from '../core/respond.js'
@@ -47,7 +46,8 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Reque
 
 /**
  * `POST /public/auth/discover` for Express: reads `{ "email": "…" }` (from `req.body` when a body
- * parser ran, else from the request itself) and answers how that email logs in.
+ * parser ran, else from the request itself: `application/json`, at most 4 KiB, within 5 seconds)
+ * and answers how that email logs in.
  *
  * @example
  * ```ts
@@ -56,13 +56,14 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Reque
  */
 export function discoverHandler(auth: Auth): RequestHandler {
   return (req: Request, res: Response) => {
-    const client = req.ip ?? ''
-    const body = req.body === undefined ? readBody(req) : Promise.resolve(req.body as unknown)
-    body
-      .then((value) => handleDiscoverRequest(auth, { body: value, client }))
-      .then(
-        (answer) => send(res, answer),
-        (error: unknown) => send(res, errorAnswer(error)),
-      )
+    handleDiscoverRequest(auth, {
+      body: req.body as unknown,
+      stream: req,
+      contentType: req.headers['content-type'],
+      client: req.ip ?? '',
+    }).then(
+      (answer) => send(res, answer),
+      (error: unknown) => send(res, errorAnswer(error)),
+    )
   }
 }

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Auth } from '../core/auth.js'
-import { handleDiscoverRequest } from '../core/discover-handler.js'
-import { AuthError } from '../core/errors.js'
+import { handleDiscoverRequest, notJsonAnswer } from '../core/discover-handler.js'
 import { createGuard, type RequireAuthOptions } from '../core/guard.js'
 import { errorAnswer, type HttpAnswer } from '../core/respond.js'
 import type { AuthContext } from '../core/types.js'
@@ -61,30 +60,30 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
     },
   )
   if (discoverPath !== undefined) {
-    // An encapsulated context that hands the raw body to the core, so a malformed body gets the
-    // same 400 as in every other framework instead of Fastify's own parser error.
+    // An encapsulated context that hands the body stream, unread, to the core: the core checks
+    // the content type and reads the body within its size and time limits, as in every other
+    // framework. Only a Content-Type that Fastify cannot parse is refused before that.
     await fastify.register(async (scope) => {
       scope.removeAllContentTypeParsers()
-      scope.addContentTypeParser(
-        '*',
-        { parseAs: 'string', bodyLimit: 65_536 },
-        (_request, body, done) => {
-          done(null, body)
-        },
-      )
-      scope.setErrorHandler((error, _request, reply) => {
-        const tooLarge = (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        return send(
-          reply,
-          errorAnswer(
-            tooLarge ? new AuthError('invalid_request', 'The request body is too large') : error,
-          ),
-        )
+      scope.addContentTypeParser('*', (_request, payload, done) => {
+        done(null, payload)
       })
+      scope.setErrorHandler((error, _request, reply) =>
+        send(
+          reply,
+          (error as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? notJsonAnswer()
+            : errorAnswer(error),
+        ),
+      )
       scope.post(discoverPath, async (request, reply) =>
         send(
           reply,
-          await handleDiscoverRequest(auth, { body: request.body ?? '', client: request.ip }),
+          await handleDiscoverRequest(auth, {
+            stream: (request.body as AsyncIterable<Uint8Array> | undefined) ?? request.raw,
+            contentType: request.headers['content-type'],
+            client: request.ip,
+          }),
         ),
       )
     })

@@ -1,6 +1,5 @@
 import type { Context, Middleware, Next } from 'koa'
 import type { Auth } from '../core/auth.js'
-import { readBody } from '../core/body.js'
 import { handleDiscoverRequest } from '../core/discover-handler.js'
 import { createGuard, type RequireAuthOptions } from '../core/guard.js'
 import { errorAnswer, type HttpAnswer } from '../core/respond.js'
@@ -50,7 +49,8 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
 
 /**
  * `POST /public/auth/discover` for Koa: reads `{ "email": "…" }` (from `ctx.request.body` when a
- * body parser ran, else from the request itself) and answers how that email logs in.
+ * body parser ran, else from the request itself: `application/json`, at most 4 KiB, within 5
+ * seconds) and answers how that email logs in.
  *
  * @example
  * ```ts
@@ -59,11 +59,14 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
  */
 export function discoverHandler(auth: Auth): Middleware {
   return async (ctx: Context) => {
-    const parsed = (ctx.request as { body?: unknown }).body
-    const client = ctx.ip
     try {
-      const body = parsed === undefined ? await readBody(ctx.req) : parsed
-      send(ctx, await handleDiscoverRequest(auth, { body, client }))
+      const answer = await handleDiscoverRequest(auth, {
+        body: (ctx.request as { body?: unknown }).body,
+        stream: ctx.req,
+        contentType: ctx.req.headers['content-type'],
+        client: ctx.ip,
+      })
+      send(ctx, answer)
     } catch (error) {
       send(ctx, errorAnswer(error))
     }

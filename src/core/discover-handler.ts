@@ -1,13 +1,26 @@
 import { type Auth, internalsOf } from './auth.js'
+import { type BodyRead, readBody } from './body.js'
 import type { Discovery } from './discovery.js'
 import type { RateLimitDecision, RateLimitHook } from './discovery-config.js'
-import { AuthError } from './errors.js'
+import { AuthError, isAuthError } from './errors.js'
 import { errorAnswer, type HttpAnswer, jsonAnswer } from './respond.js'
 
 /** What the discover endpoint reads from a request. */
 export interface DiscoverRequest {
-  /** The parsed JSON body, or the raw body (string or bytes) when no body parser ran. */
-  readonly body: unknown
+  /**
+   * The body a body parser produced (usually the parsed JSON), or the raw body as a string or
+   * bytes. Leave it undefined to have the body read from `stream`.
+   */
+  readonly body?: unknown
+  /**
+   * The request body as a stream (a Node `IncomingMessage` is one), read when `body` is
+   * undefined: only with `Content-Type: application/json`, at most 4 KiB, and within 5 seconds.
+   * An answer given before this stream was read to its end carries `connection: close`, so the
+   * rest of the body is never waited for.
+   */
+  readonly stream?: AsyncIterable<Uint8Array | string> | undefined
+  /** The request's `Content-Type` header, checked when the body is read from `stream`. */
+  readonly contentType?: string | undefined
   /** Who is asking, for the rate limit hook (usually the client IP). */
   readonly client?: string
 }
@@ -18,24 +31,73 @@ export interface DiscoverSteps {
 }
 
 const MAX_BODY_BYTES = 4_096
+// A `{ "email": "…" }` body arrives in milliseconds; one that takes longer is holding the
+// connection open on purpose.
+const BODY_DEADLINE_MS = 5_000
+// RFC 8259 JSON, in UTF-8: `application/json`, with at most a `charset=utf-8` parameter.
+const JSON_CONTENT_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset=(?:utf-8|"utf-8")[ \t]*)?$/i
 
 /**
  * `POST /public/auth/discover` with `{ "email": "…" }`, written once for every adapter: 200 with
- * the {@link Discovery}, 400 `invalid_request` for a bad body or email, 429 when the rate limit
- * hook refuses, 502 when a source is down. It never asks the user directory, so its answer does
- * not depend on whether the user exists.
+ * the {@link Discovery}, 400 `invalid_request` for a bad body or email (a body read from the
+ * stream must be `application/json`, at most 4 KiB, and arrive within 5 seconds), 429 when the rate
+ * limit hook refuses, 502 when a source is down. It never asks the user directory, so its answer
+ * does not depend on whether the user exists.
  */
 export async function answerDiscover(
   request: DiscoverRequest,
   steps: DiscoverSteps,
 ): Promise<HttpAnswer> {
+  let body = request.body
+  if (body === undefined && request.stream !== undefined) {
+    try {
+      body = await readJsonBody(request.stream, request.contentType)
+    } catch (error) {
+      // The rest of the body may still be on its way: answer, then close the connection.
+      return closing(errorAnswer(error))
+    }
+  }
   try {
     if (steps.rateLimit !== undefined) await enforceRateLimit(steps.rateLimit, request.client ?? '')
-    const email = readEmail(request.body)
+    const email = readEmail(body)
     return jsonAnswer(await steps.discover(email))
   } catch (error) {
     return errorAnswer(error)
   }
+}
+
+/**
+ * The answer to a discover request whose `Content-Type` is not JSON, for an adapter whose
+ * framework refuses a malformed `Content-Type` before the core sees the request. The body is
+ * not read, so the connection closes after the answer.
+ */
+export function notJsonAnswer(): HttpAnswer {
+  return closing(errorAnswer(notJson()))
+}
+
+function notJson(): AuthError {
+  return new AuthError('invalid_request', 'Expected a JSON body (Content-Type: application/json)')
+}
+
+async function readJsonBody(
+  stream: AsyncIterable<Uint8Array | string>,
+  contentType: string | undefined,
+): Promise<Uint8Array> {
+  if (contentType === undefined || !JSON_CONTENT_TYPE.test(contentType)) throw notJson()
+  let read: BodyRead
+  try {
+    read = await readBody(stream, { limit: MAX_BODY_BYTES, deadlineMs: BODY_DEADLINE_MS })
+  } catch (error) {
+    if (isAuthError(error)) throw error
+    // The client went away or its body is broken mid-way.
+    throw new AuthError('invalid_request', 'The request body could not be read', { cause: error })
+  }
+  if (!read.ended) throw new AuthError('invalid_request', 'The request body is too large')
+  return read.bytes
+}
+
+function closing(answer: HttpAnswer): HttpAnswer {
+  return { ...answer, headers: { ...answer.headers, connection: 'close' } }
 }
 
 async function enforceRateLimit(hook: RateLimitHook, client: string): Promise<void> {
@@ -74,15 +136,20 @@ function readEmail(body: unknown): unknown {
 }
 
 /**
- * Answers `POST /public/auth/discover` for any HTTP framework: pass the body (parsed or raw) and
- * the client's address, write out the {@link HttpAnswer}. The Express, Fastify and Koa adapters'
+ * Answers `POST /public/auth/discover` for any HTTP framework: pass the body (parsed or raw), or
+ * the request stream and its `Content-Type`, and the client's address; write out the
+ * {@link HttpAnswer} as it is, headers included. The Express, Fastify and Koa adapters'
  * `discoverHandler` is this function.
  *
  * @example
  * ```ts
- * // e.g. in a fetch-style handler
- * const { status, headers, body } = await handleDiscoverRequest(auth, { body: await request.text(), client: ip })
- * return new Response(JSON.stringify(body), { status, headers })
+ * // a Node http server with no body parser
+ * const answer = await handleDiscoverRequest(auth, {
+ *   stream: req,
+ *   contentType: req.headers['content-type'],
+ *   client: req.socket.remoteAddress ?? '',
+ * })
+ * res.writeHead(answer.status, answer.headers).end(JSON.stringify(answer.body))
  * ```
  */
 export function handleDiscoverRequest(auth: Auth, request: DiscoverRequest): Promise<HttpAnswer> {

@@ -5,7 +5,7 @@ import {
   type SourceAnswer,
   WebfingerSource,
 } from './discovery-sources.js'
-import { canonicalizeEmail } from './email.js'
+import { canonicalizeExactEmail } from './email.js'
 import { AuthError } from './errors.js'
 
 /** How an email logs in: what `discoverAuthProvider` answers. */
@@ -22,11 +22,6 @@ export interface Discovery {
   /** For `sso`: `https://<tenant>/authorize` with the configured parameters and `login_hint`. */
   readonly authorizationUrl?: string
 }
-
-// The discover endpoint is public: an address with whitespace or control characters anywhere is
-// malformed input, not something to tidy up.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-const UNTIDY = /[\s\u0000-\u001f\u007f]/
 
 /** Home-realm discovery over the configured sources, in order. */
 export class Discoverer {
@@ -58,8 +53,9 @@ export class Discoverer {
   }
 
   async discover(input: unknown): Promise<Discovery> {
-    const email =
-      typeof input === 'string' && !UNTIDY.test(input) ? canonicalizeEmail(input) : undefined
+    // The discover endpoint is public: an address with whitespace around it is malformed input,
+    // not something to tidy up. Otherwise it is read exactly as resolution reads a token's email.
+    const email = canonicalizeExactEmail(input)
     if (email === undefined)
       throw new AuthError('invalid_request', 'Expected one valid email address')
     const { domain, address } = email

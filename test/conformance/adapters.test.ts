@@ -1,4 +1,4 @@
-import { type Auth, createAuth } from 'canonical-auth'
+import { type Auth, createAuth, handleDiscoverRequest } from 'canonical-auth'
 import {
   createTestDirectory,
   createTestIssuer,
@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
 import { harnesses, type RunningApp } from './harnesses.js'
+import { type SlowAnswer, slowPost } from './slow-client.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const now = () => Math.floor(Date.now() / 1000)
@@ -63,7 +64,11 @@ interface Case {
   readonly path: string
   readonly headers?: () => Record<string, string>
   readonly body?: string
+  /** Sent with `body`; default `application/json`, `null` for none. */
+  readonly contentType?: string | null
   readonly status: number
+  /** The answer closes the connection (it came before the body was read to its end). */
+  readonly closes?: boolean
   readonly error?: string
   readonly challenge?: RegExp
   readonly retryAfter?: boolean
@@ -226,6 +231,7 @@ const cases: readonly Case[] = [
     body: JSON.stringify({ email: 'ada@acme.com', pad: 'x'.repeat(5_000) }),
     status: 400,
     error: 'invalid_request',
+    closes: true,
   },
   {
     name: 'discovery with a 200 KiB body',
@@ -234,6 +240,65 @@ const cases: readonly Case[] = [
     body: JSON.stringify({ email: 'ada@acme.com', pad: 'x'.repeat(200_000) }),
     status: 400,
     error: 'invalid_request',
+    closes: true,
+  },
+  {
+    name: 'discovery with a JSON body in UTF-8',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"ada@acme.com"}',
+    contentType: 'application/json; charset=UTF-8',
+    status: 200,
+  },
+  {
+    name: 'discovery with a text/plain body',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"ada@acme.com"}',
+    contentType: 'text/plain',
+    status: 400,
+    error: 'invalid_request',
+    closes: true,
+  },
+  {
+    name: 'discovery with a form body',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: 'email=ada%40acme.com',
+    contentType: 'application/x-www-form-urlencoded',
+    status: 400,
+    error: 'invalid_request',
+    closes: true,
+  },
+  {
+    name: 'discovery with JSON in another charset',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"ada@acme.com"}',
+    contentType: 'application/json; charset=iso-8859-1',
+    status: 400,
+    error: 'invalid_request',
+    closes: true,
+  },
+  {
+    name: 'discovery with a malformed content type',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"ada@acme.com"}',
+    contentType: 'json',
+    status: 400,
+    error: 'invalid_request',
+    closes: true,
+  },
+  {
+    name: 'discovery without a content type',
+    method: 'POST',
+    path: '/public/auth/discover',
+    body: '{"email":"ada@acme.com"}',
+    contentType: null,
+    status: 400,
+    error: 'invalid_request',
+    closes: true,
   },
 ]
 
@@ -243,18 +308,30 @@ interface Observed {
   readonly body: string
 }
 
-const COMPARED_HEADERS = ['content-type', 'www-authenticate', 'retry-after', 'cache-control']
+const COMPARED_HEADERS = [
+  'content-type',
+  'www-authenticate',
+  'retry-after',
+  'cache-control',
+  'connection',
+]
+
+function bodyOf(testCase: Case): { headers: Record<string, string>; body?: string | Uint8Array } {
+  if (testCase.body === undefined) return { headers: {} }
+  const type = testCase.contentType === undefined ? 'application/json' : testCase.contentType
+  // fetch labels a string body text/plain; bytes go out with no content type at all.
+  if (type === null) return { headers: {}, body: new TextEncoder().encode(testCase.body) }
+  return { headers: { 'content-type': type }, body: testCase.body }
+}
 
 async function perform(app: RunningApp, testCase: Case): Promise<Observed> {
   const undo = testCase.around?.()
   try {
+    const sent = bodyOf(testCase)
     const response = await fetch(`${app.origin}${testCase.path}`, {
       method: testCase.method ?? 'GET',
-      headers: {
-        ...(testCase.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...testCase.headers?.(),
-      },
-      ...(testCase.body === undefined ? {} : { body: testCase.body }),
+      headers: { ...sent.headers, ...testCase.headers?.() },
+      ...(sent.body === undefined ? {} : { body: sent.body }),
     })
     const headers: Record<string, string | null> = {}
     for (const name of COMPARED_HEADERS) headers[name] = response.headers.get(name)
@@ -268,12 +345,19 @@ const observed = new Map<string, Map<string, Observed>>()
 
 describe.each(harnesses)('$name', (harness) => {
   let app: RunningApp
+  // Each framework meets the unreachable key set afresh: a shared instance would be part-way
+  // through its backoff when the next framework asks, and answer a smaller Retry-After.
+  let ownKeysDown: Auth
   const results = new Map<string, Observed>()
   beforeAll(async () => {
-    app = await harness.start({ main, keysDown })
+    ownKeysDown = createAuth({ auth0: deadIssuer.auth0 })
+    app = await harness.start({ main, keysDown: ownKeysDown })
     observed.set(harness.name, results)
   })
-  afterAll(() => app.close())
+  afterAll(async () => {
+    await app.close()
+    await ownKeysDown.close()
+  })
 
   it.each(cases)('answers $name with $status', async (testCase) => {
     const result = await perform(app, testCase)
@@ -291,6 +375,7 @@ describe.each(harnesses)('$name', (harness) => {
       expect(result.headers['www-authenticate']).toBeNull()
     }
     if (testCase.retryAfter) expect(Number(result.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+    expect(result.headers.connection).toBe(testCase.closes ? 'close' : 'keep-alive')
     if (testCase.path !== '/public/auth/discover' && testCase.status === 200) {
       const userId = body.userId
       if (testCase.path === '/optional' && testCase.headers === undefined) expect(userId).toBeNull()
@@ -333,4 +418,108 @@ describe('every framework answers byte for byte the same', () => {
     for (const other of others)
       expect({ [other.harness]: other.result }).toEqual({ [other.harness]: first?.result })
   })
+})
+
+describe('slow and stalled discover bodies, the same in every framework', () => {
+  const apps = new Map<string, RunningApp>()
+  beforeAll(async () => {
+    for (const harness of harnesses) apps.set(harness.name, await harness.start({ main, keysDown }))
+  })
+  afterAll(async () => {
+    for (const app of apps.values()) await app.close()
+  })
+
+  const json = { 'content-type': 'application/json' }
+  const shown = ({ status, headers, body }: SlowAnswer) => ({
+    status,
+    headers: Object.fromEntries(COMPARED_HEADERS.map((name) => [name, headers[name] ?? null])),
+    body,
+  })
+
+  /** Sends the same slow request to every framework at once; all must answer the same bytes. */
+  async function everyFramework(options: Parameters<typeof slowPost>[2]): Promise<SlowAnswer[]> {
+    const answers = await Promise.all(
+      [...apps].map(async ([name, app]) => ({
+        name,
+        answer: await slowPost(app.origin, '/public/auth/discover', options),
+      })),
+    )
+    const [first, ...others] = answers
+    for (const other of others)
+      expect({ [other.name]: shown(other.answer) }).toEqual({
+        [other.name]: shown(first?.answer as SlowAnswer),
+      })
+    return answers.map(({ answer }) => answer)
+  }
+
+  function expectClosingRefusal(answer: SlowAnswer, bodyLength: number): void {
+    expect(answer.status).toBe(400)
+    expect(JSON.parse(answer.body)).toEqual({
+      error: 'invalid_request',
+      error_description: expect.any(String),
+    })
+    expect(answer.headers.connection).toBe('close')
+    expect(answer.sentBeforeAnswer).toBeLessThan(bodyLength)
+  }
+
+  it('answers a body sent a byte at a time with 400 at the body deadline, and closes the connection', async () => {
+    // 200 bytes at one byte every 250 ms would take 50 s; the deadline is 5 s.
+    const body = '{"email":"ada@acme.com"}'.padEnd(200, ' ')
+    const answers = await everyFramework({
+      headers: json,
+      body,
+      chunkBytes: 1,
+      everyMs: 250,
+      until: 'close',
+      withinMs: 20_000,
+    })
+    for (const answer of answers) expectClosingRefusal(answer, body.length)
+  }, 30_000)
+
+  it('answers a body that stalls past 4 KiB as too large, without waiting for the rest', async () => {
+    const body = JSON.stringify({ email: 'ada@acme.com', pad: 'x'.repeat(60_000) })
+    const tooLarge = await handleDiscoverRequest(main, { body })
+    const answers = await everyFramework({
+      headers: json,
+      body,
+      atOnce: 5_000,
+      chunkBytes: 0,
+      everyMs: 0,
+      until: 'close',
+      withinMs: 20_000,
+    })
+    for (const answer of answers) {
+      expectClosingRefusal(answer, body.length)
+      expect(JSON.parse(answer.body)).toEqual(tooLarge.body)
+    }
+  }, 30_000)
+
+  it('refuses a slow body that is not JSON without reading it, and closes the connection', async () => {
+    const body = '{"email":"ada@acme.com"}'.padEnd(200, ' ')
+    const answers = await everyFramework({
+      headers: { 'content-type': 'text/plain' },
+      body,
+      chunkBytes: 1,
+      everyMs: 250,
+      until: 'close',
+      withinMs: 20_000,
+    })
+    for (const answer of answers) expectClosingRefusal(answer, body.length)
+  }, 30_000)
+
+  it('answers a body that arrives in pieces within the deadline, and keeps the connection', async () => {
+    const answers = await everyFramework({
+      headers: json,
+      body: '{"email":"ada@acme.com"}',
+      chunkBytes: 8,
+      everyMs: 100,
+      until: 'answer',
+      withinMs: 20_000,
+    })
+    for (const answer of answers) {
+      expect(answer.status).toBe(200)
+      expect(JSON.parse(answer.body)).toMatchObject({ method: 'sso', connection: 'acme-waad' })
+      expect(answer.headers.connection).toBe('keep-alive')
+    }
+  }, 30_000)
 })
