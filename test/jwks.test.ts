@@ -251,6 +251,30 @@ describe('key set outage', () => {
   })
 })
 
+describe('several keys matching one header', () => {
+  it('tries each, up to eight: a kid-less token verifies under any of the first eight keys', async () => {
+    const msIssuer = await createTestIssuer({ listen: false })
+    const keys = Array.from({ length: 9 }, () => rsaKey(undefined, 2048))
+    server.use(
+      http.get(msIssuer.jwksUri, () => HttpResponse.json({ keys: keys.map((key) => key.jwk) })),
+    )
+    const auth = createAuth({ auth0: msIssuer.auth0, cache: { tokens: false } })
+    onTestFinished(() => auth.close())
+    const claims = {
+      iss: msIssuer.issuer,
+      aud: msIssuer.audience,
+      sub: 'x',
+      iat: nowSeconds(),
+      exp: nowSeconds() + 60,
+    }
+    for (const key of [keys[0], keys[7]]) {
+      await expect(auth.verifyAuth0Token(key?.sign(claims) as string)).resolves.toBeTruthy()
+    }
+    // The ninth is never tried: a header matching many keys costs at most eight checks.
+    await rejectsWith(auth.verifyAuth0Token(keys[8]?.sign(claims) as string), 'token_invalid')
+  })
+})
+
 describe('which keys of a key set are used', () => {
   const rsa = rsaKey('rsa', 2048).jwk
   const n = rsa.n as string

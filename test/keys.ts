@@ -1,50 +1,62 @@
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import { constants, createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import type { JWK } from 'jose'
 import { b64 } from './helpers.js'
 
 // Keys jose will not make and tokens jose will not sign: RSA keys under 2048 bits or with a small
 // exponent, EC keys on other curves. node:crypto generates and signs with all of them.
 
-/** A key pair from node:crypto, its public JWK (with `kid` and `alg`) and a token signer. */
+/** A key pair from node:crypto, its public JWK (with `kid` and `alg` when given) and signers. */
 export interface NodeKey {
   readonly jwk: JWK
   /** Signs `header` (merged over `{ alg, kid }`) and `claims` as a compact JWS. */
   sign(claims: Record<string, unknown>, header?: Record<string, unknown>): string
+  /**
+   * The base64url signature over any signing input, as `alg` (default the key's own) computes it:
+   * RS*, PS* for an RSA key, ES* for an EC key.
+   */
+  signature(input: string, alg?: string): string
 }
 
 function nodeKey(
   privateKey: KeyObject,
   publicKey: KeyObject,
-  kid: string,
+  kid: string | undefined,
   alg: string,
-  digest: string,
 ): NodeKey {
+  const signature = (input: string, as = alg) => {
+    const digest = `sha${as.slice(2)}`
+    const options = as.startsWith('PS')
+      ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(as.slice(2)) / 8 }
+      : { dsaEncoding: 'ieee-p1363' as const }
+    return sign(digest, Buffer.from(input), { key: privateKey, ...options }).toString('base64url')
+  }
   return {
-    jwk: { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg },
-    sign(claims, header = {}) {
-      const input = `${b64({ alg, kid, ...header })}.${b64(claims)}`
-      const signature = sign(digest, Buffer.from(input), {
-        key: privateKey,
-        dsaEncoding: 'ieee-p1363',
-      })
-      return `${input}.${signature.toString('base64url')}`
+    jwk: {
+      ...(publicKey.export({ format: 'jwk' }) as JWK),
+      ...(kid === undefined ? {} : { kid }),
+      alg,
     },
+    sign(claims, header = {}) {
+      const input = `${b64({ alg, ...(kid === undefined ? {} : { kid }), ...header })}.${b64(claims)}`
+      return `${input}.${signature(input, typeof header.alg === 'string' ? header.alg : alg)}`
+    },
+    signature,
   }
 }
 
 /** An RSA key of `bits` and `publicExponent` (default 65537), signing RS256. */
-export function rsaKey(kid: string, bits: number, publicExponent = 65_537): NodeKey {
+export function rsaKey(kid: string | undefined, bits: number, publicExponent = 65_537): NodeKey {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: bits,
     publicExponent,
   })
-  return nodeKey(privateKey, publicKey, kid, 'RS256', 'sha256')
+  return nodeKey(privateKey, publicKey, kid, 'RS256')
 }
 
-/** An EC key on `curve` (an OpenSSL name, e.g. `secp256k1`), signing as `alg` with SHA-256. */
+/** An EC key on `curve` (an OpenSSL name, e.g. `secp256k1`), signing as `alg` (ES256 by default). */
 export function ecKey(kid: string, curve: string, alg = 'ES256'): NodeKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve })
-  return nodeKey(privateKey, publicKey, kid, alg, 'sha256')
+  return nodeKey(privateKey, publicKey, kid, alg)
 }
 
 // The DER DigestInfo prefix of a SHA-256 digest in an RSASSA-PKCS1-v1_5 signature (RFC 8017 9.2).

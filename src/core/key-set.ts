@@ -30,7 +30,17 @@ interface Snapshot {
   readonly selected: Map<string, unknown>
 }
 
-const selectionKey = (header: JWSHeaderParameters) => `${header.alg}\u0000${header.kid ?? ''}`
+/**
+ * What jose's key selection depends on, as a map key: `alg`, and `kid` when the header has one.
+ * An absent `kid` and `kid: ""` select differently, and a `kid` that is not a string selects no key
+ * at all (`undefined`: nothing is remembered or looked up for it, so jose decides every time).
+ */
+function selectionKey(header: JWSHeaderParameters): string | undefined {
+  const { alg, kid } = header as { alg?: unknown; kid?: unknown }
+  if (typeof alg !== 'string') return undefined
+  if (kid === undefined) return alg
+  return typeof kid === 'string' ? `${alg}\u0000${kid}` : undefined
+}
 
 /**
  * A remote JSON Web Key Set with the policy jose's `createRemoteJWKSet` lacks:
@@ -84,8 +94,9 @@ export class RemoteKeySet {
    */
   selectedKey(header: JWSHeaderParameters): unknown {
     const snapshot = this.#snapshot
-    if (snapshot === undefined) return undefined
-    const key = snapshot.selected.get(selectionKey(header))
+    const selection = selectionKey(header)
+    if (snapshot === undefined || selection === undefined) return undefined
+    const key = snapshot.selected.get(selection)
     return key !== undefined && this.#usable(snapshot, Date.now()) ? key : undefined
   }
 
@@ -193,8 +204,9 @@ async function select(snapshot: Snapshot, header: JWSHeaderParameters): ReturnTy
       cause: error,
     })
   }
-  if (typeof header.alg === 'string' && snapshot.selected.size < MAX_SELECTED_KEYS) {
-    snapshot.selected.set(selectionKey(header), key)
+  const selection = selectionKey(header)
+  if (selection !== undefined && snapshot.selected.size < MAX_SELECTED_KEYS) {
+    snapshot.selected.set(selection, key)
   }
   return key
 }
