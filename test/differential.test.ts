@@ -337,9 +337,9 @@ function signatureFor(input: string, header: Fields, signer: string, keySet: Key
   const kid = Array.isArray(header.kid) ? header.kid[0] : header.kid
   const named = kid === 'dup' ? dup2 : (KEYS[String(kid)] ?? (keySet === 'one' ? solo : kidless))
   const key = (signer === 'named' ? named : KEYS[signer]) ?? main
-  const ecKeyAlg = key === ec
-  const usable = ecKeyAlg ? alg === 'ES256' : /^(RS|PS)(256|384|512)$/.test(alg)
-  return key.signature(input, usable ? alg : ecKeyAlg ? 'ES256' : 'RS256')
+  const fallback = key === ec ? 'ES256' : 'RS256'
+  const fits = key === ec ? alg === 'ES256' : /^(RS|PS)(256|384|512)$/.test(alg)
+  return key.signature(input, fits ? alg : fallback)
 }
 
 function damaged(signature: string, damage: string): string {

@@ -321,6 +321,7 @@ describe('which keys of a key set are used', () => {
     ['RSA with a standard-base64 n', { ...rsa, n: n.replace(/-/g, '+').replace(/_/g, '/') }],
     ['EC secp256k1', ecKey('k1', 'secp256k1').jwk],
     ['EC without a curve', { ...p256, crv: undefined as unknown as string }],
+    ['EC on a curve named constructor', { ...p256, crv: 'constructor' }],
     ['EC P-256 with a short x', { ...p256, x: encode(bytes(p256.x as string).subarray(1)) }],
     ['EC P-256 claiming P-384', { ...p256, crv: 'P-384' }],
     ['OKP Ed448', generateKeyPairSync('ed448').publicKey.export({ format: 'jwk' }) as JWK],

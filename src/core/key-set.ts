@@ -241,11 +241,11 @@ const RSA_MAX_BITS = 16_384
 // 65537 (0x010001), the smallest exponent FIPS 186-5 allows; its largest is below 2^256.
 const RSA_MIN_EXPONENT = [0x01, 0x00, 0x01]
 const RSA_MAX_EXPONENT_BYTES = 32
-const EC_COORDINATE_BYTES: Readonly<Record<string, number>> = {
-  'P-256': 32,
-  'P-384': 48,
-  'P-521': 66,
-}
+const EC_COORDINATE_BYTES: ReadonlyMap<unknown, number> = new Map([
+  ['P-256', 32],
+  ['P-384', 48],
+  ['P-521', 66],
+])
 const ED25519_KEY_BYTES = 32
 
 function isSafePublicKey(key: JWK): boolean {
@@ -265,7 +265,7 @@ function isSafePublicKey(key: JWK): boolean {
       )
     }
     case 'EC': {
-      const size = typeof key.crv === 'string' ? EC_COORDINATE_BYTES[key.crv] : undefined
+      const size = EC_COORDINATE_BYTES.get(key.crv)
       return size !== undefined && octets(key.x)?.length === size && octets(key.y)?.length === size
     }
     case 'OKP':

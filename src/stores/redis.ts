@@ -51,7 +51,7 @@ const MIN_SECRET_BYTES = 32
 const MAC = /^[A-Za-z0-9_-]{43}$/
 // The first element of every signed message. Entries signed by an earlier format (over key, id
 // and email, with no expiry) do not verify under it, and are refused like any unsigned entry.
-const MAC_VERSION = 'canonical-auth:user:v2'
+const MAC_VERSION = 'canonical-auth/redis entry v2'
 
 type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
 
