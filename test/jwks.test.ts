@@ -1,9 +1,13 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { AuthError, createAuth } from 'canonical-auth'
 import { createTestIssuer } from 'canonical-auth/testing'
+import type { JWK } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { parseKeySet } from '../src/core/key-set.js'
 import { UPSTREAM_SECRET } from '../src/testing/transport.js'
 import { forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
+import { ecKey, rsaKey } from './keys.js'
 import { server } from './msw.js'
 import { useTestStack } from './stack.js'
 
@@ -246,3 +250,110 @@ describe('key set outage', () => {
     await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)
   })
 })
+
+describe('several keys matching one header', () => {
+  it('tries each, up to eight: a kid-less token verifies under any of the first eight keys', async () => {
+    const msIssuer = await createTestIssuer({ listen: false })
+    const keys = Array.from({ length: 9 }, () => rsaKey(undefined, 2048))
+    server.use(
+      http.get(msIssuer.jwksUri, () => HttpResponse.json({ keys: keys.map((key) => key.jwk) })),
+    )
+    const auth = createAuth({ auth0: msIssuer.auth0, cache: { tokens: false } })
+    onTestFinished(() => auth.close())
+    const claims = {
+      iss: msIssuer.issuer,
+      aud: msIssuer.audience,
+      sub: 'x',
+      iat: nowSeconds(),
+      exp: nowSeconds() + 60,
+    }
+    for (const key of [keys[0], keys[7]]) {
+      await expect(auth.verifyAuth0Token(key?.sign(claims) as string)).resolves.toBeTruthy()
+    }
+    // The ninth is never tried: a header matching many keys costs at most eight checks.
+    await rejectsWith(auth.verifyAuth0Token(keys[8]?.sign(claims) as string), 'token_invalid')
+  })
+})
+
+describe('which keys of a key set are used', () => {
+  const rsa = rsaKey('rsa', 2048).jwk
+  const n = rsa.n as string
+  const bytes = (value: string) => Buffer.from(value, 'base64url')
+  const encode = (value: Buffer | number[]) => Buffer.from(value).toString('base64url')
+  const p256 = ecKey('p256', 'prime256v1').jwk
+  const ed25519 = {
+    ...(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as JWK),
+    kid: 'ed',
+  }
+  const used = (key: JWK) => parseKeySet({ keys: [rsa, key] }).includes(key)
+
+  it.each<[string, JWK]>([
+    ['RSA 2048, e = 65537', { ...rsa, kid: 'x' }],
+    ['RSA 4096', rsaKey('big', 4096).jwk],
+    [
+      'RSA with e = 2^255 + 1 (32 bytes, odd)',
+      { ...rsa, e: encode([0x80, ...Array(30).fill(0), 1]) },
+    ],
+    ['RSA whose n carries a leading zero byte', { ...rsa, n: encode([0, ...bytes(n)]) }],
+    ['EC P-256', p256],
+    ['EC P-384', ecKey('p384', 'secp384r1', 'ES384').jwk],
+    ['EC P-521', ecKey('p521', 'secp521r1', 'ES512').jwk],
+    ['OKP Ed25519', ed25519],
+  ])('keeps %s', (_name, key) => {
+    expect(used(key)).toBe(true)
+  })
+
+  it.each<[string, JWK]>([
+    ['RSA with e = 1', { ...rsa, e: 'AQ' }],
+    ['RSA with e = 3', { ...rsa, e: 'Aw' }],
+    ['RSA with e = 65535', { ...rsa, e: encode([0xff, 0xff]) }],
+    ['RSA with an even e (65538)', { ...rsa, e: encode([1, 0, 2]) }],
+    ['RSA with e = 2^256 + 1 (33 bytes)', { ...rsa, e: encode([1, ...Array(31).fill(0), 1]) }],
+    ['RSA with e = 0', { ...rsa, e: 'AA' }],
+    ['RSA 1024', rsaKey('short', 1024).jwk],
+    ['RSA 2047 (one bit short)', { ...rsa, n: encode([0x7f, ...bytes(n).subarray(1)]) }],
+    ['RSA with an even modulus', { ...rsa, n: encode([...bytes(n).subarray(0, -1), 2]) }],
+    ['RSA over 16384 bits', { ...rsa, n: encode([1, ...Array(2048).fill(0xff)]) }],
+    ['RSA without n', { ...rsa, n: undefined as unknown as string }],
+    ['RSA without e', { ...rsa, e: undefined as unknown as string }],
+    ['RSA with a numeric e', { ...rsa, e: 65537 as unknown as string }],
+    ['RSA with a padded n', { ...rsa, n: `${n}==` }],
+    ['RSA with a standard-base64 n', { ...rsa, n: n.replace(/-/g, '+').replace(/_/g, '/') }],
+    ['EC secp256k1', ecKey('k1', 'secp256k1').jwk],
+    ['EC without a curve', { ...p256, crv: undefined as unknown as string }],
+    ['EC on a curve named constructor', { ...p256, crv: 'constructor' }],
+    ['EC P-256 with a short x', { ...p256, x: encode(bytes(p256.x as string).subarray(1)) }],
+    ['EC P-256 claiming P-384', { ...p256, crv: 'P-384' }],
+    ['OKP Ed448', generateKeyPairSync('ed448').publicKey.export({ format: 'jwk' }) as JWK],
+    ['OKP X25519', generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }) as JWK],
+    ['oct', { kty: 'oct', k: 'c2VjcmV0', kid: 'hs' }],
+    ['an unknown kty', { ...rsa, kty: 'RSA2' }],
+    ['a private RSA key', rsaPrivate()],
+    ['an encryption key', { ...rsa, use: 'enc' }],
+  ])('drops %s', (_name, key) => {
+    expect(used(key)).toBe(false)
+  })
+
+  it('answers jwks_unavailable (503) when every key of the key set is unsafe', async () => {
+    const short = rsaKey('short', 1024)
+    const msIssuer = await createTestIssuer({ listen: false })
+    const claims = {
+      iss: msIssuer.issuer,
+      aud: msIssuer.audience,
+      sub: 'x',
+      iat: nowSeconds(),
+      exp: nowSeconds() + 60,
+    }
+    const unsafe = [short.jwk, { ...(msIssuer.jwks.keys[0] as JWK), e: 'AQ' }]
+    server.use(http.get(msIssuer.jwksUri, () => HttpResponse.json({ keys: unsafe })))
+    const cold = createAuth({ auth0: msIssuer.auth0 })
+    onTestFinished(() => cold.close())
+    const error = await cold.verifyAuth0Token(short.sign(claims)).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'jwks_unavailable', status: 503 })
+  })
+})
+
+function rsaPrivate(): JWK {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  return { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: 'private' }
+}

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import type { Auth, AuthEvent } from 'canonical-auth'
 import { createRedisStore } from 'canonical-auth/redis'
 import { Redis as IoRedis } from 'ioredis'
@@ -78,12 +79,16 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       for (const client of clients.splice(0)) await client.close()
     })
 
-    async function replica(options: StoreOptions & { events?: AuthEvent[] } = {}) {
-      const { events, ...store } = options
+    async function replica(options: StoreOptions & { events?: AuthEvent[]; ttlMs?: number } = {}) {
+      const { events, ttlMs, ...store } = options
       const client = await connect(kind, server.url, store)
       clients.push(client)
       const auth = stack.auth({
-        cache: { store: client.store, storeTimeoutMs: STORE_TIMEOUT_MS },
+        cache: {
+          store: client.store,
+          storeTimeoutMs: STORE_TIMEOUT_MS,
+          ...(ttlMs === undefined ? {} : { ttlMs }),
+        },
         ...(events === undefined ? {} : { onEvent: (event: AuthEvent) => void events.push(event) }),
       })
       return { auth, client }
@@ -113,8 +118,13 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       const { client } = await replica({ prefix: 'svc:test:' })
       const key = 'canonical-auth:user:v1:https://tenant.example/\nsamlp|acme|x'
       const user = { id: '5f0c8a9e-2b7d-4c1e-9a3f-6d8e7b1c2a40', email: 'x@acme.com' }
+      const before = Date.now()
       await client.store.set(key, user, 60_000)
-      expect(await client.raw(['GET', `svc:test:${key}`])).toBe(JSON.stringify(user))
+      const stored = JSON.parse((await client.raw(['GET', `svc:test:${key}`])) as string)
+      // The entry carries its own expiry too (epoch ms), for an entry re-planted without a TTL.
+      expect(stored).toEqual({ ...user, exp: expect.any(Number) })
+      expect(stored.exp).toBeGreaterThanOrEqual(before + 60_000)
+      expect(stored.exp).toBeLessThanOrEqual(Date.now() + 60_000)
       const ttl = Number(await client.raw(['PTTL', `svc:test:${key}`]))
       expect(ttl).toBeGreaterThan(55_000)
       expect(ttl).toBeLessThanOrEqual(60_000)
@@ -133,11 +143,18 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       expect(stack.directory.calls.ensure).toBe(2)
     })
 
+    const INTRUDER = '0f5e1c2a-7b3d-4e8f-9a6b-1c2d3e4f5a6b'
     it.each([
       ['not JSON', 'not json at all'],
       ['a non-UUID id', JSON.stringify({ id: 'samlp|acme-waad|ada' })],
       ['no id', JSON.stringify({ email: 'ada@acme.com' })],
       ['a JSON string', JSON.stringify('5f0c8a9e-2b7d-4c1e-9a3f-6d8e7b1c2a40')],
+      ['without an expiry', JSON.stringify({ id: INTRUDER, email: 'u3@acme.com' })],
+      [
+        'past its expiry',
+        JSON.stringify({ id: INTRUDER, email: 'u3@acme.com', exp: Date.now() - 1 }),
+      ],
+      ['with a string expiry', JSON.stringify({ id: INTRUDER, exp: String(Date.now() + 60_000) })],
     ])('ignores and deletes an entry that is %s, and asks the directory', async (_name, value) => {
       const a = await replica()
       const b = await replica()
@@ -159,6 +176,37 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       )
     })
 
+    /**
+     * Resolves a user on one replica, captures the entry it stored, lets it expire in Redis, has
+     * the directory link the user to a new id, and plants the captured entry again with a plain
+     * `SET` (no TTL). Returns what a replica with a cold in-memory cache then resolves.
+     */
+    async function replantAfterExpiry(options: StoreOptions, n: number) {
+      // A short TTL, so that Redis expires the entry within the test.
+      const writer = await replica({ ...options, ttlMs: 300 })
+      const token = await tokenFor(n)
+      const first = await login(writer.auth, token)
+      const keys = (await writer.client.raw(['KEYS', 'canonical-auth:user:v1:*'])) as string[]
+      const key = keys.find((candidate) => candidate.endsWith(`\n${first.token?.subject}`))
+      const captured = (await writer.client.raw(['GET', key as string])) as string
+      await vi.waitFor(
+        async () => expect(await writer.client.raw(['EXISTS', key as string])).toBe(0),
+        SETTLES,
+      )
+      const relinked = stack.directory.addUser(`u${n}@acme.com`)
+      await writer.client.raw(['SET', key as string, captured])
+      expect(Number(await writer.client.raw(['PTTL', key as string]))).toBe(-1)
+      const reader = await replica(options)
+      return { first, relinked, answer: await login(reader.auth, token) }
+    }
+
+    it('refuses an expired entry planted again without a TTL: the directory answers', async () => {
+      const { first, relinked, answer } = await replantAfterExpiry({}, 15)
+      expect(answer.userId).toBe(relinked.id)
+      expect(answer.userId).not.toBe(first.userId)
+      expect(answer.user.source).toBe('directory')
+    })
+
     describe('with a secret (signed entries)', () => {
       const SECRET = 'a-secret-of-at-least-32-characters!!'
       const OLD = 'the-previous-secret-of-32-characters'
@@ -175,7 +223,12 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
         const stored = JSON.parse(
           (await a.client.raw(['GET', await ours(a.client, first.token?.subject ?? '')])) as string,
         )
-        expect(stored).toEqual({ id: first.userId, email: 'u10@acme.com', mac: expect.any(String) })
+        expect(stored).toEqual({
+          id: first.userId,
+          email: 'u10@acme.com',
+          exp: expect.any(Number),
+          mac: expect.any(String),
+        })
         expect((await login(b.auth, token)).user).toMatchObject({
           id: first.userId,
           source: 'cache',
@@ -215,6 +268,46 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
         await a.client.raw(['SET', victimKey, (await a.client.raw(['GET', attackerKey])) as string])
         const answer = await login(b.auth, victim)
         expect(answer.userId).toBe(victimContext.userId)
+        expect(answer.user.source).toBe('directory')
+      })
+
+      it('refuses a signed entry planted again without a TTL once its expiry passed', async () => {
+        const { first, relinked, answer } = await replantAfterExpiry({ secret: SECRET }, 16)
+        expect(answer.userId).toBe(relinked.id)
+        expect(answer.userId).not.toBe(first.userId)
+        expect(answer.user.source).toBe('directory')
+      })
+
+      it('refuses a signed entry whose expiry was changed, or removed', async () => {
+        const a = await replica({ secret: SECRET })
+        const token = await tokenFor(17)
+        const first = await login(a.auth, token)
+        const key = await ours(a.client, first.token?.subject ?? '')
+        const signed = JSON.parse((await a.client.raw(['GET', key])) as string)
+        const { exp: _exp, ...withoutExp } = signed
+        for (const edited of [{ ...signed, exp: signed.exp + 3_600_000 }, withoutExp]) {
+          await a.client.raw(['SET', key, JSON.stringify(edited)])
+          const reader = await replica({ secret: SECRET })
+          const answer = await login(reader.auth, token)
+          expect(answer.userId).toBe(first.userId)
+          expect(answer.user.source).toBe('directory')
+        }
+      })
+
+      it('refuses an entry signed over the user alone, without an expiry', async () => {
+        // What a release that signed (key, id, email) wrote: a valid MAC over the old message.
+        const a = await replica({ secret: SECRET })
+        const token = await tokenFor(18)
+        const first = await login(a.auth, token)
+        const key = await ours(a.client, first.token?.subject ?? '')
+        const user = { id: INTRUDER, email: 'u18@acme.com' }
+        const mac = createHmac('sha256', SECRET)
+          .update(JSON.stringify([key, user.id, user.email]))
+          .digest('base64url')
+        await a.client.raw(['SET', key, JSON.stringify({ ...user, mac })])
+        const reader = await replica({ secret: SECRET })
+        const answer = await login(reader.auth, token)
+        expect(answer.userId).toBe(first.userId)
         expect(answer.user.source).toBe('directory')
       })
 

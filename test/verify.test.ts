@@ -2,10 +2,13 @@ import { createHmac } from 'node:crypto'
 import { inspect } from 'node:util'
 import { type Auth, createAuth, TokenCheckError } from 'canonical-auth'
 import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
-import { exportJWK, generateKeyPair } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } from 'jose'
+import { HttpResponse, http } from 'msw'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { AsymmetricAlgorithm } from '../src/core/config.js'
 import { b64, forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
-import { strayRequests } from './msw.js'
+import { ecKey, forgeForExponentOne, rsaKey } from './keys.js'
+import { server, strayRequests } from './msw.js'
 
 // The whole rejection suite runs twice: with the node:crypto fast path (the default where it
 // exists) and with jose alone. Both must refuse exactly the same tokens.
@@ -406,6 +409,98 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
         auth.verifyAuth0Token(await issuer.sign({}, { header: { typ: 'at+jwt' } })),
       ).resolves.toBeTruthy()
       await strict.close()
+    })
+  })
+
+  describe('unsafe keys in the key set', () => {
+    /**
+     * A tenant (msw-served) whose key set holds its real signing key and `extra` keys; the
+     * instance has not fetched it yet. `claims` are valid claims for it.
+     */
+    async function tenantWith(extra: JWK[], algorithms: AsymmetricAlgorithm[] = ['RS256']) {
+      const tenant = await createTestIssuer({ listen: false })
+      server.use(
+        http.get(tenant.jwksUri, () =>
+          HttpResponse.json({ keys: [...tenant.jwks.keys, ...extra] }),
+        ),
+      )
+      const instance = createAuth({
+        signatureCheck: engine,
+        auth0: { ...tenant.auth0, algorithms },
+        cache: { tokens: false },
+      })
+      onTestFinished(() => instance.close())
+      const valid = {
+        iss: tenant.issuer,
+        sub: 'auth0|u1',
+        aud: tenant.audience,
+        iat: nowSeconds(),
+        exp: nowSeconds() + 600,
+      }
+      return { tenant, auth: instance, claims: valid }
+    }
+
+    it('refuses a token forged for an RSA key with exponent 1, which needs no private key', async () => {
+      const n = issuer.jwks.keys[0]?.n as string
+      const weak: JWK = { kty: 'RSA', n, e: 'AQ', kid: 'exponent-one', alg: 'RS256' }
+      const { tenant, auth: instance, claims: valid } = await tenantWith([weak])
+      const forged = forgeForExponentOne(n, { alg: 'RS256', kid: 'exponent-one' }, valid)
+      // The forgery is a valid signature for that key: jose alone accepts it.
+      await expect(jwtVerify(forged, createLocalJWKSet({ keys: [weak] }))).resolves.toBeTruthy()
+      await rejectsWith(instance.verifyAuth0Token(forged), 'token_invalid', forged)
+      // The same again once the key set is warm, and the tenant's real key still works.
+      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toBeTruthy()
+      await rejectsWith(instance.verifyAuth0Token(forged), 'token_invalid', forged)
+    })
+
+    it('refuses tokens of an RSA key with a small exponent (3), though correctly signed', async () => {
+      const small = rsaKey('exponent-three', 2048, 3)
+      const { auth: instance, claims: valid } = await tenantWith([small.jwk])
+      await rejectsWith(instance.verifyAuth0Token(small.sign(valid)), 'token_invalid')
+    })
+
+    it('answers a token of a 1024-bit RSA key as token_invalid, not as an internal error', async () => {
+      const short = rsaKey('short', 1024)
+      const { tenant, auth: instance, claims: valid } = await tenantWith([short.jwk])
+      await rejectsWith(instance.verifyAuth0Token(short.sign(valid)), 'token_invalid')
+      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toBeTruthy()
+      await rejectsWith(instance.verifyAuth0Token(short.sign(valid)), 'token_invalid')
+    })
+
+    it('refuses tokens of an EC key on a curve it does not know (secp256k1)', async () => {
+      const k1 = ecKey('k1', 'secp256k1')
+      const { auth: instance, claims: valid } = await tenantWith([k1.jwk], ['RS256', 'ES256'])
+      await rejectsWith(instance.verifyAuth0Token(k1.sign(valid)), 'token_invalid')
+      const relabelled = ecKey('k1-as-p256', 'secp256k1')
+      const { auth: other, claims: otherClaims } = await tenantWith(
+        [{ ...relabelled.jwk, crv: 'P-256' }],
+        ['RS256', 'ES256'],
+      )
+      await rejectsWith(other.verifyAuth0Token(relabelled.sign(otherClaims)), 'token_invalid')
+    })
+
+    it('answers a key that cannot be imported (a point off its curve) as token_invalid', async () => {
+      const p256 = ecKey('off-curve', 'prime256v1')
+      const offCurve: JWK = { ...p256.jwk, y: p256.jwk.x as string }
+      const {
+        tenant,
+        auth: instance,
+        claims: valid,
+      } = await tenantWith([offCurve], ['RS256', 'ES256'])
+      await rejectsWith(instance.verifyAuth0Token(p256.sign(valid)), 'token_invalid')
+      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toBeTruthy()
+      await rejectsWith(instance.verifyAuth0Token(p256.sign(valid)), 'token_invalid')
+    })
+
+    it('verifies tokens of safe keys of every supported kind next to them', async () => {
+      const rsa = rsaKey('rsa-3072', 3072)
+      const p256 = ecKey('p256', 'prime256v1')
+      const { auth: instance, claims: valid } = await tenantWith(
+        [rsa.jwk, p256.jwk, rsaKey('short', 1024).jwk],
+        ['RS256', 'ES256'],
+      )
+      await expect(instance.verifyAuth0Token(rsa.sign(valid))).resolves.toBeTruthy()
+      await expect(instance.verifyAuth0Token(p256.sign(valid))).resolves.toBeTruthy()
     })
   })
 

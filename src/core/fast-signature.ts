@@ -12,12 +12,7 @@ interface NodeCryptoLike {
 }
 interface NodeBufferLike {
   Buffer: {
-    from(
-      value: string,
-      encoding: 'base64url' | 'latin1',
-    ): Uint8Array & {
-      toString(encoding: 'utf8'): string
-    }
+    from(value: string, encoding: 'base64url' | 'latin1'): Uint8Array
   }
 }
 
@@ -40,18 +35,35 @@ const DIGESTS: Readonly<Record<string, string>> = {
   RS512: 'RSA-SHA512',
 }
 
-const decoder = new TextDecoder()
+// A byte order mark is kept by both (JSON.parse then refuses it) where jose would skip it. The
+// strict one throws on bytes that are not UTF-8, as jose's own decoder of headers and claims does.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const encoder = new TextEncoder()
 
+function segmentBytes(segment: string): Uint8Array {
+  return NodeBuffer === undefined
+    ? base64url.decode(segment)
+    : NodeBuffer.from(segment, 'base64url')
+}
+
 /**
- * Decodes one base64url segment of a token to text. Only for segments `assertCompactJws` has
- * already accepted (base64url alphabet, canonical): node:buffer's decoder is lenient about
- * anything else, jose's (the fallback off Node) is not.
+ * Decodes one base64url segment of a token to text, replacing bytes that are not UTF-8: for reading
+ * a token's claims before it is verified (its issuer), never for a decision jose would make on its
+ * own reading. Only for segments `assertCompactJws` has already accepted (base64url alphabet,
+ * canonical): node:buffer's base64url decoder is lenient about anything else, jose's (the fallback
+ * off Node) is not.
  */
 export function decodeSegment(segment: string): string {
-  return NodeBuffer === undefined
-    ? decoder.decode(base64url.decode(segment))
-    : NodeBuffer.from(segment, 'base64url').toString('utf8')
+  return decoder.decode(segmentBytes(segment))
+}
+
+/**
+ * {@link decodeSegment}, but bytes that are not UTF-8 throw a TypeError: for the header, which
+ * selects the key on the fast path and must read exactly as jose reads it.
+ */
+export function decodeStrictSegment(segment: string): string {
+  return strictDecoder.decode(segmentBytes(segment))
 }
 
 // One KeyObject per CryptoKey that jose imported: jose's key set keeps its CryptoKeys, so this

@@ -1,7 +1,14 @@
-import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose'
+import {
+  base64url,
+  createLocalJWKSet,
+  type JSONWebKeySet,
+  type JWK,
+  type JWSHeaderParameters,
+} from 'jose'
 import ky from 'ky'
 import type { JwksConfig } from './config.js'
 import { AuthError } from './errors.js'
+import { isCanonicalBase64url } from './token-shape.js'
 
 // A key set larger than this is not a key set.
 const MAX_JWKS_BYTES = 1_048_576
@@ -23,7 +30,17 @@ interface Snapshot {
   readonly selected: Map<string, unknown>
 }
 
-const selectionKey = (header: JWSHeaderParameters) => `${header.alg}\u0000${header.kid ?? ''}`
+/**
+ * What jose's key selection depends on, as a map key: `alg`, and `kid` when the header has one.
+ * An absent `kid` and `kid: ""` select differently, and a `kid` that is not a string selects no key
+ * at all (`undefined`: nothing is remembered or looked up for it, so jose decides every time).
+ */
+function selectionKey(header: JWSHeaderParameters): string | undefined {
+  const { alg, kid } = header as { alg?: unknown; kid?: unknown }
+  if (typeof alg !== 'string') return undefined
+  if (kid === undefined) return alg
+  return typeof kid === 'string' ? `${alg}\u0000${kid}` : undefined
+}
 
 /**
  * A remote JSON Web Key Set with the policy jose's `createRemoteJWKSet` lacks:
@@ -77,8 +94,9 @@ export class RemoteKeySet {
    */
   selectedKey(header: JWSHeaderParameters): unknown {
     const snapshot = this.#snapshot
-    if (snapshot === undefined) return undefined
-    const key = snapshot.selected.get(selectionKey(header))
+    const selection = selectionKey(header)
+    if (snapshot === undefined || selection === undefined) return undefined
+    const key = snapshot.selected.get(selection)
     return key !== undefined && this.#usable(snapshot, Date.now()) ? key : undefined
   }
 
@@ -171,33 +189,131 @@ export class RemoteKeySet {
   }
 }
 
-/** jose's selection from one copy, remembered for {@link RemoteKeySet.selectedKey}. */
+/**
+ * jose's selection from one copy, remembered for {@link RemoteKeySet.selectedKey}. A key jose
+ * selects but cannot import (WebCrypto refuses its parameters) is the token's problem, not the
+ * service's: `token_invalid`. jose's own errors (no key, several keys) pass through.
+ */
 async function select(snapshot: Snapshot, header: JWSHeaderParameters): ReturnType<KeyResolver> {
-  const key = await snapshot.resolve(header)
-  if (typeof header.alg === 'string' && snapshot.selected.size < MAX_SELECTED_KEYS) {
-    snapshot.selected.set(selectionKey(header), key)
+  let key: Awaited<ReturnType<KeyResolver>>
+  try {
+    key = await snapshot.resolve(header)
+  } catch (error) {
+    if (isJoseError(error)) throw error
+    throw new AuthError('token_invalid', 'The token was signed with a key that cannot be used', {
+      cause: error,
+    })
+  }
+  const selection = selectionKey(header)
+  if (selection !== undefined && snapshot.selected.size < MAX_SELECTED_KEYS) {
+    snapshot.selected.set(selection, key)
   }
   return key
 }
 
 /**
- * The usable keys of a JWKS document: public asymmetric keys only. A symmetric (`oct`) key or a
- * key carrying private parts is dropped, so a misconfigured key set can never enable HS*.
+ * The usable keys of a JWKS document: public signing keys that are safe to verify with. Dropped:
+ * a symmetric (`oct`) key or one carrying private parts, so a misconfigured key set can never
+ * enable HS*; an RSA key under 2048 bits or whose exponent is not an odd value of at least 65537
+ * (with `e = 1` the signature is the padded digest itself, which anyone can compute); an EC key on
+ * a curve other than P-256, P-384 or P-521, or whose coordinates are not of its curve's size; an
+ * OKP key other than Ed25519; any other key type. A token naming a dropped key meets an unknown
+ * key (`token_invalid`); a key set with no key left is no key set (`jwks_unavailable`).
  */
-function parseKeySet(document: unknown): JWK[] {
+export function parseKeySet(document: unknown): JWK[] {
   const keys = (document as Partial<JSONWebKeySet> | null)?.keys
   if (!Array.isArray(keys)) throw new Error('Key set has no keys array')
   const usable = keys.filter(
     (key): key is JWK =>
       typeof key === 'object' &&
       key !== null &&
-      typeof key.kty === 'string' &&
-      key.kty !== 'oct' &&
       key.d === undefined &&
-      (key.use === undefined || key.use === 'sig'),
+      (key.use === undefined || key.use === 'sig') &&
+      isSafePublicKey(key),
   )
   if (usable.length === 0) throw new Error('Key set has no usable signing keys')
   return usable
+}
+
+const RSA_MIN_BITS = 2048
+// node:crypto and most WebCrypto implementations refuse larger moduli; verifying with one is slow.
+const RSA_MAX_BITS = 16_384
+// 65537 (0x010001), the smallest exponent FIPS 186-5 allows; its largest is below 2^256.
+const RSA_MIN_EXPONENT = [0x01, 0x00, 0x01]
+const RSA_MAX_EXPONENT_BYTES = 32
+const EC_COORDINATE_BYTES: ReadonlyMap<unknown, number> = new Map([
+  ['P-256', 32],
+  ['P-384', 48],
+  ['P-521', 66],
+])
+const ED25519_KEY_BYTES = 32
+
+function isSafePublicKey(key: JWK): boolean {
+  switch (key.kty) {
+    case 'RSA': {
+      const n = unsignedBytes(key.n)
+      const e = unsignedBytes(key.e)
+      if (n === undefined || e === undefined) return false
+      const bits = bitLength(n)
+      return (
+        bits >= RSA_MIN_BITS &&
+        bits <= RSA_MAX_BITS &&
+        isOdd(n) &&
+        isOdd(e) &&
+        e.length <= RSA_MAX_EXPONENT_BYTES &&
+        !isLess(e, RSA_MIN_EXPONENT)
+      )
+    }
+    case 'EC': {
+      const size = EC_COORDINATE_BYTES.get(key.crv)
+      return size !== undefined && octets(key.x)?.length === size && octets(key.y)?.length === size
+    }
+    case 'OKP':
+      return key.crv === 'Ed25519' && octets(key.x)?.length === ED25519_KEY_BYTES
+    default:
+      return false
+  }
+}
+
+/** The bytes of a canonical base64url member, else `undefined`. */
+function octets(value: unknown): Uint8Array | undefined {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined
+  if (!isCanonicalBase64url(value)) return undefined
+  try {
+    return base64url.decode(value)
+  } catch {
+    return undefined
+  }
+}
+
+/** The big-endian unsigned integer of a base64url member, without leading zero bytes. */
+function unsignedBytes(value: unknown): Uint8Array | undefined {
+  const bytes = octets(value)
+  if (bytes === undefined) return undefined
+  const first = bytes.findIndex((byte) => byte !== 0)
+  return first === -1 ? undefined : bytes.subarray(first)
+}
+
+function bitLength(value: Uint8Array): number {
+  return (value.length - 1) * 8 + (32 - Math.clz32(value[0] as number))
+}
+
+function isOdd(value: Uint8Array): boolean {
+  return ((value[value.length - 1] as number) & 1) === 1
+}
+
+/** Whether `a` < `b`, both big-endian without leading zero bytes. */
+function isLess(a: Uint8Array, b: readonly number[]): boolean {
+  if (a.length !== b.length) return a.length < b.length
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return (a[i] as number) < (b[i] as number)
+  }
+  return false
+}
+
+function isJoseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code.startsWith('ERR_JW') || code.startsWith('ERR_JOSE'))
 }
 
 function unavailable(retryAfterMs: number, cause: unknown): AuthError {

@@ -5,10 +5,17 @@ import {
   type ProtectedHeaderParameters,
   UnsecuredJWT,
 } from 'jose'
+import { hasCandidates, verifyWithCandidates } from './candidate-keys.js'
 import type { ResolvedClaims, ResolvedConfig, ResolvedTenant } from './config.js'
 import { connectionFromSubject } from './connection.js'
 import { AuthError, isAuthError } from './errors.js'
-import { asUnsecured, canCheckFast, checkSignatureFast, decodeSegment } from './fast-signature.js'
+import {
+  asUnsecured,
+  canCheckFast,
+  checkSignatureFast,
+  decodeSegment,
+  decodeStrictSegment,
+} from './fast-signature.js'
 import type { RemoteKeySet } from './key-set.js'
 import type { VerifiedTokenCache } from './token-cache.js'
 import { TokenCheckError } from './token-check-error.js'
@@ -142,7 +149,11 @@ async function verifyAwaitingKey(
       (fast ? verifyWithKey(token, header, await keySet.getKey(header), options) : undefined) ??
       (await jwtVerify(token, keySet.getKey, options)).payload
   } catch (error) {
-    throw toAuthError(error)
+    if (!hasCandidates(error)) throw toAuthError(error)
+    // Several keys match the header: both engines try each with jose.
+    payload = await verifyWithCandidates(token, error, options).catch((failure: unknown) => {
+      throw toAuthError(failure)
+    })
   }
   return accept(token, payload, entry, context)
 }
@@ -228,7 +239,7 @@ function parseHeader(token: string, firstDot: number): unknown {
   const segment = token.slice(0, firstDot)
   let header = headers.get(segment)
   if (header === undefined) {
-    header = Object.freeze(JSON.parse(decodeSegment(segment)))
+    header = Object.freeze(JSON.parse(decodeStrictSegment(segment)))
     if (headers.size >= HEADER_CACHE_SIZE) headers.clear()
     headers.set(segment, header)
   }

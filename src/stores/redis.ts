@@ -36,10 +36,11 @@ export interface RedisStoreOptions {
    */
   readonly prefix?: string | undefined
   /**
-   * Signs every entry (HMAC-SHA256 over the key and the user), so that whoever can write to Redis
-   * but does not hold the secret cannot map a user to another id: an entry without a valid
-   * signature is ignored and deleted, and the directory asked. At least 32 characters (or bytes);
-   * the same for every replica. Pass several to rotate: the first signs, any of them verifies.
+   * Signs every entry (HMAC-SHA256 over the key, the user and the entry's expiry), so that whoever
+   * can write to Redis but does not hold the secret cannot map a user to another id, nor keep an
+   * entry alive past its expiry: an entry without a valid signature is ignored and deleted, and
+   * the directory asked. At least 32 characters (or bytes); the same for every replica. Pass
+   * several to rotate: the first signs, any of them verifies.
    */
   readonly secret?: Secret | readonly Secret[] | undefined
 }
@@ -48,6 +49,9 @@ type Secret = string | Uint8Array
 
 const MIN_SECRET_BYTES = 32
 const MAC = /^[A-Za-z0-9_-]{43}$/
+// The first element of every signed message. Entries signed by an earlier format (over key, id
+// and email, with no expiry) do not verify under it, and are refused like any unsigned entry.
+const MAC_VERSION = 'canonical-auth/redis entry v2'
 
 type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
 
@@ -60,6 +64,11 @@ type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
  * offline queue), and canonical-auth answers from its in-memory cache and the directory instead, so
  * Redis being down costs directory calls, never an error or a wrong identity. What Redis returns
  * is checked before use (a UUID id), and an entry that fails the check is deleted.
+ *
+ * Every entry carries its expiry (`exp`, epoch milliseconds) besides Redis's own TTL, so that an
+ * entry copied and written back without a TTL still dies on time: one past its `exp`, or without
+ * one, is ignored and deleted. Replicas compare `exp` with their own clock and grant no grace: a
+ * replica whose clock runs ahead only drops entries early (a directory call).
  *
  * @example
  * ```ts
@@ -111,28 +120,47 @@ export function createRedisStore(options: RedisStoreOptions): UserCacheStore {
       } catch {
         entry = undefined
       }
+      if (!isCurrent(entry, Date.now())) entry = undefined
       if (signer !== undefined && !(await signer.verifies(prefix + key, entry))) entry = undefined
       if (entry === undefined) {
-        // Not JSON, or not signed with our secret: canonical-auth did not write it. Remove it and
-        // answer a miss (canonical-auth also drops entries that are not a user with a UUID).
+        // Not JSON, expired, or not signed with our secret: not an entry canonical-auth may use.
+        // Remove it and answer a miss (canonical-auth also drops entries that are not a user with
+        // a UUID).
         await client.del(prefix + key)
         return undefined
       }
-      return entry as CachedUser
+      const { id, email } = entry as { id?: unknown; email?: unknown }
+      return (email === undefined ? { id } : { id, email }) as CachedUser
     },
     async set(key, value, ttlMs) {
       connected()
-      const user: CachedUser =
-        value.email === undefined ? { id: value.id } : { id: value.id, email: value.email }
+      const ttl = Math.max(1, Math.ceil(ttlMs))
+      const user: StoredUser = {
+        id: value.id,
+        ...(value.email === undefined ? {} : { email: value.email }),
+        exp: Date.now() + ttl,
+      }
       const entry =
         signer === undefined ? user : { ...user, mac: await signer.sign(prefix + key, user) }
-      await write(prefix + key, JSON.stringify(entry), Math.max(1, Math.ceil(ttlMs)))
+      await write(prefix + key, JSON.stringify(entry), ttl)
     },
     async delete(key) {
       connected()
       await client.del(prefix + key)
     },
   }
+}
+
+/** A cached user as stored: with its expiry in epoch milliseconds. */
+interface StoredUser extends CachedUser {
+  readonly exp: number
+}
+
+/** Whether `entry` is an object whose `exp` is an integer still in the future. */
+function isCurrent(entry: unknown, now: number): boolean {
+  if (typeof entry !== 'object' || entry === null) return false
+  const { exp } = entry as { exp?: unknown }
+  return typeof exp === 'number' && Number.isSafeInteger(exp) && now < exp
 }
 
 function clientKind(client: unknown): 'node-redis' | 'ioredis' {
@@ -147,7 +175,10 @@ function clientKind(client: unknown): 'node-redis' | 'ioredis' {
   )
 }
 
-/** HMAC-SHA256 over (key, id, email) with WebCrypto: the first secret signs, any verifies. */
+/**
+ * HMAC-SHA256 over (format version, key, id, email, exp) with WebCrypto: the first secret signs,
+ * any verifies.
+ */
 function entrySigner(secret: Secret | readonly Secret[]) {
   const secrets = (Array.isArray(secret) ? secret : [secret]) as readonly unknown[]
   if (secrets.length === 0) throw new TypeError('createRedisStore: secret must not be empty')
@@ -175,17 +206,24 @@ function entrySigner(secret: Secret | readonly Secret[]) {
         ]),
       ),
     ))
-  const message = (key: string, user: { id?: unknown; email?: unknown }) =>
-    new TextEncoder().encode(JSON.stringify([key, user.id, user.email ?? null]))
+  const message = (key: string, user: { id?: unknown; email?: unknown; exp?: unknown }) =>
+    new TextEncoder().encode(
+      JSON.stringify([MAC_VERSION, key, user.id, user.email ?? null, user.exp ?? null]),
+    )
   return {
-    async sign(key: string, user: CachedUser): Promise<string> {
+    async sign(key: string, user: StoredUser): Promise<string> {
       const [first] = await imported()
       const mac = await crypto.subtle.sign('HMAC', first as HmacKey, message(key, user))
       return base64url.encode(new Uint8Array(mac))
     },
     async verifies(key: string, entry: unknown): Promise<boolean> {
       if (typeof entry !== 'object' || entry === null) return false
-      const { mac, ...user } = entry as { mac?: unknown; id?: unknown; email?: unknown }
+      const { mac, ...user } = entry as {
+        mac?: unknown
+        id?: unknown
+        email?: unknown
+        exp?: unknown
+      }
       // An HMAC-SHA256 is 32 bytes: 43 base64url characters, no padding.
       const signature = typeof mac === 'string' && MAC.test(mac) ? base64url.decode(mac) : undefined
       if (signature === undefined) return false
