@@ -340,4 +340,54 @@ describe('a shared cache store', () => {
     expect(user).toMatchObject({ id: ID, source: 'directory' })
     expect(seen).toHaveLength(1)
   })
+
+  describe('an entry whose expiry the store reports', () => {
+    /** A store holding Ada's entry with `expiresAt`, counting reads. */
+    function storeExpiringAt(expiresAt: () => number) {
+      const store = memoryStore()
+      const counted = {
+        ...store,
+        reads: 0,
+        get: async (key: string) => {
+          counted.reads += 1
+          const entry = store.data.get(key)
+          return entry === undefined ? undefined : { ...entry, expiresAt: expiresAt() }
+        },
+      }
+      return counted
+    }
+
+    it('is not kept in memory past that expiry', async () => {
+      const seen = ensureAnswers(ok)
+      const store = storeExpiringAt(() => Date.now() + 50)
+      await resolve(authFor({ baseUrl: BASE }, { cache: { store } }))
+      const replica = authFor({ baseUrl: BASE }, { cache: { store } })
+      expect(await resolve(replica)).toMatchObject({ id: ID, source: 'cache' })
+      expect(store.reads).toBe(2)
+      // Well past the entry's 50 ms: the replica's memory copy is gone, so it reads again.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(await resolve(replica)).toMatchObject({ id: ID, source: 'cache' })
+      expect(store.reads).toBe(3)
+      expect(seen).toHaveLength(1)
+    })
+
+    it('is kept in memory for cache.ttlMs when it expires later', async () => {
+      ensureAnswers(ok)
+      const store = storeExpiringAt(() => Date.now() + 3_600_000)
+      await resolve(authFor({ baseUrl: BASE }, { cache: { store } }))
+      const replica = authFor({ baseUrl: BASE }, { cache: { store } })
+      await resolve(replica)
+      await resolve(replica)
+      expect(store.reads).toBe(2)
+    })
+
+    it('is a miss once that expiry has passed', async () => {
+      const seen = ensureAnswers(ok)
+      const store = storeExpiringAt(() => Date.now() - 1)
+      await resolve(authFor({ baseUrl: BASE }, { cache: { store } }))
+      const replica = authFor({ baseUrl: BASE }, { cache: { store } })
+      expect(await resolve(replica)).toMatchObject({ id: ID, source: 'directory' })
+      expect(seen).toHaveLength(2)
+    })
+  })
 })

@@ -6,6 +6,12 @@ import { isUuid } from './uuid.js'
 export interface CachedUser {
   readonly id: string
   readonly email?: string
+  /**
+   * When a shared store's entry stops being valid, in epoch milliseconds, if the store knows. A
+   * store may return it from `get`: the in-memory copy then lives no longer than the entry, so a
+   * user read near the end of its TTL is not kept for a whole `cache.ttlMs` more.
+   */
+  readonly expiresAt?: number
 }
 
 /**
@@ -82,7 +88,11 @@ export class UserCache {
       id: shared.id.toLowerCase(),
       ...(typeof shared.email === 'string' ? { email: shared.email } : {}),
     }
-    this.#local.set(key, user)
+    // Never kept in memory past the shared entry's own expiry, nor longer than ttlMs.
+    const remainingMs =
+      typeof shared.expiresAt === 'number' ? shared.expiresAt - Date.now() : this.#options.ttlMs
+    if (!(remainingMs > 0)) return undefined
+    this.#local.set(key, user, { ttl: Math.min(this.#options.ttlMs, Math.ceil(remainingMs)) })
     return user
   }
 

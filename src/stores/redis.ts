@@ -129,8 +129,10 @@ export function createRedisStore(options: RedisStoreOptions): UserCacheStore {
         await client.del(prefix + key)
         return undefined
       }
-      const { id, email } = entry as { id?: unknown; email?: unknown }
-      return (email === undefined ? { id } : { id, email }) as CachedUser
+      const { id, email, exp } = entry as StoredUser
+      return (
+        email === undefined ? { id, expiresAt: exp } : { id, email, expiresAt: exp }
+      ) as CachedUser
     },
     async set(key, value, ttlMs) {
       connected()
