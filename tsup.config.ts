@@ -27,7 +27,6 @@ export default defineConfig({
     'msw',
     'express',
     'fastify',
-    'fastify-plugin',
     'koa',
     /^node:/,
   ],

@@ -19,8 +19,15 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
     restoreMocks: true,
     unstubGlobals: true,
-    testTimeout: 15_000,
+    // Generous bounds: the suite must pass on a loaded two-core machine. No test asserts speed;
+    // tests that check a deadline bound their own waits.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 30_000,
+    // Only a test this slow is listed by name, so that a failure stands out in the output.
+    slowTestThreshold: 15_000,
   },
 })

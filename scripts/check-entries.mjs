@@ -11,7 +11,7 @@ const allowed = {
   'index.js': [],
   'testing.js': [],
   'express.js': ['express'],
-  'fastify.js': ['fastify', 'fastify-plugin'],
+  'fastify.js': ['fastify'],
   'koa.js': ['koa'],
   'redis.js': [],
 }

@@ -129,6 +129,27 @@ describe('authenticate: legacy tokens', () => {
     )
   })
 
+  it.each([
+    ['an opaque token', 'garbage', /not a JWT.*audience/],
+    ['three segments that are not a JWT', 'aaa.bbb.ccc', /not a well-formed JWT/],
+    ['a padded token', 'aaaa.bbbb.cc==', /not a well-formed JWT/],
+  ])('says why %s is refused when no legacy hook is configured', async (_name, token, message) => {
+    const error = await authFor()
+      .authenticate({ headers: { authorization: `Bearer ${token}` } })
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'token_invalid' })
+    expect((error as Error).message).toMatch(message)
+  })
+
+  it('says a well-formed JWT from another issuer is not from a configured one', async () => {
+    const other = await createTestIssuer({ listen: false })
+    const error = await authFor()
+      .authenticate({ headers: { authorization: `Bearer ${await other.sign()}` } })
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'token_invalid' })
+    expect((error as Error).message).toMatch(/not issued by a configured issuer/)
+  })
+
   it('sends a non-Auth0 token to the legacy hook and returns its UUID', async () => {
     const verify = vi.fn(async (token: string) =>
       token === 'legacy-opaque-token' ? { userId: LEGACY_ID, email: 'Ada@Acme.com' } : null,

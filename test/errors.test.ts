@@ -42,6 +42,21 @@ describe('AuthError', () => {
     expect(new AuthError('jwks_unavailable').wwwAuthenticate).toBeUndefined()
   })
 
+  it.each(table.filter(([, status]) => status === 401 || status === 403))(
+    '%s (%i) carries only the challenge error RFC 6750 gives its status',
+    (code, status) => {
+      const challenge = new AuthError(code).wwwAuthenticate as string
+      const error = /error="([^"]+)"/.exec(challenge)?.[1]
+      expect(challenge.startsWith('Bearer')).toBe(true)
+      if (error !== undefined)
+        expect(error).toBe(status === 401 ? 'invalid_token' : 'insufficient_scope')
+    },
+  )
+
+  it('gives a 403 for an identity that cannot be linked the bare challenge', () => {
+    expect(new AuthError('identity_untrusted').wwwAuthenticate).toBe('Bearer')
+  })
+
   it('keeps header values on one line and inside their quotes', () => {
     const challenge = new AuthError('token_invalid', 'bad "quote"\r\nSet-Cookie: x')
       .wwwAuthenticate as string

@@ -41,12 +41,7 @@ export function redisAvailable(): boolean {
   if (!available && process.env.CANONICAL_AUTH_REQUIRE_REDIS === '1') {
     throw new Error('CANONICAL_AUTH_REQUIRE_REDIS=1 but no redis-server binary was found')
   }
-  if (!available) {
-    process.stderr.write(
-      'SKIPPED: the Redis store tests need redis-server (apt-get install redis-server, or set ' +
-        'REDIS_SERVER); `bash scripts/with-redis.sh npm test` installs and runs one\n',
-    )
-  }
+  // Without a server the tests are skipped; test/global-setup.ts says so once per run.
   return available
 }
 

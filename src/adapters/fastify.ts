@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync, FastifyReply, preHandlerAsyncHookHandler } from 'fastify'
-import fp from 'fastify-plugin'
 import type { Auth } from '../core/auth.js'
 import { handleDiscoverRequest, notJsonAnswer } from '../core/discover-handler.js'
 import { createGuard, type RequireAuthOptions } from '../core/guard.js'
@@ -101,6 +100,12 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
  * app.get('/me', { preHandler: app.requireAuth() }, async (request) => ({ userId: request.auth?.userId }))
  * ```
  */
-export const canonicalAuth = fp(plugin, { fastify: '5.x', name: 'canonical-auth' })
+export const canonicalAuth = Object.assign(plugin, {
+  // What fastify-plugin would set, without the dependency: the decorators land in the parent
+  // context (no encapsulation), under this name, for Fastify 5.
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'canonical-auth',
+  [Symbol.for('plugin-meta')]: { fastify: '5.x', name: 'canonical-auth' },
+})
 
 export default canonicalAuth

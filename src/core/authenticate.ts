@@ -17,8 +17,8 @@ export interface AuthenticateSteps {
   readonly maxTokenLength: number
   readonly legacy: LegacyConfig | undefined
   cached(token: string): VerifiedToken | undefined
-  /** The token decoded and matched to a configured issuer, or undefined (then: legacy). */
-  read(token: string): ReadToken | undefined
+  /** The token decoded and matched to a configured issuer, or why not (then: legacy). */
+  read(token: string): ReadToken | AuthError
   /** Whether a token `read` refused names a configured issuer anywhere, however malformed. */
   claimsIssuer(token: string): boolean
   verify(token: string, read: ReadToken): Promise<VerifiedToken>
@@ -44,8 +44,10 @@ export async function authenticateRequest(
   if (token.length > steps.maxTokenLength)
     throw new AuthError('token_invalid', 'The access token is too long')
   const read = steps.read(token)
-  if (read === undefined) {
-    if (steps.legacy !== undefined && steps.claimsIssuer(token)) {
+  if (isAuthError(read)) {
+    // Without a legacy hook, the answer says why the token is not a configured issuer's JWT.
+    if (steps.legacy === undefined) throw read
+    if (steps.claimsIssuer(token)) {
       throw new AuthError(
         'token_invalid',
         'The token names a configured issuer but is not a well-formed token of it',
@@ -58,13 +60,7 @@ export async function authenticateRequest(
   return { userId: user.id, user, token: verified }
 }
 
-async function authenticateLegacy(
-  token: string,
-  legacy: LegacyConfig | undefined,
-): Promise<AuthContext> {
-  if (legacy === undefined) {
-    throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
-  }
+async function authenticateLegacy(token: string, legacy: LegacyConfig): Promise<AuthContext> {
   let identity: Awaited<ReturnType<LegacyConfig['verify']>>
   try {
     identity = await legacy.verify(token)

@@ -39,13 +39,14 @@ const DEFAULT_MESSAGES: Record<AuthErrorCode, string> = {
   internal_error: 'Internal error',
 }
 
-// RFC 6750 section 3.1 error attribute for each code that warrants one.
+// RFC 6750 section 3.1 error attribute for each code that warrants one, with the status the RFC
+// gives it: invalid_token with 401, insufficient_scope with 403. A 403 for an identity that cannot
+// be linked is neither, so it gets the bare challenge.
 const BEARER_ERROR: Partial<Record<AuthErrorCode, string>> = {
   invalid_request: 'invalid_request',
   token_invalid: 'invalid_token',
   token_expired: 'invalid_token',
   insufficient_scope: 'insufficient_scope',
-  identity_untrusted: 'invalid_token',
   user_not_provisioned: 'invalid_token',
 }
 

@@ -40,7 +40,13 @@ export function assertCompactJws(token: unknown, maxLength: number): asserts tok
     throw new AuthError('token_invalid', 'The access token is too long')
   }
   if (!COMPACT_JWS.test(token)) {
-    throw new AuthError('token_invalid', 'The access token is not a compact JWS')
+    throw new AuthError(
+      'token_invalid',
+      token.includes('.')
+        ? 'The access token is not a well-formed JWT (three base64url segments)'
+        : 'The access token is not a JWT. An opaque token like this one usually means the ' +
+            'authorize request named no audience: request the token with your API as audience',
+    )
   }
   const firstDot = token.indexOf('.')
   const secondDot = token.indexOf('.', firstDot + 1)
@@ -49,6 +55,9 @@ export function assertCompactJws(token: unknown, maxLength: number): asserts tok
     !isCanonicalBase64url(token, firstDot + 1, secondDot) ||
     !isCanonicalBase64url(token, secondDot + 1, token.length)
   ) {
-    throw new AuthError('token_invalid', 'The access token is not canonically encoded')
+    throw new AuthError(
+      'token_invalid',
+      'The access token is not a well-formed JWT (a segment is not canonical base64url)',
+    )
   }
 }

@@ -89,16 +89,17 @@ export function verifyUncached(token: unknown, context: VerifierContext): Promis
 }
 
 /**
- * Decodes a token and finds its configured issuer, or `undefined` when it is not a well-formed
- * JWT of a configured issuer (`authenticate` hands such tokens to the legacy hook). The result
- * goes to {@link verifyRead}, so the token is decoded once.
+ * Decodes a token and finds its configured issuer; otherwise the `token_invalid` error saying why
+ * it is not a well-formed JWT of a configured issuer (`authenticate` hands such tokens to the
+ * legacy hook, or answers with that error). The result goes to {@link verifyRead}, so the token is
+ * decoded once.
  */
-export function readToken(token: string, context: VerifierContext): ReadToken | undefined {
+export function readToken(token: string, context: VerifierContext): ReadToken | AuthError {
   try {
     assertCompactJws(token, context.config.maxTokenLength)
     return matchIssuer(token, context)
-  } catch {
-    return undefined
+  } catch (error) {
+    return isAuthError(error) ? error : new AuthError('token_invalid')
   }
 }
 
@@ -221,11 +222,9 @@ export function decodeUnverified(token: string): {
     payload = JSON.parse(decodeSegment(token.slice(firstDot + 1, secondDot)))
   } catch {
     // No cause: a JSON.parse error quotes the text it failed on, which is the token's content.
-    throw new AuthError('token_invalid', 'The access token cannot be decoded')
+    throw notJson()
   }
-  if (!isJsonObject(header) || !isJsonObject(payload)) {
-    throw new AuthError('token_invalid', 'The access token cannot be decoded')
-  }
+  if (!isJsonObject(header) || !isJsonObject(payload)) throw notJson()
   return { header: header as ProtectedHeaderParameters, payload: payload as JWTPayload }
 }
 
@@ -244,6 +243,13 @@ function parseHeader(token: string, firstDot: number): unknown {
     headers.set(segment, header)
   }
   return header
+}
+
+function notJson(): AuthError {
+  return new AuthError(
+    'token_invalid',
+    'The access token is not a well-formed JWT: its header or payload is not a JSON object',
+  )
 }
 
 function isJsonObject(value: unknown): value is Record<string, unknown> {

@@ -49,6 +49,11 @@ beforeAll(async () => {
     email_verified: true,
   })
   tokens.deadTenant = await deadIssuer.sign(user)
+  tokens.untrusted = await issuer.sign({
+    sub: 'google-oauth2|1093',
+    email: 'ada@acme.com',
+    email_verified: false,
+  })
 })
 afterAll(async () => {
   await main.close()
@@ -115,6 +120,26 @@ const cases: readonly Case[] = [
     headers: () => ({ authorization: 'Bearer not.a.jwt' }),
     status: 401,
     error: 'token_invalid',
+    challenge:
+      /^Bearer error="invalid_token", error_description="The access token is not a well-formed JWT/,
+  },
+  {
+    name: 'an opaque token',
+    path: '/me',
+    headers: () => ({ authorization: 'Bearer opaque-token-requested-without-audience' }),
+    status: 401,
+    error: 'token_invalid',
+    challenge: /^Bearer error="invalid_token", error_description="The access token is not a JWT/,
+  },
+  {
+    // RFC 6750 ties invalid_token to 401 and insufficient_scope to 403: a 403 for an identity that
+    // cannot be linked names neither.
+    name: 'an identity that cannot be linked',
+    path: '/me',
+    headers: bearer('untrusted'),
+    status: 403,
+    error: 'identity_untrusted',
+    challenge: /^Bearer$/,
   },
   {
     name: 'the Basic scheme',
