@@ -82,8 +82,7 @@ const ENTERPRISE_STRATEGIES = new Set([
   'waad',
 ])
 const MAX_PAGES = 100
-// Byte caps: a token answer; one page of up to 100 connections; a WebFinger answer, whose body
-// is not needed (the status says it all) and is read only so far.
+// Byte caps: a token answer; one page of up to 100 connections; a WebFinger resource descriptor.
 const MAX_TOKEN_BYTES = 65_536
 const MAX_PAGE_BYTES = 1_048_576
 const MAX_WEBFINGER_BYTES = 16_384
@@ -226,7 +225,10 @@ export class ManagementSource {
   }
 }
 
-/** Auth0 WebFinger domain discovery: 200 means federated, 404 means not. */
+/**
+ * Auth0 WebFinger domain discovery: 200 with a JSON resource descriptor means federated, 404 means
+ * not; anything else (a redirect, a body past 16 KiB or past the deadline) is a failure.
+ */
 export class WebfingerSource {
   readonly #origin: string
   readonly #timing: SourceTiming
@@ -255,9 +257,16 @@ export class WebfingerSource {
         async (response): Promise<SourceAnswer> => {
           if (response.status === 404) return null
           if (!response.ok) throw statusError('webfinger', response.status)
-          // Its content is not needed, but it is read to its end within the cap and the deadline:
-          // a body that trickles past the deadline or runs past the cap fails closed.
-          await response.text()
+          // Only the status is needed, but a yes is taken from a JSON resource descriptor only
+          // (RFC 7033), read within the cap and the deadline: an error page from something in
+          // between, or a body that trickles or runs on, fails closed instead.
+          const descriptor = await response.json()
+          if (typeof descriptor !== 'object' || descriptor === null || Array.isArray(descriptor))
+            throw new UpstreamError(
+              'webfinger',
+              'invalid_response',
+              'answered no resource descriptor',
+            )
           return {}
         },
       ),

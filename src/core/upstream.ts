@@ -157,6 +157,9 @@ export async function callUpstream<T>(
   } finally {
     clearTimeout(timer)
     outer?.removeEventListener('abort', onOuterAbort)
+    // Ends whatever the request still holds (a connection with a body left unread); after a body
+    // read to its end it changes nothing.
+    controller.abort(new UpstreamError(upstream, 'aborted', 'call ended'))
     if (response === undefined) {
       // The deadline passed first; an answer that still arrives is not read.
       sent?.then(
