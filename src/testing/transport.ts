@@ -20,7 +20,8 @@ import type { RequestHandler } from 'msw'
  *   to its end. Generated as it is read, never held in memory;
  * - `redirect`: a `307` to another server (loopback, or an msw origin), which answers the healthy
  *   answer to whoever follows it and records every request it receives, headers and body
- *   included, in {@link FaultLog.redirected}.
+ *   included, in {@link FaultLog.redirected}. Through msw a request with a body gets a `303`
+ *   instead, as msw cannot replay a body to the next hop.
  *
  * How a client treated `trickle` and `huge` bodies is in the fake's {@link FaultLog}.
  */
@@ -420,11 +421,12 @@ export async function mswHandlers(
   const { http, HttpResponse, delay } = msw
   const target = new RedirectTarget(log)
   const elsewhere = `https://elsewhere-${randomUUID().slice(0, 8)}.canonical-auth.invalid`
-  const answer = (reply: Reply): Response => {
+  const answer = (reply: Reply, request: Request): Response => {
     if (reply.kind === 'reset') return HttpResponse.error()
     if (reply.kind === 'redirect') {
       return new HttpResponse(null, {
-        status: 307,
+        // msw cannot replay a request body to the next hop, so one with a body is sent on by 303.
+        status: request.body === null ? 307 : 303,
         headers: { location: `${elsewhere}${target.register(reply.reply)}` },
       })
     }
@@ -463,7 +465,7 @@ export async function mswHandlers(
           body: await request.text(),
         })) ?? json(404, { error: 'not_found' })
       if (reply.kind === 'respond' && reply.delayMs !== undefined) await delay(reply.delayMs)
-      return answer(reply)
+      return answer(reply, request)
     }
   return [http.all(`${origin}/*`, serve(route)), http.all(`${elsewhere}/*`, serve(target.route))]
 }
