@@ -218,7 +218,8 @@ export async function callDirectory<T extends DirectoryUser | null>(
       call({ signal }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const reason = new UpstreamError('directory', 'timeout', 'deadline exceeded')
+          // The reason AbortSignal.timeout gives, which clients may already check for.
+          const reason = new DOMException('The directory deadline passed', 'TimeoutError')
           controller.abort(reason)
           reject(reason)
         }, deadlineMs)

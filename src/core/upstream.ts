@@ -100,10 +100,13 @@ export interface UpstreamResponse {
  *
  * @example
  * ```ts
- * const keys = await callUpstream(
+ * const document = await callUpstream(
  *   { upstream: 'jwks', timeoutMs: 5_000, maxBytes: 1_048_576 },
  *   (init) => fetch(jwksUri, { ...init, headers: { accept: 'application/json' } }),
- *   (response) => (response.ok ? response.json() : Promise.reject(statusError('jwks', response.status))),
+ *   (response) => {
+ *     if (!response.ok) throw statusError('jwks', response.status)
+ *     return response.json()
+ *   },
  * )
  * ```
  */
