@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { RequestHandler } from 'msw'
+import { listenLoopback } from './loopback.js'
+import { mswHandlers } from './msw-handlers.js'
 import {
   type FakeRequest,
   type FaultLog,
   type FaultMode,
   faultRecorder,
   json,
-  listenLoopback,
-  mswHandlers,
   type Reply,
   type Route,
   withFault,

@@ -10,13 +10,13 @@ import {
   SignJWT,
 } from 'jose'
 import type { RequestHandler } from 'msw'
+import { listenLoopback } from './loopback.js'
+import { mswHandlers } from './msw-handlers.js'
 import {
   type FaultLog,
   type FaultMode,
   faultRecorder,
   json,
-  listenLoopback,
-  mswHandlers,
   type Reply,
   type Route,
   withFault,

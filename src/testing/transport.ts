@@ -1,8 +1,3 @@
-import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { RequestHandler } from 'msw'
-
 /**
  * Ways a fake upstream can misbehave, switched on with `fail(mode)`:
  * - `down`: the connection is reset before any answer;
@@ -186,10 +181,13 @@ export function withFault(mode: FaultMode | null, healthy: () => Reply, garbage?
   }
 }
 
-// `huge` bodies are sent in chunks of this size.
-const CHUNK_BYTES = 65_536
+/** `huge` bodies are sent in chunks of this size. */
+export const CHUNK_BYTES = 65_536
 
-const withoutLength = (headers: Record<string, string> | undefined): Record<string, string> => {
+/** Headers without `Content-Length`, for bodies whose length is not announced. */
+export const withoutLength = (
+  headers: Record<string, string> | undefined,
+): Record<string, string> => {
   const { 'content-length': _, ...rest } = headers ?? {}
   return rest
 }
@@ -198,7 +196,7 @@ const withoutLength = (headers: Record<string, string> | undefined): Record<stri
  * Where `redirect` replies send clients: a second server, started on first use, that records
  * each request in `log.redirected` and answers the reply registered for its path.
  */
-class RedirectTarget {
+export class RedirectTarget {
   readonly #pending = new Map<string, () => Reply | Promise<Reply>>()
   readonly #log: FaultRecorder
 
@@ -218,254 +216,4 @@ class RedirectTarget {
     this.#log.redirected.push(request)
     return this.#pending.get(request.path)?.()
   }
-}
-
-/** A loopback HTTP server for a route. Resolves once it listens on 127.0.0.1. */
-export async function listenLoopback(
-  route: Route,
-  log: FaultRecorder = faultRecorder(),
-): Promise<{ origin: string; close(): Promise<void> }> {
-  const timers = new Set<NodeJS.Timeout>()
-  const target = new RedirectTarget(log)
-  let elsewhere: Promise<{ origin: string; close(): Promise<void> }> | undefined
-  const context: HandleContext = {
-    timers,
-    log,
-    async redirect(reply) {
-      elsewhere ??= listenLoopback(target.route)
-      return `${(await elsewhere).origin}${target.register(reply)}`
-    },
-  }
-  const server = createServer((req, res) => {
-    handle(route, req, res, context).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end()
-      else res.destroy()
-    })
-  })
-  server.keepAliveTimeout = 1_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer)
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-      await (await elsewhere)?.close()
-    },
-  }
-}
-
-interface HandleContext {
-  readonly timers: Set<NodeJS.Timeout>
-  readonly log: FaultRecorder
-  /** The absolute URL a `redirect` reply sends the client to. */
-  redirect(reply: () => Reply | Promise<Reply>): Promise<string>
-}
-
-async function handle(
-  route: Route,
-  req: IncomingMessage,
-  res: ServerResponse,
-  context: HandleContext,
-): Promise<void> {
-  const { timers, log } = context
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers.set(name, value)
-  }
-  const reply =
-    (await route({
-      method: req.method ?? 'GET',
-      path: new URL(req.url ?? '/', 'http://loopback').pathname,
-      headers,
-      body: Buffer.concat(chunks).toString('utf8'),
-    })) ?? json(404, { error: 'not_found' })
-  if (reply.kind === 'reset') {
-    req.socket.destroy()
-    return
-  }
-  if (reply.kind === 'redirect') {
-    res.writeHead(307, { location: await context.redirect(reply.reply) }).end()
-    return
-  }
-  if (reply.kind === 'partial') {
-    // Announce the whole body, send half of it, then drop the connection.
-    res.writeHead(reply.status, {
-      ...reply.headers,
-      'content-length': String(Buffer.byteLength(reply.body) * 2 + 1),
-    })
-    res.write(reply.body, () => res.destroy())
-    return
-  }
-  if (reply.kind === 'trickle' || reply.kind === 'huge') {
-    res.writeHead(reply.status, withoutLength(reply.headers))
-    res.flushHeaders()
-    log.bodiesStarted += 1
-    res.on('error', () => {})
-    res.on('finish', () => {
-      log.bodiesCompleted += 1
-    })
-    res.on('close', () => {
-      if (!res.writableFinished) log.bodiesAbandoned += 1
-    })
-    if (reply.kind === 'trickle') trickle(res, Buffer.from(reply.body), timers)
-    else pump(res, Buffer.from(reply.body))
-    return
-  }
-  const send = () => {
-    res.writeHead(reply.status, reply.headers)
-    res.end(reply.body)
-  }
-  if (reply.delayMs === undefined) return send()
-  const timer = setTimeout(() => {
-    timers.delete(timer)
-    send()
-  }, reply.delayMs)
-  timers.add(timer)
-}
-
-/** Writes `body` one byte every {@link TRICKLE_MS}, until it ends or the client goes. */
-function trickle(res: ServerResponse, body: Buffer, timers: Set<NodeJS.Timeout>): void {
-  let sent = 0
-  const timer = setInterval(() => {
-    if (sent === body.length) return void res.end()
-    res.write(body.subarray(sent, sent + 1))
-    sent += 1
-  }, TRICKLE_MS)
-  timers.add(timer)
-  res.on('close', () => {
-    clearInterval(timer)
-    timers.delete(timer)
-  })
-}
-
-/** Writes {@link HUGE_BYTES} of whitespace, then `body`, only as fast as the client reads. */
-function pump(res: ServerResponse, body: Buffer): void {
-  const padding = Buffer.alloc(CHUNK_BYTES, ' ')
-  let sent = 0
-  const next = () => {
-    while (!res.destroyed) {
-      if (sent >= HUGE_BYTES) {
-        res.end(body)
-        return
-      }
-      sent += padding.length
-      if (!res.write(padding)) {
-        res.once('drain', next)
-        return
-      }
-    }
-  }
-  next()
-}
-
-/** A body stream for `trickle` and `huge` replies through msw, generated as it is read. */
-function slowBody(reply: Extract<Reply, { kind: 'trickle' | 'huge' }>, log: FaultRecorder) {
-  const body = new TextEncoder().encode(reply.body)
-  const padding = new Uint8Array(CHUNK_BYTES).fill(0x20)
-  let sent = 0
-  let wait: NodeJS.Timeout | undefined
-  log.bodiesStarted += 1
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (reply.kind === 'huge') {
-        if (sent < HUGE_BYTES) {
-          sent += padding.length
-          controller.enqueue(padding)
-          return
-        }
-        controller.enqueue(body)
-      } else {
-        await new Promise((resolve) => {
-          wait = setTimeout(resolve, TRICKLE_MS)
-        })
-        if (sent < body.length) {
-          controller.enqueue(body.subarray(sent, sent + 1))
-          sent += 1
-          return
-        }
-      }
-      controller.close()
-      log.bodiesCompleted += 1
-    },
-    cancel() {
-      clearTimeout(wait)
-      log.bodiesAbandoned += 1
-    },
-  })
-}
-
-/** msw handlers that answer every request to `origin` through the same route. */
-export async function mswHandlers(
-  origin: string,
-  route: Route,
-  log: FaultRecorder = faultRecorder(),
-): Promise<RequestHandler[] | Error> {
-  let msw: typeof import('msw')
-  try {
-    msw = await import('msw')
-  } catch (cause) {
-    return new Error(
-      "canonical-auth/testing: 'handlers' needs msw; install it with `npm i -D msw`",
-      { cause },
-    )
-  }
-  const { http, HttpResponse, delay } = msw
-  const target = new RedirectTarget(log)
-  const elsewhere = `https://elsewhere-${randomUUID().slice(0, 8)}.canonical-auth.invalid`
-  const answer = (reply: Reply, request: Request): Response => {
-    if (reply.kind === 'reset') return HttpResponse.error()
-    if (reply.kind === 'redirect') {
-      return new HttpResponse(null, {
-        // msw cannot replay a request body to the next hop, so one with a body is sent on by 303.
-        status: request.body === null ? 307 : 303,
-        headers: { location: `${elsewhere}${target.register(reply.reply)}` },
-      })
-    }
-    if (reply.kind === 'partial') {
-      const bytes = new TextEncoder().encode(reply.body)
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(bytes)
-          controller.error(new TypeError('The connection was reset mid-body'))
-        },
-      })
-      return new HttpResponse(body, {
-        status: reply.status,
-        ...(reply.headers ? { headers: reply.headers } : {}),
-      })
-    }
-    if (reply.kind === 'trickle' || reply.kind === 'huge') {
-      return new HttpResponse(slowBody(reply, log), {
-        status: reply.status,
-        headers: withoutLength(reply.headers),
-      })
-    }
-    return new HttpResponse(reply.body, {
-      status: reply.status,
-      ...(reply.headers ? { headers: reply.headers } : {}),
-    })
-  }
-  const serve =
-    (routeOf: Route) =>
-    async ({ request }: { request: Request }) => {
-      const reply =
-        (await routeOf({
-          method: request.method,
-          path: new URL(request.url).pathname,
-          headers: request.headers,
-          body: await request.text(),
-        })) ?? json(404, { error: 'not_found' })
-      if (reply.kind === 'respond' && reply.delayMs !== undefined) await delay(reply.delayMs)
-      return answer(reply, request)
-    }
-  return [http.all(`${origin}/*`, serve(route)), http.all(`${elsewhere}/*`, serve(target.route))]
 }

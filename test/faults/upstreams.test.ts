@@ -1,13 +1,8 @@
 import { createAuth } from 'canonical-auth'
 import type { FaultMode } from 'canonical-auth/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  faultRecorder,
-  json,
-  mswHandlers,
-  type Route,
-  withFault,
-} from '../../src/testing/transport.js'
+import { mswHandlers } from '../../src/testing/msw-handlers.js'
+import { faultRecorder, json, type Route, withFault } from '../../src/testing/transport.js'
 import { expectFailsClosed } from '../helpers.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
