@@ -19,17 +19,7 @@ export default defineConfig({
   platform: 'neutral',
   // Dependencies stay external: jose and ky are ESM-only and load through require(esm) on
   // Node >= 20.19, which `engines` requires.
-  external: [
-    'jose',
-    'ky',
-    'zod',
-    'lru-cache',
-    'msw',
-    'express',
-    'fastify',
-    'koa',
-    /^node:/,
-  ],
+  external: ['jose', 'ky', 'zod', 'lru-cache', 'msw', 'express', 'fastify', 'koa', /^node:/],
   treeshake: true,
   removeNodeProtocol: false,
 })

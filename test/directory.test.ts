@@ -1,6 +1,7 @@
 import {
   type Auth,
   type AuthConfig,
+  type AuthErrorCode,
   type CachedUser,
   createAuth,
   type UserCacheStore,
@@ -197,9 +198,17 @@ describe('HTTP directory client: retries and deadlines', () => {
     expect(seen).toHaveLength(3)
   })
 
-  it.each([400, 401, 403, 404, 409])('does not retry a %i', async (status) => {
+  it.each<[number, AuthErrorCode]>([
+    [400, 'directory_unavailable'],
+    [401, 'directory_unavailable'],
+    [403, 'identity_untrusted'],
+    [404, 'directory_unavailable'],
+    [409, 'identity_untrusted'],
+    [410, 'identity_untrusted'],
+    [422, 'identity_untrusted'],
+  ])('does not retry a %i (%s)', async (status, code) => {
     const seen = ensureAnswers(() => HttpResponse.json({ error: 'x' }, { status }))
-    await rejectsWith(resolve(authFor({ baseUrl: BASE, retries: 3 })), 'directory_unavailable')
+    await rejectsWith(resolve(authFor({ baseUrl: BASE, retries: 3 })), code)
     expect(seen).toHaveLength(1)
   })
 

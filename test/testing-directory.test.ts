@@ -66,4 +66,63 @@ describe('createTestDirectory', () => {
     directory.fail(null)
     expect((await post(directory.baseUrl, { email: 'a@b.co' })).status).toBe(201)
   })
+
+  it('refuses one user with a given status until told otherwise, whatever the case', async () => {
+    const directory = await createTestDirectory()
+    directory.addUser('fired@acme.com')
+    directory.refuse('Fired@Acme.com', 403)
+    expect((await post(directory.baseUrl, { email: 'fired@ACME.com' })).status).toBe(403)
+    expect((await fetch(`${directory.baseUrl}/admin/user/fired%40acme.com`)).status).toBe(403)
+    expect((await post(directory.baseUrl, { email: 'ada@acme.com' })).status).toBe(201)
+    directory.refuse('fired@acme.com', null)
+    expect((await post(directory.baseUrl, { email: 'fired@acme.com' })).status).toBe(200)
+    await directory.close()
+  })
+
+  it.each([true, false])(
+    'redirects elsewhere, and records who followed, with their headers (listen: %s)',
+    async (listen) => {
+      const directory = await createTestDirectory({ listen })
+      if (!listen) server.use(...directory.handlers)
+      directory.fail('redirect')
+      const moved = await post(directory.baseUrl, { email: 'a@b.co' }, { 'x-key': 'k' })
+      expect(moved.status).toBe(201)
+      expect(moved.redirected).toBe(true)
+      expect(await moved.json()).toMatchObject({ email: 'a@b.co', created: true })
+      expect(directory.faultLog.redirected).toHaveLength(1)
+      expect(directory.faultLog.redirected[0]?.headers.get('x-key')).toBe('k')
+      const unfollowed = await fetch(`${directory.baseUrl}/admin/user/a%40b.co`, {
+        redirect: 'manual',
+      })
+      expect(unfollowed.status).toBe(307)
+      expect(directory.faultLog.redirected).toHaveLength(1)
+      await directory.close()
+    },
+  )
+
+  it.each([true, false])(
+    'sends huge and trickled bodies lazily, and logs how far they were read (listen: %s)',
+    async (listen) => {
+      const directory = await createTestDirectory({ listen })
+      if (!listen) server.use(...directory.handlers)
+      directory.addUser('a@b.co')
+      directory.fail('huge')
+      const huge = await fetch(`${directory.baseUrl}/admin/user/a%40b.co`)
+      expect(huge.status).toBe(200)
+      expect(huge.headers.get('content-length')).toBeNull()
+      const reader = (huge.body as ReadableStream<Uint8Array>).getReader()
+      const first = await reader.read()
+      expect(new TextDecoder().decode(first.value).trim()).toBe('')
+      void reader.cancel().catch(() => {})
+      directory.fail('trickle')
+      const started = Date.now()
+      const trickled = await fetch(`${directory.baseUrl}/admin/user/a%40b.co`)
+      expect(Date.now() - started).toBeLessThan(2_000)
+      const byte = await (trickled.body as ReadableStream<Uint8Array>).getReader().read()
+      expect(new TextDecoder().decode(byte.value)).toBe('{')
+      expect(directory.faultLog.bodiesStarted).toBe(2)
+      expect(directory.faultLog.bodiesCompleted).toBe(0)
+      await directory.close()
+    },
+  )
 })

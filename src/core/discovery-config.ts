@@ -67,7 +67,10 @@ export interface DiscoveryConfig {
   cacheTtlMs?: number
   /** How long past `cacheTtlMs` a cached answer is served while its source is down. Default 3 600 000. */
   staleTtlMs?: number
-  /** Timeout of one request to a source, in milliseconds. Default 3 000. */
+  /**
+   * Deadline of one request to a source (the Management API token, each page of connections, a
+   * WebFinger lookup), its retry and its body included, in milliseconds. Default 3 000.
+   */
   timeoutMs?: number
   /** Per-client rate limit for the discover endpoint. */
   rateLimit?: RateLimitHook

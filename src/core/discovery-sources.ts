@@ -1,9 +1,9 @@
-import ky, { HTTPError } from 'ky'
+import ky from 'ky'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { canonicalDomain, type DiscoveryResolver, type DomainRule } from './discovery-config.js'
 import { AuthError, isAuthError } from './errors.js'
-import { toUpstreamError, UpstreamError } from './upstream.js'
+import { callUpstream, statusError, UpstreamError } from './upstream.js'
 
 /** What a source says of a domain: an SSO rule (the connection may be unknown), or `null`: not federated. */
 export type SourceAnswer = { connection?: string; organization?: string } | null
@@ -82,6 +82,11 @@ const ENTERPRISE_STRATEGIES = new Set([
   'waad',
 ])
 const MAX_PAGES = 100
+// Byte caps: a token answer; one page of up to 100 connections; a WebFinger resource descriptor.
+const MAX_TOKEN_BYTES = 65_536
+const MAX_PAGE_BYTES = 1_048_576
+const MAX_WEBFINGER_BYTES = 16_384
+const RETRIED = [429, 500, 502, 503, 504]
 
 const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() })
 const connectionSchema = z.object({
@@ -136,22 +141,24 @@ export class ManagementSource {
     let from: string | undefined
     for (let page = 0; page < MAX_PAGES; page++) {
       const query = new URLSearchParams({ take: '100', ...(from === undefined ? {} : { from }) })
-      let body: unknown
-      try {
-        body = await ky
-          .get(
+      const body = await callUpstream(
+        { upstream: 'management', timeoutMs: this.#timing.timeoutMs, maxBytes: MAX_PAGE_BYTES },
+        (init) =>
+          ky.get(
             `${origin}/api/v2/clients/${encodeURIComponent(loginClientId)}/connections?${query}`,
             {
+              ...init,
               timeout: this.#timing.timeoutMs,
-              retry: { limit: 1, statusCodes: [429, 500, 502, 503, 504] },
+              retry: { limit: 1, statusCodes: RETRIED },
               headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
             },
-          )
-          .json()
-      } catch (error) {
-        if (error instanceof HTTPError && error.response.status === 401) this.#token = undefined
-        throw toUpstreamError('management', error)
-      }
+          ),
+        (response) => {
+          if (response.status === 401) this.#token = undefined
+          if (!response.ok) throw statusError('management', response.status)
+          return response.json()
+        },
+      )
       const parsed = pageSchema.safeParse(body)
       if (!parsed.success)
         throw new UpstreamError('management', 'invalid_response', 'answered an unexpected page')
@@ -188,23 +195,25 @@ export class ManagementSource {
 
   async #fetchToken(): Promise<string> {
     const { origin, clientId, clientSecret } = this.#options
-    let body: unknown
-    try {
-      body = await ky
-        .post(`${origin}/oauth/token`, {
+    const body = await callUpstream(
+      { upstream: 'management', timeoutMs: this.#timing.timeoutMs, maxBytes: MAX_TOKEN_BYTES },
+      (init) =>
+        ky.post(`${origin}/oauth/token`, {
+          ...init,
           timeout: this.#timing.timeoutMs,
-          retry: { limit: 1, methods: ['post'], statusCodes: [429, 500, 502, 503, 504] },
+          retry: { limit: 1, methods: ['post'], statusCodes: RETRIED },
           json: {
             grant_type: 'client_credentials',
             client_id: clientId,
             client_secret: clientSecret,
             audience: `${origin}/api/v2/`,
           },
-        })
-        .json()
-    } catch (error) {
-      throw toUpstreamError('management', error)
-    }
+        }),
+      (response) => {
+        if (!response.ok) throw statusError('management', response.status)
+        return response.json()
+      },
+    )
     const parsed = tokenSchema.safeParse(body)
     if (!parsed.success)
       throw new UpstreamError('management', 'invalid_response', 'answered without an access token')
@@ -216,7 +225,10 @@ export class ManagementSource {
   }
 }
 
-/** Auth0 WebFinger domain discovery: 200 means federated, 404 means not. */
+/**
+ * Auth0 WebFinger domain discovery: 200 with a JSON resource descriptor means federated, 404 means
+ * not; anything else (a redirect, a body past 16 KiB or past the deadline) is a failure.
+ */
 export class WebfingerSource {
   readonly #origin: string
   readonly #timing: SourceTiming
@@ -229,22 +241,36 @@ export class WebfingerSource {
   }
 
   lookup(domain: string): Promise<SourceAnswer> {
-    return this.#answers.get(domain, async () => {
-      try {
-        await ky.get(
-          `${this.#origin}/.well-known/webfinger?resource=urn:auth0:discovery:domain:${domain}`,
-          {
-            timeout: this.#timing.timeoutMs,
-            retry: { limit: 1, statusCodes: [429, 500, 502, 503, 504] },
-            headers: { accept: 'application/jrd+json, application/json' },
-          },
-        )
-        return {}
-      } catch (error) {
-        if (error instanceof HTTPError && error.response.status === 404) return null
-        throw toUpstreamError('webfinger', error)
-      }
-    })
+    return this.#answers.get(domain, () =>
+      callUpstream(
+        { upstream: 'webfinger', timeoutMs: this.#timing.timeoutMs, maxBytes: MAX_WEBFINGER_BYTES },
+        (init) =>
+          ky.get(
+            `${this.#origin}/.well-known/webfinger?resource=urn:auth0:discovery:domain:${domain}`,
+            {
+              ...init,
+              timeout: this.#timing.timeoutMs,
+              retry: { limit: 1, statusCodes: RETRIED },
+              headers: { accept: 'application/jrd+json, application/json' },
+            },
+          ),
+        async (response): Promise<SourceAnswer> => {
+          if (response.status === 404) return null
+          if (!response.ok) throw statusError('webfinger', response.status)
+          // Only the status is needed, but a yes is taken from a JSON resource descriptor only
+          // (RFC 7033), read within the cap and the deadline: an error page from something in
+          // between, or a body that trickles or runs on, fails closed instead.
+          const descriptor = await response.json()
+          if (typeof descriptor !== 'object' || descriptor === null || Array.isArray(descriptor))
+            throw new UpstreamError(
+              'webfinger',
+              'invalid_response',
+              'answered no resource descriptor',
+            )
+          return {}
+        },
+      ),
+    )
   }
 }
 

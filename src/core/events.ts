@@ -25,13 +25,14 @@ export type AuthEvent =
   | { readonly type: 'user.unresolved'; readonly code: AuthErrorCode }
   /**
    * One call to the user directory. `outcome`: `ok` (a user), `not_found` (`lookup` found none),
-   * `error` (down, slow past the deadline, 5xx, a malformed answer) or `rejected` (not made: the
-   * circuit is open).
+   * `refused` (the directory refused this identity, e.g. HTTP 403, or a custom client threw an
+   * `AuthError` such as `identity_untrusted`), `error` (down, slow past the deadline, 5xx, a
+   * malformed answer) or `rejected` (not made: the circuit is open).
    */
   | {
       readonly type: 'directory.call'
       readonly operation: 'ensure' | 'lookup'
-      readonly outcome: 'ok' | 'not_found' | 'error' | 'rejected'
+      readonly outcome: 'ok' | 'not_found' | 'refused' | 'error' | 'rejected'
       readonly durationMs: number
     }
   /** One fetch of a key set. */

@@ -5,10 +5,10 @@ import {
   type JWK,
   type JWSHeaderParameters,
 } from 'jose'
-import ky from 'ky'
 import type { JwksConfig } from './config.js'
 import { AuthError } from './errors.js'
 import { isCanonicalBase64url } from './token-shape.js'
+import { callUpstream, statusError } from './upstream.js'
 
 // A key set larger than this is not a key set.
 const MAX_JWKS_BYTES = 1_048_576
@@ -169,17 +169,20 @@ export class RemoteKeySet {
   }
 
   async #fetch(): Promise<Snapshot> {
-    const response = await ky.get(this.#uri, {
-      timeout: this.#options.timeoutMs,
-      retry: 0,
-      signal: this.#abort.signal,
-      headers: { accept: 'application/json' },
-    })
-    const declared = Number(response.headers.get('content-length') ?? 0)
-    if (declared > MAX_JWKS_BYTES) throw new Error('Key set response is too large')
-    const text = await response.text()
-    if (text.length > MAX_JWKS_BYTES) throw new Error('Key set response is too large')
-    const keys = parseKeySet(JSON.parse(text))
+    const document = await callUpstream(
+      {
+        upstream: 'jwks',
+        timeoutMs: this.#options.timeoutMs,
+        maxBytes: MAX_JWKS_BYTES,
+        signal: this.#abort.signal,
+      },
+      (init) => fetch(this.#uri, { ...init, headers: { accept: 'application/json' } }),
+      (response) => {
+        if (!response.ok) throw statusError('jwks', response.status)
+        return response.json()
+      },
+    )
+    const keys = parseKeySet(document)
     return {
       resolve: createLocalJWKSet({ keys }),
       kids: new Set(keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : []))),

@@ -4,6 +4,7 @@ import {
   callDirectory,
   type DirectoryCallOptions,
   type DirectoryUser,
+  isDirectoryOutage,
   type UserDirectory,
 } from './directory.js'
 import { canonicalizeEmail } from './email.js'
@@ -195,8 +196,9 @@ function askDirectory(
 }
 
 /**
- * One directory call through the circuit breaker, reported to the event hook. Only an unavailable
- * directory counts as a failure; an answer (a user, or none) counts as a success.
+ * One directory call through the circuit breaker, reported to the event hook. Only an outage
+ * ({@link isDirectoryOutage}) counts as a failure; an answer (a user, none, or a refusal of this
+ * identity) counts as a success: the directory is there and answering.
  */
 async function guardedCall(
   context: ResolverContext,
@@ -219,13 +221,13 @@ async function guardedCall(
     emit?.({ type: 'directory.call', operation, outcome, durationMs: Date.now() - started })
     return user
   } catch (error) {
-    const unavailable = isAuthError(error) && error.code === 'directory_unavailable'
-    if (unavailable) breaker?.failed()
+    if (isDirectoryOutage(error)) breaker?.failed()
     else breaker?.succeeded()
+    const refused = isAuthError(error) && error.code !== 'directory_unavailable'
     emit?.({
       type: 'directory.call',
       operation,
-      outcome: 'error',
+      outcome: refused ? 'refused' : 'error',
       durationMs: Date.now() - started,
     })
     throw error

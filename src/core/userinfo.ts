@@ -1,14 +1,17 @@
-import ky, { HTTPError } from 'ky'
+import ky from 'ky'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import { AuthError } from './errors.js'
-import { toUpstreamError, UpstreamError } from './upstream.js'
+import { AuthError, isAuthError } from './errors.js'
+import { callUpstream, statusError, toUpstreamError, UpstreamError } from './upstream.js'
 
 /** The profile facts canonical-auth reads from Auth0 `/userinfo`. */
 export interface UserinfoProfile {
   readonly email?: string
   readonly emailVerified?: boolean
 }
+
+// A profile is one small JSON object.
+const MAX_PROFILE_BYTES = 16_384
 
 const profileSchema = z.object({
   sub: z.string(),
@@ -19,7 +22,9 @@ const profileSchema = z.object({
 /**
  * Reads the email from Auth0 `/userinfo` with the user's own access token, for access tokens that
  * carry no email claim. Answers are cached per issuer+sub. A 401/403 means the token cannot read
- * the profile (`identity_untrusted`); an outage fails closed (`directory_unavailable`, 502).
+ * the profile (`identity_untrusted`); an outage fails closed (`directory_unavailable`, 502), and
+ * so does a redirect (never followed: it would let another host supply the profile that gets
+ * linked, and send it the user's token), a body past 16 KiB or one still arriving at the deadline.
  */
 export class UserinfoClient {
   readonly #timeoutMs: number
@@ -36,28 +41,31 @@ export class UserinfoClient {
     if (cached !== undefined) return cached
     let body: unknown
     try {
-      body = await ky
-        .get(new URL('userinfo', issuer.endsWith('/') ? issuer : `${issuer}/`), {
-          timeout: this.#timeoutMs,
-          retry: { limit: 1, methods: ['get'], statusCodes: [429, 500, 502, 503, 504] },
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        })
-        .json()
+      body = await callUpstream(
+        { upstream: 'userinfo', timeoutMs: this.#timeoutMs, maxBytes: MAX_PROFILE_BYTES },
+        (init) =>
+          ky.get(new URL('userinfo', issuer.endsWith('/') ? issuer : `${issuer}/`), {
+            ...init,
+            timeout: this.#timeoutMs,
+            retry: { limit: 1, methods: ['get'], statusCodes: [429, 500, 502, 503, 504] },
+            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          }),
+        (response) => {
+          if (response.status === 401 || response.status === 403) {
+            throw new AuthError('identity_untrusted', 'The token cannot read the user profile', {
+              cause: statusError('userinfo', response.status),
+            })
+          }
+          if (!response.ok) throw statusError('userinfo', response.status)
+          return response.json()
+        },
+      )
     } catch (error) {
-      if (
-        error instanceof HTTPError &&
-        (error.response.status === 401 || error.response.status === 403)
-      ) {
-        throw new AuthError('identity_untrusted', 'The token cannot read the user profile', {
-          cause: toUpstreamError('userinfo', error),
-        })
-      }
+      if (isAuthError(error)) throw error
       throw new AuthError(
         'directory_unavailable',
         'The identity provider could not supply the user profile',
-        {
-          cause: toUpstreamError('userinfo', error),
-        },
+        { cause: toUpstreamError('userinfo', error) },
       )
     }
     const parsed = profileSchema.safeParse(body)

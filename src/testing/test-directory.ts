@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { RequestHandler } from 'msw'
+import { listenLoopback } from './loopback.js'
+import { mswHandlers } from './msw-handlers.js'
 import {
   type FakeRequest,
+  type FaultLog,
   type FaultMode,
+  faultRecorder,
   json,
-  listenLoopback,
-  mswHandlers,
   type Reply,
   type Route,
   withFault,
@@ -45,9 +47,26 @@ export interface TestDirectory {
    * Makes every call misbehave until `fail(null)`: `down` (connection reset), `slow` (answers after
    * 10 s), `5xx` (500 with an internal body), `garbage` (200 whose `id` is the Auth0 sub, not a UUID),
    * `truncated` (200 with half a JSON body), `reset-mid-body` (half the body, then the connection
-   * reset), `429` (with `Retry-After: 1`). Calls are counted whatever the mode.
+   * reset), `429` (with `Retry-After: 1`), `trickle` (the answer's body one byte every 500 ms),
+   * `huge` (64 MiB of whitespace before the answer), `redirect` (a 307 to another server that
+   * records what it receives in {@link TestDirectory.faultLog} and answers like this directory).
+   * Calls are counted whatever the mode.
    */
   fail(mode: FaultMode | null): void
+  /**
+   * Makes the directory refuse one user: every call about `email` (ensure or lookup, any case)
+   * answers `status` (e.g. 403 for a deactivated user, 409 for a conflicting identity) with a JSON
+   * error body, until `refuse(email, null)`. A fault mode set with {@link fail} takes precedence,
+   * as an unreachable directory refuses nobody.
+   *
+   * @example
+   * ```ts
+   * directory.refuse('fired@acme.com', 403)   // that user now gets identity_untrusted; others log in
+   * ```
+   */
+  refuse(email: string, status: number | null): void
+  /** How clients treated the `trickle`, `huge` and `redirect` fault modes. */
+  readonly faultLog: FaultLog
   /** Stops the loopback server. */
   close(): Promise<void>
 }
@@ -73,6 +92,8 @@ export async function createTestDirectory(
   const calls = { ensure: 0, lookup: 0 }
   const requests: FakeRequest[] = []
   let fault: FaultMode | null = null
+  const faultLog = faultRecorder()
+  const refused = new Map<string, number>()
 
   const addUser = (email: string, id: string = randomUUID()): TestDirectoryUser => {
     const user = { id, email, subs: [] }
@@ -98,6 +119,8 @@ export async function createTestDirectory(
     return withFault(
       fault,
       () => {
+        const status = refused.get((body.email as string).toLowerCase())
+        if (status !== undefined) return json(status, { error: 'refused' })
         const existing = users.get((body.email as string).toLowerCase())
         const user = existing ?? addUser(body.email as string)
         if (sub !== undefined && !user.subs.includes(sub)) user.subs.push(sub)
@@ -112,6 +135,8 @@ export async function createTestDirectory(
     return withFault(
       fault,
       () => {
+        const status = refused.get(email.toLowerCase())
+        if (status !== undefined) return json(status, { error: 'refused' })
         const user = users.get(email.toLowerCase())
         return user
           ? json(200, { id: user.id, email: user.email })
@@ -143,11 +168,11 @@ export async function createTestDirectory(
   if (options.listen === false) {
     baseUrl = `https://directory-${randomUUID().slice(0, 8)}.canonical-auth.invalid`
   } else {
-    const server = await listenLoopback(route)
+    const server = await listenLoopback(route, faultLog)
     baseUrl = server.origin
     close = server.close
   }
-  const handlers = await mswHandlers(baseUrl, route)
+  const handlers = await mswHandlers(baseUrl, route, faultLog)
 
   return {
     baseUrl,
@@ -162,6 +187,11 @@ export async function createTestDirectory(
     fail(mode) {
       fault = mode
     },
+    refuse(email, status) {
+      if (status === null) refused.delete(email.toLowerCase())
+      else refused.set(email.toLowerCase(), status)
+    },
+    faultLog,
     close: () => close(),
   }
 }

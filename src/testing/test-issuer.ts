@@ -10,11 +10,13 @@ import {
   SignJWT,
 } from 'jose'
 import type { RequestHandler } from 'msw'
+import { listenLoopback } from './loopback.js'
+import { mswHandlers } from './msw-handlers.js'
 import {
+  type FaultLog,
   type FaultMode,
+  faultRecorder,
   json,
-  listenLoopback,
-  mswHandlers,
   type Reply,
   type Route,
   withFault,
@@ -83,6 +85,8 @@ export interface TestIssuer {
   rotateKey(options?: { keepPrevious?: boolean }): Promise<string>
   /** Makes the endpoints (key set, metadata, userinfo) misbehave until `fail(null)`. */
   fail(mode: FaultMode | null): void
+  /** How clients treated the `trickle`, `huge` and `redirect` fault modes. */
+  readonly faultLog: FaultLog
   /** Stops the loopback server. */
   close(): Promise<void>
 }
@@ -120,6 +124,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const audience = options.audience ?? 'https://api.test.invalid'
   let keys = [await newSigningKey()]
   let fault: FaultMode | null = null
+  const faultLog = faultRecorder()
   const calls = { jwks: 0, openidConfiguration: 0, userinfo: 0 }
   const profiles = new Map<string, Record<string, unknown>>()
   let issuer = ''
@@ -165,11 +170,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   if (options.listen === false) {
     issuer = `https://tenant-${randomUUID().slice(0, 8)}.canonical-auth.invalid/`
   } else {
-    const server = await listenLoopback(route)
+    const server = await listenLoopback(route, faultLog)
     issuer = `${server.origin}/`
     close = server.close
   }
-  const handlers = await mswHandlers(issuer.slice(0, -1), route)
+  const handlers = await mswHandlers(issuer.slice(0, -1), route, faultLog)
   const jwksUri = `${issuer}.well-known/jwks.json`
 
   return {
@@ -230,6 +235,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     fail(mode) {
       fault = mode
     },
+    faultLog,
     close: () => close(),
   }
 }

@@ -1,7 +1,3 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { RequestHandler } from 'msw'
-
 /**
  * Ways a fake upstream can misbehave, switched on with `fail(mode)`:
  * - `down`: the connection is reset before any answer;
@@ -10,12 +6,72 @@ import type { RequestHandler } from 'msw'
  * - `garbage`: a 200 that is not the expected JSON;
  * - `truncated`: a 200 JSON answer cut in half (a complete response with a broken body);
  * - `reset-mid-body`: the healthy status and headers, half the body, then the connection reset;
- * - `429`: 429 Too Many Requests with `Retry-After: 1`.
+ * - `429`: 429 Too Many Requests with `Retry-After: 1`;
+ * - `trickle`: the healthy status and headers at once, then the healthy body one byte every
+ *   {@link TRICKLE_MS} (tens of seconds for even a small answer): a client whose timeout ends at
+ *   the headers waits for all of it;
+ * - `huge`: the healthy status and headers (no `Content-Length`), then {@link HUGE_BYTES} of
+ *   whitespace before the healthy body: valid JSON that only a client without a byte cap reads
+ *   to its end. Generated as it is read, never held in memory;
+ * - `redirect`: a `307` to another server (loopback, or an msw origin), which answers the healthy
+ *   answer to whoever follows it and records every request it receives, headers and body
+ *   included, in {@link FaultLog.redirected}. Through msw a request with a body gets a `303`
+ *   instead, as msw cannot replay a body to the next hop.
+ *
+ * How a client treated `trickle` and `huge` bodies is in the fake's {@link FaultLog}.
  */
-export type FaultMode = 'down' | 'slow' | '5xx' | 'garbage' | 'truncated' | 'reset-mid-body' | '429'
+export type FaultMode =
+  | 'down'
+  | 'slow'
+  | '5xx'
+  | 'garbage'
+  | 'truncated'
+  | 'reset-mid-body'
+  | '429'
+  | 'trickle'
+  | 'huge'
+  | 'redirect'
 
 /** How long a `slow` upstream takes to answer, in milliseconds. */
 export const SLOW_MS = 10_000
+
+/** How long a `trickle` upstream waits between two bytes of its body, in milliseconds. */
+export const TRICKLE_MS = 500
+
+/** How many bytes a `huge` upstream sends before its healthy body: 64 MiB. */
+export const HUGE_BYTES = 64 * 1_048_576
+
+/**
+ * What a fake upstream saw of the client under the `trickle`, `huge` and `redirect` modes. A
+ * client that bounds its reads by a deadline and a byte cap leaves `bodiesCompleted` at 0; one
+ * that follows no redirect leaves `redirected` empty.
+ */
+export interface FaultLog {
+  /** `trickle` and `huge` bodies the fake started to send. */
+  readonly bodiesStarted: number
+  /** Of those, how many were sent to their end: the client read all of it. */
+  readonly bodiesCompleted: number
+  /**
+   * Of those, how many the client stopped reading before their end by closing the connection.
+   * Seen by the loopback server only: through msw a client's cancel does not reach the fake.
+   */
+  readonly bodiesAbandoned: number
+  /** Every request the `redirect` mode's target received: only a client that followed it. */
+  readonly redirected: readonly FakeRequest[]
+}
+
+/** A {@link FaultLog} that the transport writes to. */
+export interface FaultRecorder extends FaultLog {
+  bodiesStarted: number
+  bodiesCompleted: number
+  bodiesAbandoned: number
+  readonly redirected: FakeRequest[]
+}
+
+/** An empty {@link FaultRecorder}. */
+export function faultRecorder(): FaultRecorder {
+  return { bodiesStarted: 0, bodiesCompleted: 0, bodiesAbandoned: 0, redirected: [] }
+}
 
 /** A request as the fake services see it, whichever transport carried it. */
 export interface FakeRequest {
@@ -25,9 +81,21 @@ export interface FakeRequest {
   readonly body: string
 }
 
-/** What a fake service answers: a response, a dropped connection, or a response cut short. */
+type Healthy = {
+  readonly status: number
+  readonly body: string
+  readonly headers?: Record<string, string>
+}
+
+/**
+ * What a fake service answers: a response, a dropped connection, a response cut short, a body
+ * sent slowly (`trickle`) or endlessly (`huge`), or a redirect to a server that answers `reply`.
+ */
 export type Reply =
   | { readonly kind: 'reset' }
+  | ({ readonly kind: 'trickle' } & Healthy)
+  | ({ readonly kind: 'huge' } & Healthy)
+  | { readonly kind: 'redirect'; readonly reply: () => Reply | Promise<Reply> }
   | {
       readonly kind: 'partial'
       readonly status: number
@@ -94,6 +162,13 @@ export function withFault(mode: FaultMode | null, healthy: () => Reply, garbage?
         ...(reply.headers ? { headers: reply.headers } : {}),
       }
     }
+    case 'trickle':
+    case 'huge': {
+      const { status, body, headers } = healthy() as Extract<Reply, { kind: 'respond' }>
+      return { kind: mode, status, body, ...(headers ? { headers } : {}) }
+    }
+    case 'redirect':
+      return { kind: 'redirect', reply: healthy }
     case '429':
       return {
         kind: 'respond',
@@ -106,118 +181,39 @@ export function withFault(mode: FaultMode | null, healthy: () => Reply, garbage?
   }
 }
 
-/** A loopback HTTP server for a route. Resolves once it listens on 127.0.0.1. */
-export async function listenLoopback(
-  route: Route,
-): Promise<{ origin: string; close(): Promise<void> }> {
-  const timers = new Set<NodeJS.Timeout>()
-  const server = createServer((req, res) => {
-    handle(route, req, res, timers).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end()
-      else res.destroy()
-    })
-  })
-  server.keepAliveTimeout = 1_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer)
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
+/** `huge` bodies are sent in chunks of this size. */
+export const CHUNK_BYTES = 65_536
+
+/** Headers without `Content-Length`, for bodies whose length is not announced. */
+export const withoutLength = (
+  headers: Record<string, string> | undefined,
+): Record<string, string> => {
+  const { 'content-length': _, ...rest } = headers ?? {}
+  return rest
 }
 
-async function handle(
-  route: Route,
-  req: IncomingMessage,
-  res: ServerResponse,
-  timers: Set<NodeJS.Timeout>,
-): Promise<void> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers.set(name, value)
-  }
-  const reply =
-    (await route({
-      method: req.method ?? 'GET',
-      path: new URL(req.url ?? '/', 'http://loopback').pathname,
-      headers,
-      body: Buffer.concat(chunks).toString('utf8'),
-    })) ?? json(404, { error: 'not_found' })
-  if (reply.kind === 'reset') {
-    req.socket.destroy()
-    return
-  }
-  if (reply.kind === 'partial') {
-    // Announce the whole body, send half of it, then drop the connection.
-    res.writeHead(reply.status, {
-      ...reply.headers,
-      'content-length': String(Buffer.byteLength(reply.body) * 2 + 1),
-    })
-    res.write(reply.body, () => res.destroy())
-    return
-  }
-  const send = () => {
-    res.writeHead(reply.status, reply.headers)
-    res.end(reply.body)
-  }
-  if (reply.delayMs === undefined) return send()
-  const timer = setTimeout(() => {
-    timers.delete(timer)
-    send()
-  }, reply.delayMs)
-  timers.add(timer)
-}
+/**
+ * Where `redirect` replies send clients: a second server, started on first use, that records
+ * each request in `log.redirected` and answers the reply registered for its path.
+ */
+export class RedirectTarget {
+  readonly #pending = new Map<string, () => Reply | Promise<Reply>>()
+  readonly #log: FaultRecorder
 
-/** msw handlers that answer every request to `origin` through the same route. */
-export async function mswHandlers(origin: string, route: Route): Promise<RequestHandler[] | Error> {
-  let msw: typeof import('msw')
-  try {
-    msw = await import('msw')
-  } catch (cause) {
-    return new Error(
-      "canonical-auth/testing: 'handlers' needs msw; install it with `npm i -D msw`",
-      { cause },
-    )
+  constructor(log: FaultRecorder) {
+    this.#log = log
   }
-  const { http, HttpResponse, delay } = msw
-  return [
-    http.all(`${origin}/*`, async ({ request }) => {
-      const reply =
-        (await route({
-          method: request.method,
-          path: new URL(request.url).pathname,
-          headers: request.headers,
-          body: await request.text(),
-        })) ?? json(404, { error: 'not_found' })
-      if (reply.kind === 'reset') return HttpResponse.error()
-      if (reply.kind === 'partial') {
-        const bytes = new TextEncoder().encode(reply.body)
-        const body = new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(bytes)
-            controller.error(new TypeError('The connection was reset mid-body'))
-          },
-        })
-        return new HttpResponse(body, {
-          status: reply.status,
-          ...(reply.headers ? { headers: reply.headers } : {}),
-        })
-      }
-      if (reply.delayMs !== undefined) await delay(reply.delayMs)
-      return new HttpResponse(reply.body, {
-        status: reply.status,
-        ...(reply.headers ? { headers: reply.headers } : {}),
-      })
-    }),
-  ]
+
+  /** Registers the reply a follower gets; returns the path to send it to. */
+  register(reply: () => Reply | Promise<Reply>): string {
+    const path = `/moved/${this.#pending.size + 1}`
+    this.#pending.set(path, reply)
+    return path
+  }
+
+  /** The target's own route. */
+  readonly route: Route = async (request) => {
+    this.#log.redirected.push(request)
+    return this.#pending.get(request.path)?.()
+  }
 }

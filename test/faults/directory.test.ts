@@ -1,7 +1,14 @@
-import { type Auth, type AuthConfig, type AuthEvent, errorAnswer } from 'canonical-auth'
-import type { FaultMode } from 'canonical-auth/testing'
+import {
+  type Auth,
+  type AuthConfig,
+  AuthError,
+  type AuthErrorCode,
+  type AuthEvent,
+  errorAnswer,
+} from 'canonical-auth'
+import { createTestDirectory, type FaultMode } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
 import { authFailure, expectFailsClosed } from '../helpers.js'
 import { server } from '../msw.js'
@@ -34,29 +41,112 @@ const userToken = (n = 1) =>
   stack.issuer.sign({ sub: `samlp|acme-waad|u${n}`, email: `u${n}@acme.com`, email_verified: true })
 const headers = (token: string) => ({ authorization: `Bearer ${token}` })
 
-describe.each<FaultMode>(['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-mid-body', '429'])(
-  'directory fault: %s',
-  (mode) => {
-    it('answers 502 directory_unavailable by the deadline, leaks nothing, caches nothing', async () => {
-      const auth = authFor()
-      stack.directory.fail(mode)
-      const token = await userToken()
-      await expectFailsClosed(
-        auth.authenticate({ headers: headers(token) }),
-        'directory_unavailable',
-        NO_HANG_MS,
-        ['samlp|acme-waad|u1', token.split('.')[1] as string],
-      )
+describe.each<FaultMode>([
+  'down',
+  'slow',
+  '5xx',
+  'garbage',
+  'truncated',
+  'reset-mid-body',
+  '429',
+  'trickle',
+  'huge',
+  'redirect',
+])('directory fault: %s', (mode) => {
+  it('answers 502 directory_unavailable by the deadline, leaks nothing, caches nothing', async () => {
+    const auth = authFor()
+    stack.directory.fail(mode)
+    const token = await userToken()
+    await expectFailsClosed(
+      auth.authenticate({ headers: headers(token) }),
+      'directory_unavailable',
+      NO_HANG_MS,
+      ['samlp|acme-waad|u1', token.split('.')[1] as string],
+    )
 
-      stack.directory.fail(null)
-      const calls = stack.directory.calls.ensure
-      const context = await auth.authenticate({ headers: headers(token) })
-      expect(stack.directory.calls.ensure).toBeGreaterThan(calls)
-      expect(context.user.source).toBe('directory')
-      expect(context.userId).not.toBe('samlp|acme-waad|u1')
+    stack.directory.fail(null)
+    const calls = stack.directory.calls.ensure
+    const context = await auth.authenticate({ headers: headers(token) })
+    expect(stack.directory.calls.ensure).toBeGreaterThan(calls)
+    expect(context.user.source).toBe('directory')
+    expect(context.userId).not.toBe('samlp|acme-waad|u1')
+  })
+})
+
+describe.each(['ensure', 'lookup'] as const)('directory bodies and redirects (%s)', (mode) => {
+  const SERVICE_KEY = 'svc-key-7f3a9c'
+
+  /** A directory that requires the service credential, and an instance that sends it. */
+  async function guarded() {
+    const directory = await createTestDirectory({
+      requireHeaders: { 'x-service-key': SERVICE_KEY },
     })
-  },
-)
+    onTestFinished(() => directory.close())
+    directory.addUser('u1@acme.com')
+    const auth = stack.auth({
+      directory: {
+        baseUrl: directory.baseUrl,
+        mode,
+        headers: { 'x-service-key': SERVICE_KEY },
+        timeoutMs: 300,
+        deadlineMs: DEADLINE_MS,
+        retries: 1,
+      },
+    })
+    return { directory, auth, calls: () => directory.calls[mode] }
+  }
+
+  it('a trickled answer fails closed by the deadline, and the connection is closed', async () => {
+    const { directory, auth } = await guarded()
+    directory.fail('trickle')
+    const token = await userToken()
+    await expectFailsClosed(
+      auth.authenticate({ headers: headers(token) }),
+      'directory_unavailable',
+      NO_HANG_MS,
+      [SERVICE_KEY],
+    )
+    expect(directory.faultLog.bodiesCompleted).toBe(0)
+    await vi.waitFor(() => expect(directory.faultLog.bodiesAbandoned).toBe(1))
+  })
+
+  it('a huge answer is not read past its cap, and nothing of it is cached', async () => {
+    const { directory, auth, calls } = await guarded()
+    directory.fail('huge')
+    const token = await userToken()
+    await expectFailsClosed(
+      auth.authenticate({ headers: headers(token) }),
+      'directory_unavailable',
+      NO_HANG_MS,
+      [SERVICE_KEY],
+    )
+    expect(directory.faultLog.bodiesCompleted).toBe(0)
+    await vi.waitFor(() => expect(directory.faultLog.bodiesAbandoned).toBe(1))
+
+    directory.fail(null)
+    const before = calls()
+    const context = await auth.authenticate({ headers: headers(token) })
+    expect(calls()).toBe(before + 1)
+    expect(context.user).toMatchObject({ source: 'directory', email: 'u1@acme.com' })
+  })
+
+  it('a redirect is not followed: the service credential goes nowhere else', async () => {
+    const { directory, auth } = await guarded()
+    directory.fail('redirect')
+    const token = await userToken()
+    await expectFailsClosed(
+      auth.authenticate({ headers: headers(token) }),
+      'directory_unavailable',
+      NO_HANG_MS,
+      [SERVICE_KEY],
+    )
+    // The redirect target records every request, with its headers; it received none.
+    expect(directory.faultLog.redirected).toEqual([])
+    expect(directory.requests.every((r) => r.headers.get('x-service-key') === SERVICE_KEY)).toBe(
+      true,
+    )
+  })
+})
 
 describe('directory faults that pass', () => {
   it('rides out a burst of 5xx within its retries', async () => {
@@ -183,6 +273,149 @@ describe('circuit breaker', () => {
       ).toBe('user_not_provisioned')
     }
     expect(stack.directory.calls.lookup).toBe(4)
+  })
+
+  const FIRED = 'fired@acme.com'
+  const firedToken = () =>
+    stack.issuer.sign({ sub: 'samlp|acme-waad|fired', email: FIRED, email_verified: true })
+
+  it('a user the directory refuses (403) is identity_untrusted every time, and never opens it', async () => {
+    const events: AuthEvent[] = []
+    // Retries on, to show a refusal is not retried either.
+    const auth = authFor(
+      { onEvent: (event) => void events.push(event) },
+      { retries: 2, circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 5_000 } },
+    )
+    stack.directory.refuse(FIRED, 403)
+    const token = await firedToken()
+    for (let i = 1; i <= 10; i++) {
+      const error = await authFailure(auth.authenticate({ headers: headers(token) }))
+      expect(error.code).toBe('identity_untrusted')
+      expect(errorAnswer(error).status).toBe(403)
+    }
+    // Asked every time (a refusal is not cached), once per login (not retried).
+    expect(stack.directory.calls.ensure).toBe(10)
+    expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
+    expect(
+      events.filter((event) => event.type === 'directory.call').map((event) => event.outcome),
+    ).toEqual(Array(10).fill('refused'))
+    expect(JSON.stringify(events)).not.toContain(FIRED)
+
+    const context = await auth.authenticate({ headers: headers(await userToken(1)) })
+    expect(context.user.source).toBe('directory')
+    expect(stack.directory.calls.ensure).toBe(11)
+  })
+
+  it.each<[number, AuthErrorCode]>([
+    [409, 'identity_untrusted'],
+    [410, 'identity_untrusted'],
+    [422, 'identity_untrusted'],
+    [400, 'directory_unavailable'],
+    [401, 'directory_unavailable'],
+    [404, 'directory_unavailable'],
+    [413, 'directory_unavailable'],
+  ])('an ensure answered %i for one user (%s) never opens it for others', async (status, code) => {
+    const events: AuthEvent[] = []
+    const auth = breakerAuth(events)
+    stack.directory.refuse(FIRED, status)
+    const token = await firedToken()
+    for (let i = 1; i <= 6; i++) {
+      expect((await authFailure(auth.authenticate({ headers: headers(token) }))).code).toBe(code)
+    }
+    expect(stack.directory.calls.ensure).toBe(6)
+    expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
+    await expect(auth.authenticate({ headers: headers(await userToken(1)) })).resolves.toBeTruthy()
+  })
+
+  it('in lookup mode, a refused user (403) and unknown users (404) never open it', async () => {
+    const events: AuthEvent[] = []
+    const auth = authFor(
+      { onEvent: (event) => void events.push(event) },
+      {
+        mode: 'lookup',
+        retries: 2,
+        circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 5_000 },
+      },
+    )
+    stack.directory.refuse(FIRED, 403)
+    const token = await firedToken()
+    for (let i = 1; i <= 5; i++) {
+      expect((await authFailure(auth.authenticate({ headers: headers(token) }))).code).toBe(
+        'identity_untrusted',
+      )
+      expect(
+        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+      ).toBe('user_not_provisioned')
+    }
+    expect(stack.directory.calls.lookup).toBe(10)
+    expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
+    stack.directory.addUser('u9@acme.com')
+    await expect(auth.authenticate({ headers: headers(await userToken(9)) })).resolves.toBeTruthy()
+  })
+
+  it('answers that are not a user (a redirect, an invalid body) never open it', async () => {
+    const events: AuthEvent[] = []
+    const auth = breakerAuth(events)
+    for (const mode of ['redirect', 'garbage', 'huge'] as const) {
+      stack.directory.fail(mode)
+      for (let i = 1; i <= 3; i++) {
+        expect(
+          (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+        ).toBe('directory_unavailable')
+      }
+    }
+    expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
+    stack.directory.fail(null)
+    await expect(auth.authenticate({ headers: headers(await userToken(1)) })).resolves.toBeTruthy()
+  })
+
+  it('a refusal does not hide an outage: 5xx for everyone still opens it', async () => {
+    const events: AuthEvent[] = []
+    const auth = breakerAuth(events)
+    stack.directory.refuse(FIRED, 403)
+    const token = await firedToken()
+    await authFailure(auth.authenticate({ headers: headers(token) }))
+    stack.directory.fail('5xx')
+    for (let i = 1; i <= 3; i++) {
+      expect(
+        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+      ).toBe('directory_unavailable')
+    }
+    expect(events).toContainEqual({ type: 'circuit.state', circuit: 'directory', state: 'open' })
+    const calls = stack.directory.calls.ensure
+    await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
+    expect(stack.directory.calls.ensure).toBe(calls)
+  })
+
+  it("passes a custom client's refusal through, without counting it", async () => {
+    const refusal = new AuthError('identity_untrusted', 'The account is disabled')
+    let calls = 0
+    const events: AuthEvent[] = []
+    const auth = authFor({
+      onEvent: (event) => void events.push(event),
+      directory: {
+        client: {
+          ensure: async (identity) => {
+            calls += 1
+            if (identity.email === FIRED) throw refusal
+            return { id: '3f2b8c1e-5a4d-4e6f-9b7a-0c1d2e3f4a5b' }
+          },
+          lookup: async () => null,
+        },
+        circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 5_000 },
+      },
+    })
+    const token = await firedToken()
+    for (let i = 1; i <= 5; i++) {
+      const error = await authFailure(auth.authenticate({ headers: headers(token) }))
+      expect(error).toBe(refusal)
+    }
+    expect(calls).toBe(5)
+    expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'directory.call', outcome: 'refused' }),
+    )
+    await expect(auth.authenticate({ headers: headers(await userToken(1)) })).resolves.toBeTruthy()
   })
 
   it('can be turned off: every request asks the failing directory', async () => {

@@ -1,17 +1,29 @@
 import { createAuth } from 'canonical-auth'
 import type { FaultMode } from 'canonical-auth/testing'
-import { afterEach, describe, expect, it } from 'vitest'
-import { json, mswHandlers, type Route, withFault } from '../../src/testing/transport.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { mswHandlers } from '../../src/testing/msw-handlers.js'
+import { faultRecorder, json, type Route, withFault } from '../../src/testing/transport.js'
 import { expectFailsClosed } from '../helpers.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
 
-// Auth0's /userinfo and Management API misbehaving in every fault mode. Each case asserts the
+// Auth0's /userinfo, Management API and WebFinger misbehaving in every fault mode. Each case asserts the
 // answer (status and code), that the call ends well before the `slow` upstream would answer, that
 // nothing of the failure leaks, and that nothing of it is cached: once the upstream recovers, the
 // next call asks it again and gets the right answer.
 
-const MODES: FaultMode[] = ['down', 'slow', '5xx', 'garbage', 'truncated', 'reset-mid-body', '429']
+const MODES: FaultMode[] = [
+  'down',
+  'slow',
+  '5xx',
+  'garbage',
+  'truncated',
+  'reset-mid-body',
+  '429',
+  'trickle',
+  'huge',
+  'redirect',
+]
 const TIMEOUT_MS = 300
 // A hang check, not a speed check: a `slow` upstream answers after 10 s; one retry and a
 // Retry-After of 1 s fit well inside this.
@@ -54,6 +66,50 @@ describe('userinfo faults', () => {
   })
 })
 
+describe('userinfo bodies and redirects', () => {
+  const stack = useTestStack((s) => ({
+    userinfo: { timeoutMs: TIMEOUT_MS },
+    directory: { baseUrl: s.directory.baseUrl, retries: 0 },
+  }))
+  const SUB = 'samlp|acme-waad|ada'
+
+  async function ada() {
+    stack.issuer.profiles.set(SUB, { email: 'ada@acme.com', email_verified: true })
+    const auth = stack.auth()
+    const token = await stack.issuer.sign({ sub: SUB, email: undefined, email_verified: undefined })
+    return { auth, token, verified: await auth.verifyAuth0Token(token) }
+  }
+
+  it.each(['trickle', 'huge'] as const)(
+    'a %s profile is not read to its end, and the connection is closed',
+    async (mode) => {
+      const { auth, verified } = await ada()
+      stack.issuer.fail(mode)
+      await expectFailsClosed(
+        auth.resolveCanonicalUser(verified),
+        'directory_unavailable',
+        NO_HANG_MS,
+        [],
+      )
+      expect(stack.issuer.faultLog.bodiesCompleted).toBe(0)
+      await vi.waitFor(() => expect(stack.issuer.faultLog.bodiesAbandoned).toBe(1))
+    },
+  )
+
+  it("a redirect is not followed: the other host never supplies the profile or sees the user's token", async () => {
+    const { auth, token, verified } = await ada()
+    stack.issuer.fail('redirect')
+    await expectFailsClosed(
+      auth.resolveCanonicalUser(verified),
+      'directory_unavailable',
+      NO_HANG_MS,
+      [token.split('.')[2] as string],
+    )
+    expect(stack.issuer.faultLog.redirected).toEqual([])
+    expect(stack.directory.users.size).toBe(0)
+  })
+})
+
 describe('Management API faults', () => {
   const TENANT = 'https://tenant.canonical-auth.invalid'
   const login = {
@@ -93,10 +149,11 @@ describe('Management API faults', () => {
       }
       return undefined
     }
-    const handlers = await mswHandlers(TENANT, route)
+    const log = faultRecorder()
+    const handlers = await mswHandlers(TENANT, route, log)
     if (handlers instanceof Error) throw handlers
     server.use(...handlers)
-    return { faults, calls }
+    return { faults, calls, log }
   }
 
   function authFor() {
@@ -132,5 +189,95 @@ describe('Management API faults', () => {
         expect(answer).toMatchObject({ method: 'sso', connection: 'acme-waad' })
       },
     )
+  })
+
+  it.each(['token', 'connections'] as const)(
+    'on the %s endpoint: a huge or trickled body is not read to its end',
+    async (endpoint) => {
+      const { faults, log } = await tenant()
+      for (const mode of ['huge', 'trickle'] as const) {
+        faults[endpoint] = mode
+        await expectFailsClosed(
+          authFor().discoverAuthProvider('ada@acme.com'),
+          'discovery_unavailable',
+          NO_HANG_MS,
+          [management.clientSecret, 'mgmt-token'],
+        )
+      }
+      expect(log.bodiesStarted).toBe(2)
+      expect(log.bodiesCompleted).toBe(0)
+    },
+  )
+
+  it.each(['token', 'connections'] as const)(
+    'on the %s endpoint: a redirect is not followed, so no secret or token goes elsewhere',
+    async (endpoint) => {
+      const { faults, log } = await tenant()
+      faults[endpoint] = 'redirect'
+      await expectFailsClosed(
+        authFor().discoverAuthProvider('ada@acme.com'),
+        'discovery_unavailable',
+        NO_HANG_MS,
+        [management.clientSecret, 'mgmt-token'],
+      )
+      // The target records each request with its headers and body; it received none.
+      expect(log.redirected).toEqual([])
+    },
+  )
+})
+
+describe('WebFinger faults', () => {
+  const TENANT = 'https://tenant.canonical-auth.invalid'
+  const instances: { close(): Promise<void> }[] = []
+  afterEach(async () => {
+    for (const auth of instances.splice(0)) await auth.close()
+  })
+
+  /** The tenant's WebFinger endpoint, federating acme.com, with a fault switch. */
+  async function webfinger() {
+    const state: { fault: FaultMode | null; calls: number } = { fault: null, calls: 0 }
+    const route: Route = ({ method, path }) => {
+      if (method !== 'GET' || path !== '/.well-known/webfinger') return undefined
+      state.calls += 1
+      return withFault(state.fault, () =>
+        json(200, { subject: 'urn:auth0:discovery:domain:acme.com', links: [] }),
+      )
+    }
+    const log = faultRecorder()
+    const handlers = await mswHandlers(TENANT, route, log)
+    if (handlers instanceof Error) throw handlers
+    server.use(...handlers)
+    return { state, log }
+  }
+
+  function authFor() {
+    const auth = createAuth({
+      auth0: { domain: new URL(TENANT).host, audience: 'https://api.example' },
+      discovery: { webfinger: true, timeoutMs: TIMEOUT_MS },
+    })
+    instances.push(auth)
+    return auth
+  }
+
+  describe.each(MODES)('%s', (mode) => {
+    it('502 discovery_unavailable by its deadline, nothing cached', async () => {
+      const { state, log } = await webfinger()
+      const auth = authFor()
+      state.fault = mode
+      await expectFailsClosed(
+        auth.discoverAuthProvider('ada@acme.com'),
+        'discovery_unavailable',
+        NO_HANG_MS,
+        [],
+      )
+      expect(log.bodiesCompleted).toBe(0)
+      expect(log.redirected).toEqual([])
+
+      // Recovered: asked again, and federated; the failure was not kept as "not federated".
+      state.fault = null
+      const before = state.calls
+      expect((await auth.discoverAuthProvider('ada@acme.com')).method).toBe('sso')
+      expect(state.calls).toBe(before + 1)
+    })
   })
 })
