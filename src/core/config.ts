@@ -63,7 +63,7 @@ export interface ClaimsConfig {
 
 /** How the signing key set is fetched and kept. */
 export interface JwksConfig {
-  /** Timeout of one key set request, in milliseconds. Default 5 000. */
+  /** Deadline of one key set request, its body included, in milliseconds. Default 5 000. */
   timeoutMs?: number
   /** How long a fetched key set is used before it is refreshed, in milliseconds. Default 600 000. */
   cacheMaxAgeMs?: number
@@ -149,8 +149,9 @@ export interface HttpDirectoryConfig {
   /** Path overrides. Defaults `/api/v1/users/ensure` and `/admin/user/{email}`. */
   paths?: { ensure?: string; lookup?: string }
   /**
-   * The circuit breaker around the directory: after `failureThreshold` failed calls in a row
-   * (default 5) calls are refused at once with `directory_unavailable` and `Retry-After` for
+   * The circuit breaker around the directory: after `failureThreshold` calls in a row that found
+   * it out (no answer, a 5xx, 408/429 after retries; never an answer about one user) (default 5)
+   * calls are refused at once with `directory_unavailable` and `Retry-After` for
    * `resetTimeoutMs` (default 10 000), then one probe call decides. `false` turns it off.
    */
   circuitBreaker?: CircuitBreakerConfig | false
@@ -164,8 +165,9 @@ export interface CustomDirectoryConfig {
   /** Overall deadline for a resolution, in milliseconds. Default 5 000. */
   deadlineMs?: number
   /**
-   * The circuit breaker around the directory: after `failureThreshold` failed calls in a row
-   * (default 5) calls are refused at once with `directory_unavailable` and `Retry-After` for
+   * The circuit breaker around the directory: after `failureThreshold` calls in a row that found
+   * it out (no answer, a 5xx, 408/429 after retries; never an answer about one user) (default 5)
+   * calls are refused at once with `directory_unavailable` and `Retry-After` for
    * `resetTimeoutMs` (default 10 000), then one probe call decides. `false` turns it off.
    */
   circuitBreaker?: CircuitBreakerConfig | false
@@ -173,7 +175,7 @@ export interface CustomDirectoryConfig {
 
 /** Settings of the directory circuit breaker. */
 export interface CircuitBreakerConfig {
-  /** Consecutive failed calls that open the circuit. Default 5. */
+  /** Consecutive calls that found the directory out that open the circuit. Default 5. */
   failureThreshold?: number
   /** How long it stays open before one probe call is let through, in milliseconds. Default 10 000. */
   resetTimeoutMs?: number

@@ -1,6 +1,7 @@
 import ky from 'ky'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
+import { ENTERPRISE_STRATEGIES } from './connection.js'
 import { canonicalDomain, type DiscoveryResolver, type DomainRule } from './discovery-config.js'
 import { AuthError, isAuthError } from './errors.js'
 import { callUpstream, statusError, UpstreamError } from './upstream.js'
@@ -65,22 +66,6 @@ class StaleWhileError<T> {
   }
 }
 
-// Auth0 strategies of enterprise connections, whose identity provider owns the domain.
-const ENTERPRISE_STRATEGIES = new Set([
-  'ad',
-  'adfs',
-  'auth0-adldap',
-  'custom',
-  'google-apps',
-  'ip',
-  'office365',
-  'oidc',
-  'okta',
-  'pingfederate',
-  'samlp',
-  'sharepoint',
-  'waad',
-])
 const MAX_PAGES = 100
 // Byte caps: a token answer; one page of up to 100 connections; a WebFinger resource descriptor.
 const MAX_TOKEN_BYTES = 65_536
