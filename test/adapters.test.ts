@@ -45,6 +45,17 @@ describe('discoverHandler with a body parser in front', () => {
     await server.close()
   })
 
+  it('answers a malformed body with its JSON 400 when mounted before a global express.json()', async () => {
+    const app = express()
+    app.post('/public/auth/discover', expressDiscover(auth))
+    app.use(express.json())
+    const server = await listening(app.listen(0, '127.0.0.1'))
+    const response = await discover(server.origin, '{"email": ')
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: 'invalid_request' })
+    await server.close()
+  })
+
   it('uses ctx.request.body from a Koa body parser', async () => {
     const app = new Koa()
     app.use(async (ctx, next) => {

@@ -199,6 +199,59 @@ describe('createAuth configuration', () => {
     expect(error.message).toContain(path === '' ? '(root)' : `${path}:`)
   })
 
+  it.each([
+    ['a tenant key', { auth0: { ...base, audiance: 'x' } }, 'auth0', 'audiance', 'audience'],
+    ['a top-level key', { auth0: base, diretory: {} }, '', 'diretory', 'directory'],
+    [
+      'a directory key',
+      { auth0: base, directory: { baseUrl: 'https://u.example', timeutMs: 1 } },
+      'directory',
+      'timeutMs',
+      'timeoutMs',
+    ],
+    ['a key without its unit', { auth0: base, cache: { ttl: 5 } }, 'cache', 'ttl', 'ttlMs'],
+    [
+      'a key of a tenant in a list',
+      { auth0: [{ ...base, trust: { trustedConnection: {} } }] },
+      'auth0.0.trust',
+      'trustedConnection',
+      'trustedConnections',
+    ],
+    [
+      'a key in another case',
+      { auth0: { ...base, ClockToleranceSeconds: 1 } },
+      'auth0',
+      'ClockToleranceSeconds',
+      'clockToleranceSeconds',
+    ],
+  ])('suggests the key meant for a misspelt %s', (_name, config, path, key, meant) => {
+    const issue = configError(config).issues.find((i) => i.message.includes(`'${key}'`))
+    expect(issue).toEqual({ path, message: `unknown key '${key}'; did you mean '${meant}'?` })
+  })
+
+  it('suggests nothing for a key that is like none', () => {
+    const issue = configError({ auth0: base, testMode: true }).issues[0]
+    expect(issue).toEqual({ path: '', message: "unknown key 'testMode'" })
+  })
+
+  it.each([
+    ['nothing', undefined],
+    ['null', null],
+    ['a string', 'tenant.eu.auth0.com'],
+    ['a list', [base]],
+  ])('shows a minimal configuration when given %s', (_name, config) => {
+    const error = configError(config)
+    expect(error.issues).toHaveLength(1)
+    expect(error.message).toContain("createAuth({ auth0: { domain: 'tenant.eu.auth0.com'")
+    expect(error.message).not.toMatch(/Invalid input/)
+  })
+
+  it('shows what a tenant looks like when auth0 is missing', () => {
+    const error = configError({ directory: { baseUrl: 'https://u.example' } })
+    expect(error.issues[0]?.path).toBe('auth0')
+    expect(error.message).toContain("{ domain: 'tenant.eu.auth0.com', audience:")
+  })
+
   it('explains why a symmetric algorithm is refused', () => {
     expect(configError({ auth0: { ...base, algorithms: ['HS256'] } }).message).toMatch(
       /symmetric.*never accepted/,

@@ -60,6 +60,8 @@ describe('the static domain map', () => {
 
   it('passes the organization and custom response type and scope', async () => {
     const auth = authFor({
+      clientId: 'spa-client',
+      redirectUri: 'https://app.example.com/callback',
       responseType: 'code',
       scope: 'openid email offline_access',
       domains: { 'acme.com': { connection: 'acme-waad', organization: 'org_123' } },
@@ -69,11 +71,27 @@ describe('the static domain map', () => {
     )
     expect([...url.searchParams.entries()]).toEqual([
       ['response_type', 'code'],
+      ['client_id', 'spa-client'],
+      ['redirect_uri', 'https://app.example.com/callback'],
       ['scope', 'openid email offline_access'],
       ['connection', 'acme-waad'],
       ['login_hint', 'ada@acme.com'],
       ['organization', 'org_123'],
     ])
+  })
+
+  it.each([
+    ['no clientId', { redirectUri: 'https://app.example.com/callback' }],
+    ['no redirectUri', { clientId: 'spa-client' }],
+    ['neither', {}],
+  ])('leaves out an authorization URL Auth0 would refuse: %s', async (_name, settings) => {
+    const auth = authFor({ ...settings, domains: { 'acme.com': { connection: 'acme-waad' } } })
+    expect(await auth.discoverAuthProvider('ada@acme.com')).toEqual({
+      email: 'ada@acme.com',
+      domain: 'acme.com',
+      method: 'sso',
+      connection: 'acme-waad',
+    })
   })
 
   it('answers password for unknown domains, naming the database connection when configured', async () => {

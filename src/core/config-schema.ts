@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { keysAt, unknownKey } from './config-hints.js'
 import { CONSUMER_DOMAINS } from './consumer-domains.js'
 import { canonicalDomain } from './discovery-config.js'
 import { isLoopbackHost } from './url.js'
@@ -227,10 +228,17 @@ const customDirectorySchema = z.strictObject({
 // Pick the shape by its key, so errors name the fields of the shape the user meant.
 const directorySchema = z.unknown().superRefine((value, ctx) => {
   const custom = typeof value === 'object' && value !== null && 'client' in value
-  const parsed = (custom ? customDirectorySchema : httpDirectorySchema).safeParse(value)
+  const schema = custom ? customDirectorySchema : httpDirectorySchema
+  const parsed = schema.safeParse(value)
   if (parsed.success) return
   for (const issue of parsed.error.issues) {
-    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
+    if (issue.code !== 'unrecognized_keys') {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
+      continue
+    }
+    const known = keysAt(schema as never, issue.path)
+    for (const key of issue.keys)
+      ctx.addIssue({ code: 'custom', message: unknownKey(key, known), path: issue.path })
   }
 })
 
@@ -248,9 +256,13 @@ export const configSchema = z.strictObject({
   // One tenant or several: normalised to a list so a single tenant's errors name its fields.
   auth0: z.preprocess(
     (value) => (Array.isArray(value) || value === undefined ? value : [value]),
-    z.array(tenantSchema, { error: 'expected a tenant object or a list of them' }).min(1, {
-      error: 'expected at least one tenant',
-    }),
+    z
+      .array(tenantSchema, {
+        error:
+          "expected a tenant object such as { domain: 'tenant.eu.auth0.com', audience: " +
+          "'https://api.example.com' }, or a list of them",
+      })
+      .min(1, { error: 'expected at least one tenant' }),
   ),
   directory: directorySchema.optional(),
   claims: claimsSchema,

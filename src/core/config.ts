@@ -1,4 +1,5 @@
 import type { CircuitBreakerOptions } from './circuit-breaker.js'
+import { keysAt, MINIMAL_CONFIG, unknownKey } from './config-hints.js'
 import { type ASYMMETRIC_ALGORITHMS, configSchema } from './config-schema.js'
 import type { DirectoryHeaders, HttpDirectoryOptions, UserDirectory } from './directory.js'
 import {
@@ -344,14 +345,23 @@ export class AuthConfigError extends Error {
  * Validates a configuration and fills in the defaults. Throws {@link AuthConfigError}.
  */
 export function resolveConfig(input: AuthConfig): ResolvedConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AuthConfigError([
+      { path: '', message: `expected a configuration object, for example ${MINIMAL_CONFIG}` },
+    ])
+  }
   const parsed = configSchema.safeParse(input)
   if (!parsed.success) {
     const single = !Array.isArray(input?.auth0)
     throw new AuthConfigError(
-      parsed.error.issues.map((issue) => {
+      parsed.error.issues.flatMap((issue) => {
         const path =
           single && issue.path[0] === 'auth0' ? ['auth0', ...issue.path.slice(2)] : issue.path
-        return { path: path.join('.'), message: issue.message }
+        if (issue.code !== 'unrecognized_keys')
+          return [{ path: path.join('.'), message: issue.message }]
+        // One entry per unknown key, with the key it was probably meant to be.
+        const known = keysAt(configSchema as never, issue.path)
+        return issue.keys.map((key) => ({ path: path.join('.'), message: unknownKey(key, known) }))
       }),
     )
   }

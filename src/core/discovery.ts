@@ -19,7 +19,12 @@ export interface Discovery {
   readonly connection?: string
   /** The Auth0 organization, when the domain belongs to one. */
   readonly organization?: string
-  /** For `sso`: `https://<tenant>/authorize` with the configured parameters and `login_hint`. */
+  /**
+   * For `sso`: `https://<tenant>/authorize` with the configured parameters and `login_hint`. Only
+   * when `discovery.clientId` and `discovery.redirectUri` are configured: Auth0 refuses an
+   * authorize request without them, so without them the login page builds its own from
+   * `connection` (e.g. with auth0-spa-js).
+   */
   readonly authorizationUrl?: string
 }
 
@@ -95,7 +100,7 @@ export class Discoverer {
       method: 'sso',
       ...(connection === undefined ? {} : { connection }),
       ...(organization === undefined ? {} : { organization }),
-      authorizationUrl: this.#authorizationUrl(email, connection, organization),
+      ...this.#authorizationUrl(email, connection, organization),
     }
   }
 
@@ -103,16 +108,17 @@ export class Discoverer {
     email: string,
     connection: string | undefined,
     organization: string | undefined,
-  ): string {
+  ): { authorizationUrl?: string } {
     const { url, clientId, redirectUri, responseType, scope, audience } = this.#config.authorize
+    if (clientId === undefined || redirectUri === undefined) return {}
     const params = new URLSearchParams({ response_type: responseType })
-    if (clientId !== undefined) params.set('client_id', clientId)
-    if (redirectUri !== undefined) params.set('redirect_uri', redirectUri)
+    params.set('client_id', clientId)
+    params.set('redirect_uri', redirectUri)
     params.set('scope', scope)
     if (audience !== undefined) params.set('audience', audience)
     if (connection !== undefined) params.set('connection', connection)
     params.set('login_hint', email)
     if (organization !== undefined) params.set('organization', organization)
-    return `${url}?${params}`
+    return { authorizationUrl: `${url}?${params}` }
   }
 }
