@@ -10,4 +10,4 @@ export {
   type TestIssuer,
   type TestIssuerOptions,
 } from './test-issuer.js'
-export type { FakeRequest, FaultLog, FaultMode } from './transport.js'
+export type { FakeRequest, FaultLog, FaultMode, MswHandler } from './transport.js'

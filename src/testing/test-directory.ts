@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import type { RequestHandler } from 'msw'
 import { listenLoopback } from './loopback.js'
 import { mswHandlers } from './msw-handlers.js'
 import {
@@ -8,6 +7,7 @@ import {
   type FaultMode,
   faultRecorder,
   json,
+  type MswHandler,
   type Reply,
   type Route,
   withFault,
@@ -40,7 +40,7 @@ export interface TestDirectory {
   /** Every request received, in order, with its headers. */
   readonly requests: readonly FakeRequest[]
   /** msw handlers answering this directory (needs msw installed). */
-  readonly handlers: RequestHandler[]
+  readonly handlers: MswHandler[]
   /** Adds a user, as if created earlier; returns it. */
   addUser(email: string, id?: string): TestDirectoryUser
   /**

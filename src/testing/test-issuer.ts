@@ -9,7 +9,6 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose'
-import type { RequestHandler } from 'msw'
 import { listenLoopback } from './loopback.js'
 import { mswHandlers } from './msw-handlers.js'
 import {
@@ -17,6 +16,7 @@ import {
   type FaultMode,
   faultRecorder,
   json,
+  type MswHandler,
   type Reply,
   type Route,
   withFault,
@@ -67,7 +67,7 @@ export interface TestIssuer {
    */
   readonly profiles: Map<string, Record<string, unknown>>
   /** msw handlers answering this issuer's endpoints (needs msw installed). */
-  readonly handlers: RequestHandler[]
+  readonly handlers: MswHandler[]
   /**
    * Mints an Auth0-shaped RS256 access token. Defaults: `iss`, `aud`, `sub: 'auth0|test-user'`,
    * `azp`, `scope`, `iat` now and `exp` an hour later. A claim given as `undefined` is left out.

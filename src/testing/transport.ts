@@ -217,3 +217,11 @@ export class RedirectTarget {
     return this.#pending.get(request.path)?.()
   }
 }
+
+/**
+ * An msw request handler, for `server.use(...issuer.handlers)`. Typed loosely on purpose: the
+ * kit's types must compile for users who do not install msw, and msw's own `RequestHandler` type
+ * cannot be named without it. The values are msw's handlers.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: msw's type cannot be named without msw installed
+export type MswHandler = any
