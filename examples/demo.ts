@@ -16,6 +16,17 @@ import { startLocalStack } from './local-stack.js'
 import { createPlatformApi } from './platform-api/app.js'
 
 const keep = process.argv.includes('--keep')
+
+// Every way of stopping the demo stops all of it: Ctrl-C, SIGTERM, or the process that started it
+// going away (npm does not pass SIGTERM on to what it runs, which would leave this running).
+const parent = process.ppid
+const stopRequested = new Promise<string>((resolve) => {
+  process.once('SIGINT', () => resolve('SIGINT'))
+  process.once('SIGTERM', () => resolve('SIGTERM'))
+  setInterval(() => {
+    if (process.ppid !== parent) resolve('the process that started the demo ended')
+  }, 500).unref()
+})
 const color = process.stdout.isTTY && !process.env.NO_COLOR
 const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -66,13 +77,26 @@ const platformUrl = `http://127.0.0.1:${(platformServer.address() as AddressInfo
 const agentic = await createAgenticBackend(stack.config)
 const agenticUrl = await agentic.app.listen({ port: 0, host: '127.0.0.1' })
 
-async function shutdown(): Promise<void> {
-  platformServer.close()
-  platformServer.closeAllConnections()
-  await platform.auth.close()
-  await agentic.app.close()
-  await stack.close()
+let closed: Promise<void> | undefined
+function shutdown(): Promise<void> {
+  closed ??= (async () => {
+    platformServer.close()
+    platformServer.closeAllConnections()
+    await platform.auth.close()
+    await agentic.app.close()
+    await stack.close()
+  })()
+  return closed
 }
+
+// While the story plays (and always outside --keep), a stop request ends the demo at once.
+let waitingForStop = false
+void stopRequested.then(async (reason) => {
+  if (waitingForStop) return
+  console.log(`\nStopping (${reason}).`)
+  await shutdown()
+  process.exit(130)
+})
 
 try {
   console.log(
@@ -114,11 +138,13 @@ try {
   heading(
     '3. Ada signs in with SSO for the first time, and opens the workflow builder (agentic-backend) first',
   )
-  const ada = await stack.issuer.sign({
-    sub: 'samlp|acme-waad|ada.lovelace',
-    email: 'Ada@Acme.com',
-    email_verified: true,
-  })
+  const signAda = () =>
+    stack.issuer.sign({
+      sub: 'samlp|acme-waad|ada.lovelace',
+      email: 'Ada@Acme.com',
+      email_verified: true,
+    })
+  const ada = await signAda()
   const first = await call(`${agenticUrl}/workflows`, { token: ada, header: 'x-user-token' })
   const adaId = first.body.userId as string
   check(
@@ -215,38 +241,42 @@ try {
   )
 
   if (keep) {
-    heading('The stack stays up (Ctrl-C to stop). Tokens for curl:')
+    heading('The stack stays up (Ctrl-C to stop, then the outage step plays). Try it with curl:')
     const grace = await stack.issuer.sign({
       sub: 'samlp|acme-waad|grace.hopper',
       email: 'grace@acme.com',
       email_verified: true,
     })
-    console.log(`   ada:   ${ada}`)
-    console.log(`   grace: ${grace}`)
-    console.log(`\n   curl -s ${platformUrl}/validate -H 'Authorization: Bearer <token>'`)
-    console.log(`   curl -s ${agenticUrl}/workflows -H 'X-User-Token: <token>'`)
+    console.log(`   # Ada on platform-api, and on agentic-backend the way it forwards tokens`)
+    console.log(`   curl -s ${platformUrl}/validate -H 'Authorization: Bearer ${ada}'`)
+    console.log(`   curl -s ${agenticUrl}/workflows -H 'X-User-Token: ${ada}'`)
+    console.log(`   # Grace, a first-time SSO user: created in the directory on her first call`)
+    console.log(`   curl -s ${platformUrl}/validate -H 'Authorization: Bearer ${grace}'`)
+    console.log(`   # how an email signs in`)
     console.log(
       `   curl -s ${platformUrl}/public/auth/discover -H 'content-type: application/json' -d '{"email":"ada@acme.com"}'`,
     )
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve)
-      process.once('SIGTERM', resolve)
-    })
+    waitingForStop = true
+    await stopRequested
   }
 
   heading('7. The user directory goes down')
+  // Ada uses the service just before the outage (with --keep, the stack may have been up for longer
+  // than the user cache keeps her), and the new user is one nobody has seen or been given a token for.
+  const adaNow = await signAda()
+  await call(`${agenticUrl}/workflows`, { token: adaNow })
   await stack.directory.close()
-  const grace = await stack.issuer.sign({
-    sub: 'samlp|acme-waad|grace.hopper',
-    email: 'grace@acme.com',
+  const newcomer = await stack.issuer.sign({
+    sub: `samlp|acme-waad|newcomer-${crypto.randomUUID()}`,
+    email: `newcomer-${crypto.randomUUID()}@acme.com`,
     email_verified: true,
   })
-  const down = await call(`${agenticUrl}/workflows`, { token: grace })
+  const down = await call(`${agenticUrl}/workflows`, { token: newcomer })
   check(
     down.status === 502 && down.body.error === 'directory_unavailable' && !('userId' in down.body),
     `a new user → ${down.status} ${down.body.error}, and no identity guessed`,
   )
-  const stillAda = await call(`${agenticUrl}/workflows`, { token: ada })
+  const stillAda = await call(`${agenticUrl}/workflows`, { token: adaNow })
   check(
     stillAda.status === 200 && stillAda.body.userId === adaId,
     'Ada, already resolved, keeps working from the cache',
