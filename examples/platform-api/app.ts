@@ -12,7 +12,7 @@ export interface Membership {
  * canonical-auth, and keeps its own records (organisation memberships) next to the canonical user.
  */
 export function createPlatformApi(config: AuthConfig) {
-  // Stands in for the service's own table (DynamoDB in the seed review).
+  // Stands in for the service's own table (DynamoDB in the real platform-api).
   const memberships = new Map<string, Membership[]>()
 
   // Idempotent: safe from the JIT hook and from /organizations/me alike. A user the directory
