@@ -10,4 +10,10 @@ export {
   type TestIssuer,
   type TestIssuerOptions,
 } from './test-issuer.js'
-export type { FakeRequest, FaultLog, FaultMode, MswHandler } from './transport.js'
+export {
+  FAULT_MODES,
+  type FakeRequest,
+  type FaultLog,
+  type FaultMode,
+  type MswHandler,
+} from './transport.js'

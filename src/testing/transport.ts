@@ -20,17 +20,21 @@
  *
  * How a client treated `trickle` and `huge` bodies is in the fake's {@link FaultLog}.
  */
-export type FaultMode =
-  | 'down'
-  | 'slow'
-  | '5xx'
-  | 'garbage'
-  | 'truncated'
-  | 'reset-mid-body'
-  | '429'
-  | 'trickle'
-  | 'huge'
-  | 'redirect'
+export type FaultMode = (typeof FAULT_MODES)[number]
+
+/** Every {@link FaultMode}, for a test that puts an upstream through each (`describe.each`). */
+export const FAULT_MODES = [
+  'down',
+  'slow',
+  '5xx',
+  'garbage',
+  'truncated',
+  'reset-mid-body',
+  '429',
+  'trickle',
+  'huge',
+  'redirect',
+] as const
 
 /** How long a `slow` upstream takes to answer, in milliseconds. */
 export const SLOW_MS = 10_000

@@ -6,7 +6,7 @@ import {
   type AuthEvent,
   errorAnswer,
 } from 'canonical-auth'
-import { createTestDirectory, type FaultMode } from 'canonical-auth/testing'
+import { createTestDirectory, FAULT_MODES } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
@@ -41,18 +41,7 @@ const userToken = (n = 1) =>
   stack.issuer.sign({ sub: `samlp|acme-waad|u${n}`, email: `u${n}@acme.com`, email_verified: true })
 const headers = (token: string) => ({ authorization: `Bearer ${token}` })
 
-describe.each<FaultMode>([
-  'down',
-  'slow',
-  '5xx',
-  'garbage',
-  'truncated',
-  'reset-mid-body',
-  '429',
-  'trickle',
-  'huge',
-  'redirect',
-])('directory fault: %s', (mode) => {
+describe.each(FAULT_MODES)('directory fault: %s', (mode) => {
   it('answers 502 directory_unavailable by the deadline, leaks nothing, caches nothing', async () => {
     const auth = authFor()
     stack.directory.fail(mode)

@@ -1,5 +1,5 @@
 import { errorAnswer } from 'canonical-auth'
-import type { FaultMode } from 'canonical-auth/testing'
+import { FAULT_MODES } from 'canonical-auth/testing'
 import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
 import { authFailure, rejectsWith } from '../helpers.js'
@@ -17,18 +17,7 @@ const authFor = stack.auth
 
 const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
-describe.each<FaultMode>([
-  'down',
-  'slow',
-  '5xx',
-  'garbage',
-  'truncated',
-  'reset-mid-body',
-  '429',
-  'trickle',
-  'huge',
-  'redirect',
-])('key set fault: %s', (mode) => {
+describe.each(FAULT_MODES)('key set fault: %s', (mode) => {
   it('at start: 503 jwks_unavailable with Retry-After, by the timeout, nothing kept', async () => {
     const auth = authFor()
     stack.issuer.fail(mode)

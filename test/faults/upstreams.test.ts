@@ -1,5 +1,5 @@
 import { createAuth } from 'canonical-auth'
-import type { FaultMode } from 'canonical-auth/testing'
+import { FAULT_MODES, type FaultMode } from 'canonical-auth/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { mswHandlers } from '../../src/testing/msw-handlers.js'
 import { faultRecorder, json, type Route, withFault } from '../../src/testing/transport.js'
@@ -12,18 +12,7 @@ import { useTestStack } from '../stack.js'
 // nothing of the failure leaks, and that nothing of it is cached: once the upstream recovers, the
 // next call asks it again and gets the right answer.
 
-const MODES: FaultMode[] = [
-  'down',
-  'slow',
-  '5xx',
-  'garbage',
-  'truncated',
-  'reset-mid-body',
-  '429',
-  'trickle',
-  'huge',
-  'redirect',
-]
+const MODES = FAULT_MODES
 const TIMEOUT_MS = 300
 // A hang check, not a speed check: a `slow` upstream answers after 10 s; one retry and a
 // Retry-After of 1 s fit well inside this.
