@@ -239,6 +239,39 @@ describe('authenticate: legacy tokens', () => {
             await strangerKey(),
           ),
       ],
+      [
+        'a stray leading base64 character that shifts the payload',
+        (token) => {
+          const [header, payload, signature] = token.split('.') as [string, string, string]
+          return `${header}.A${payload}.${signature}`
+        },
+      ],
+      [
+        'a version tag in front and no dots',
+        (token) => `v1:${b64(Buffer.from(token.split('.')[1] as string, 'base64url').toString())}`,
+      ],
+      [
+        'more than sixteen segments',
+        (token) => `${Array(16).fill('AAAA').join('.')}.${token.split('.')[1]}`,
+      ],
+      [
+        'the whole token percent-encoded',
+        (token) => [...token].map((c) => `%${c.charCodeAt(0).toString(16)}`).join(''),
+      ],
+      [
+        'the token inside a claim of an unsigned envelope',
+        (token) => `${b64({ alg: 'none' })}.${b64({ token })}.`,
+      ],
+      ['the token base64-encoded once more', (token) => b64(token)],
+      ...(['127%2E0.0.1', 'x@127.0.0.1', '127.0.0.1'].map((host) => [
+        `an issuer whose host is written ${host}`,
+        (token: string, issuer: string) => {
+          const [header, payload, signature] = token.split('.') as [string, string, string]
+          const claims = JSON.parse(Buffer.from(payload, 'base64url').toString())
+          const iss = issuer.replace('127.0.0.1', host).replace('http://', 'http:%2F%2F')
+          return `${header}.${b64({ ...claims, iss })}.${signature}`
+        },
+      ]) as [string, (token: string, issuer: string) => string][]),
     ]
 
     it.each(variants)('%s', async (_name, make) => {
@@ -249,6 +282,21 @@ describe('authenticate: legacy tokens', () => {
       expect(verify).not.toHaveBeenCalled()
       expect(stack.directory.requests).toHaveLength(0)
     })
+  })
+
+  it('still sends a legacy token that names no configured issuer to the hook, however encoded', async () => {
+    const verify = vi.fn(async () => ({ userId: LEGACY_ID }))
+    const auth = authFor({ legacy: { verify } })
+    const legacy = [
+      'legacy-opaque-token',
+      `${b64({ alg: 'HS256' })}.${b64({ iss: 'https://legacy.example/', sub: 'u1' })}.c2ln`,
+      b64(`${b64({ alg: 'HS256' })}.${b64({ iss: 'https://legacy.example/' })}.c2ln`),
+      `%7B${'a'.repeat(40)}%7D`,
+    ]
+    for (const token of legacy) {
+      await auth.authenticate({ headers: { 'x-user-token': token } })
+    }
+    expect(verify).toHaveBeenCalledTimes(legacy.length)
   })
 
   it.each<[string, () => unknown]>([

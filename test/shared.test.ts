@@ -1,4 +1,12 @@
-import { createAuth, verifyAuth0Token } from 'canonical-auth'
+import { randomUUID } from 'node:crypto'
+import {
+  type AuthConfig,
+  createAuth,
+  type DirectoryUser,
+  resolveCanonicalUser,
+  type UserDirectory,
+  verifyAuth0Token,
+} from 'canonical-auth'
 import { createTestIssuer } from 'canonical-auth/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { rejectsWith } from './helpers.js'
@@ -87,5 +95,60 @@ describe('close()', () => {
     await auth.close()
     await rejectsWith(auth.verifyAuth0Token(await issuer.sign()), 'internal_error')
     await issuer.close()
+  })
+})
+
+describe('top-level functions: configurations that differ never share an instance', () => {
+  /** A directory client for one database, with a toJSON for logging, as many clients have. */
+  class NamedDirectory implements UserDirectory {
+    readonly id = randomUUID()
+    async ensure(): Promise<DirectoryUser> {
+      return { id: this.id, created: false }
+    }
+    async lookup(): Promise<DirectoryUser | null> {
+      return { id: this.id }
+    }
+    toJSON() {
+      return { type: 'NamedDirectory' }
+    }
+  }
+
+  it('tells apart two directory clients that serialise alike', async () => {
+    const issuer = await createTestIssuer()
+    try {
+      const token = await issuer.sign({
+        sub: 'auth0|ada',
+        email: 'ada@acme.com',
+        email_verified: true,
+      })
+      for (const client of [new NamedDirectory(), new NamedDirectory()]) {
+        const config: AuthConfig = { auth0: issuer.auth0, directory: { client } }
+        const user = await resolveCanonicalUser(await verifyAuth0Token(token, config), config)
+        expect(user.id).toBe(client.id)
+      }
+    } finally {
+      await issuer.close()
+    }
+  })
+
+  it('tells apart a configuration whose trust is not enumerable', async () => {
+    const issuer = await createTestIssuer()
+    try {
+      const open: AuthConfig = { auth0: issuer.auth0, directory: { client: new NamedDirectory() } }
+      const strict = { ...open }
+      Object.defineProperty(strict, 'trust', { value: { allow: () => false }, enumerable: false })
+      const token = await issuer.sign({
+        sub: 'auth0|cy',
+        email: 'cy@acme.com',
+        email_verified: true,
+      })
+      await resolveCanonicalUser(await verifyAuth0Token(token, open), open)
+      await rejectsWith(
+        resolveCanonicalUser(await verifyAuth0Token(token, strict), strict),
+        'identity_untrusted',
+      )
+    } finally {
+      await issuer.close()
+    }
   })
 })

@@ -1,66 +1,89 @@
-const DECODE = new Int8Array(128).fill(-1)
-for (const [index, char] of [
-  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
-].entries()) {
-  DECODE[char.charCodeAt(0)] = index
-}
-// The base64url alphabet decodes like the standard one.
-DECODE['-'.charCodeAt(0)] = 62
-DECODE['_'.charCodeAt(0)] = 63
-
-// A JSON string literal, escapes included.
-const JSON_STRING = /"(?:[^"\\]|\\.)*"/g
+// Everything outside both base64 alphabets, which lenient decoders skip.
+const NOT_BASE64 = /[^A-Za-z0-9+/_-]+/g
+// More segments than any token a legacy verifier would read: such a token is refused outright.
 const MAX_SEGMENTS = 16
+// How many times a decoded text is decoded again (a token inside a claim, or encoded twice).
+const MAX_DEPTH = 2
+const UNICODE_ESCAPE = /\\u([0-9a-fA-F]{4})/g
+const PERCENT_ESCAPE = /%([0-9a-fA-F]{2})/g
 
-const decoder = new TextDecoder()
+// Bytes that no text holds: a segment decoding to them is binary (or misaligned), not a token.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const BINARY = /[\u0000-\u0008\u000e-\u001f]/
 
 /**
- * Whether a token that the strict checks did not accept as a configured issuer's JWT still claims
- * one of `issuers`, read as leniently as any JWT library might read it: every dot-separated
- * segment decoded as base64 or base64url, padding, whitespace and stray characters ignored, then
- * searched for the issuer as text and as any JSON string value (escaped, duplicated keys, nested
- * or malformed JSON included). Such a token goes to no legacy hook, whose lenient decoder might
- * otherwise take it for the issuer's. Issuers are compared without their trailing slash and case.
+ * Whether a token that the strict checks did not accept as a configured issuer's JWT still names
+ * one of `issuers`, read as leniently as any JWT library might read it: percent-decoded or not,
+ * every dot-separated segment decoded as base64 or base64url at each of the four alignments
+ * (stray characters, padding and whitespace skipped), JSON escapes undone, and what decodes
+ * searched again, twice over (a token inside a claim, a token encoded twice). It answers yes when
+ * an issuer's host (with its port) appears anywhere, in any case, or when the token has more than
+ * sixteen segments. Such a token goes to no legacy hook, whose lenient decoder might otherwise take
+ * it for the issuer's. Every pass is linear in the token's length.
  */
 export function claimsIssuer(token: string, issuers: readonly string[]): boolean {
-  const wanted = issuers.map((issuer) => issuer.replace(/\/+$/, '').toLowerCase())
-  const mentions = (text: string) => {
-    const lower = text.toLowerCase()
-    return wanted.some((issuer) => lower.includes(issuer))
-  }
-  if (mentions(token)) return true
-  for (const segment of token.split('.', MAX_SEGMENTS)) {
-    const text = decoder.decode(decodeLeniently(segment))
+  const hosts = new RegExp(issuers.map((issuer) => escapeRegExp(hostOf(issuer))).join('|'), 'i')
+  const mentions = (text: string) =>
+    hosts.test(text) ||
+    (text.includes('\\') && hosts.test(unescapeJson(text))) ||
+    (text.includes('%') && hosts.test(percentDecode(text)))
+  const search = (text: string, depth: number): boolean => {
     if (mentions(text)) return true
-    for (const literal of text.match(JSON_STRING) ?? []) {
-      let value: unknown
-      try {
-        value = JSON.parse(literal)
-      } catch {
-        continue
+    const segments = text.split('.')
+    if (depth === 0 && segments.length > MAX_SEGMENTS) return true
+    if (depth >= MAX_DEPTH) return false
+    for (const segment of segments.slice(0, MAX_SEGMENTS)) {
+      for (let shift = 0; shift < 4; shift++) {
+        // Each byte as one character: what is searched for is ASCII, and so is whatever a lenient
+        // decoder could read as base64 or as a JSON escape.
+        const text = decodeLeniently(segment, shift)
+        if (mentions(text)) return true
+        // Bytes that are not text (a misaligned or binary segment) hide no encoded token to open.
+        if (!BINARY.test(text) && search(unescapeJson(text), depth + 1)) return true
       }
-      if (typeof value === 'string' && mentions(value)) return true
     }
+    return false
   }
-  return false
+  return search(token, 0) || (token.includes('%') && search(percentDecode(token), 0))
 }
 
-/** base64 or base64url to bytes, skipping every character outside both alphabets. */
-function decodeLeniently(segment: string): Uint8Array {
-  const bytes = new Uint8Array(Math.ceil((segment.length * 3) / 4))
-  let length = 0
-  let buffer = 0
-  let bits = 0
-  for (let i = 0; i < segment.length; i++) {
-    const code = segment.charCodeAt(i)
-    const value = code < 128 ? (DECODE[code] as number) : -1
-    if (value < 0) continue
-    buffer = ((buffer << 6) | value) & 0xffffff
-    bits += 6
-    if (bits >= 8) {
-      bits -= 8
-      bytes[length++] = (buffer >> bits) & 0xff
-    }
+/** `https://Tenant.eu.auth0.com/` → `tenant.eu.auth0.com`; with its port when it has one. */
+function hostOf(issuer: string): string {
+  try {
+    return new URL(issuer).host.toLowerCase()
+  } catch {
+    return issuer.replace(/\/+$/, '').toLowerCase()
   }
-  return bytes.subarray(0, length)
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** Undoes the JSON escapes that could hide an issuer's host: `\/` and `\uXXXX`. */
+function unescapeJson(text: string): string {
+  const slashes = text.replaceAll('\\/', '/')
+  return slashes.includes('\\u')
+    ? slashes.replace(UNICODE_ESCAPE, (_match, hex: string) =>
+        String.fromCharCode(Number.parseInt(hex, 16)),
+      )
+    : slashes
+}
+
+function percentDecode(text: string): string {
+  return text.replace(PERCENT_ESCAPE, (_match, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  )
+}
+
+/**
+ * base64 or base64url to bytes, one character per byte (a latin1 string), skipping every
+ * character outside both alphabets and the first `shift` characters inside them (so a stray
+ * leading character does not misalign the rest). `atob` does the decoding: it is native wherever
+ * `fetch` runs.
+ */
+function decodeLeniently(segment: string, shift: number): string {
+  const clean = segment.replace(NOT_BASE64, '').replace(/-/g, '+').replace(/_/g, '/')
+  const usable = clean.length - shift - ((clean.length - shift) % 4)
+  return usable > 0 ? atob(clean.slice(shift, shift + usable)) : ''
 }

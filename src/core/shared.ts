@@ -21,16 +21,41 @@ function identity(value: object): number {
   return id
 }
 
-// Plain data is compared by value; functions and class instances (hooks, a UserDirectory) by identity.
+// Plain data (plain objects, arrays, primitives) is compared by value, every own key included,
+// enumerable or not; anything else (functions, class instances such as a UserDirectory, a store
+// with its own toJSON) by identity. JSON.stringify would call toJSON and skip non-enumerable keys,
+// so two configurations that differ could share one instance and its trust.
 function fingerprint(config: AuthConfig): string {
-  return JSON.stringify(config, (_key, value: unknown) => {
-    if (typeof value === 'function') return `ƒ${identity(value)}`
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) return `@${identity(value)}`
+  const parts: string[] = []
+  const seen = new Set<object>()
+  const walk = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') {
+      parts.push(
+        typeof value === 'function'
+          ? `f${identity(value)}`
+          : typeof value === 'string'
+            ? JSON.stringify(value)
+            : `${typeof value}:${String(value)}`,
+      )
+      return
     }
-    return value
-  })
+    const proto = Object.getPrototypeOf(value)
+    const plain = Array.isArray(value) || proto === Object.prototype || proto === null
+    if (!plain || seen.has(value)) {
+      parts.push(`@${identity(value)}`)
+      return
+    }
+    seen.add(value)
+    parts.push(Array.isArray(value) ? '[' : '{')
+    for (const key of Reflect.ownKeys(value)) {
+      parts.push(typeof key === 'symbol' ? key.toString() : JSON.stringify(key))
+      walk(Reflect.get(value, key))
+    }
+    parts.push(Array.isArray(value) ? ']' : '}')
+    seen.delete(value)
+  }
+  walk(config)
+  return parts.join(',')
 }
 
 /** The shared {@link Auth} for a config, created on first use. */
