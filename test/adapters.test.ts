@@ -135,6 +135,11 @@ describe('requireAuth options are checked when the route is built', () => {
     ['an empty scope list', { scopes: [] }],
     ['an empty anyOf', { permissions: { anyOf: [] } }],
     ['a non-string scope', { scopes: [42] }],
+    [
+      'both anyOf and allOf, which would check only one',
+      { scopes: { anyOf: ['a'], allOf: ['b'] } },
+    ],
+    ['neither anyOf nor allOf', { permissions: { oneOf: ['a'] } }],
   ])('refuses %s', (_name, options) => {
     expect(() => expressRequireAuth(auth, options as never)).toThrow(TypeError)
     expect(() => koaRequireAuth(auth, options as never)).toThrow(TypeError)

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { AuthError, type AuthErrorCode, type HeadersInput, isAuthError } from 'canonical-auth'
 import { createTestIssuer } from 'canonical-auth/testing'
 import { describe, expect, it, vi } from 'vitest'
@@ -307,6 +308,25 @@ describe('authenticate: legacy tokens', () => {
   ])('answers token_invalid when the hook returns %s', async (_name, answer) => {
     const auth = authFor({ legacy: { verify: answer as () => null } })
     await rejectsWith(auth.authenticate({ headers: { 'x-user-token': 'legacy' } }), 'token_invalid')
+  })
+
+  it("keeps no claim of the hook's jose error in the cause", async () => {
+    const { errors } = await import('jose')
+    const payload = { email: 'ada.secret@acme.com', sub: 'legacy|secret-sub' }
+    const auth = authFor({
+      legacy: {
+        verify: () => {
+          throw new errors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp')
+        },
+      },
+    })
+    const error = await auth
+      .authenticate({ headers: { 'x-user-token': 'legacy' } })
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'token_invalid', cause: { code: 'ERR_JWT_EXPIRED' } })
+    const shown = inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })
+    expect(shown).not.toContain(payload.email)
+    expect(shown).not.toContain(payload.sub)
   })
 
   it('passes an AuthError from the hook through', async () => {

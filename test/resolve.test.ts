@@ -382,6 +382,15 @@ describe('misuse', () => {
     await rejectsWith(authFor().resolveCanonicalUser(fake), 'token_invalid')
   })
 
+  it('refuses a verified token kept past its expiry', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const auth = authFor()
+    const verified = await auth.verifyAuth0Token(await ssoToken())
+    vi.setSystemTime(verified.expiresAt.getTime() + 10_000)
+    await rejectsWith(auth.resolveCanonicalUser(verified), 'token_expired')
+    expect(stack.directory.requests).toHaveLength(0)
+  })
+
   it('needs a directory to resolve without a canonical claim', async () => {
     const auth = createAuth({ auth0: stack.issuer.auth0 })
     try {

@@ -274,6 +274,21 @@ describe('trust.allow', () => {
     expect(stack.directory.requests).toHaveLength(0)
   })
 
+  it('cannot change the identity it is asked about', async () => {
+    const auth = stack.auth({
+      trust: {
+        trustedConnections: ACME,
+        allow: (identity) => {
+          ;(identity as { email: string }).email = 'ceo@acme.com'
+          return true
+        },
+      },
+    })
+    const token = await stack.issuer.sign({ sub: 'samlp|acme-waad|ada', email: 'ada@acme.com' })
+    await rejectsWith(resolve(auth, token), 'internal_error')
+    expect(stack.directory.requests).toHaveLength(0)
+  })
+
   it('runs in lookup mode too', async () => {
     stack.directory.addUser('ada@globex.com')
     const auth = stack.auth({

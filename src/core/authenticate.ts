@@ -2,6 +2,7 @@ import type { LegacyConfig } from './config.js'
 import { canonicalizeEmail } from './email.js'
 import { AuthError, isAuthError } from './errors.js'
 import { extractToken, type HeadersInput, type TokenSources } from './extract.js'
+import { safeCause } from './token-check-error.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import { isUuid } from './uuid.js'
 import type { ReadToken } from './verify.js'
@@ -66,7 +67,7 @@ async function authenticateLegacy(token: string, legacy: LegacyConfig): Promise<
     identity = await legacy.verify(token)
   } catch (error) {
     if (isAuthError(error)) throw error
-    throw new AuthError('token_invalid', undefined, { cause: error })
+    throw new AuthError('token_invalid', undefined, { cause: safeCause(error) })
   }
   if (identity === null || identity === undefined) throw new AuthError('token_invalid')
   if (!isUuid(identity.userId)) {

@@ -22,6 +22,8 @@ export class CircuitBreaker {
   readonly #emit: Emit | undefined
   #state: State = 'closed'
   #failures = 0
+  /** Who the failures in a row were for: an outage fails many; a bug in one user's row, one. */
+  readonly #failing = new Set<string>()
   #openUntil = 0
   #probing = false
 
@@ -51,15 +53,26 @@ export class CircuitBreaker {
 
   succeeded(): void {
     this.#failures = 0
+    this.#failing.clear()
     this.#probing = false
     if (this.#state !== 'closed') this.#transition('closed')
   }
 
-  failed(now = Date.now()): void {
+  /**
+   * Reports a call that found the directory out. `identity` says whom the call was for: failures
+   * for one identity alone never open a closed circuit (with a threshold above 1), so a directory
+   * that fails for one user's row (a 500 on `o'malley@…`) cannot turn it off for everyone.
+   */
+  failed(identity?: string, now = Date.now()): void {
     this.#failures += 1
+    if (identity !== undefined && this.#failing.size < this.#options.failureThreshold) {
+      this.#failing.add(identity)
+    }
     const probeFailed = this.#state === 'half_open'
     this.#probing = false
-    if (probeFailed || this.#failures >= this.#options.failureThreshold) {
+    const many =
+      this.#options.failureThreshold === 1 || identity === undefined || this.#failing.size >= 2
+    if (probeFailed || (many && this.#failures >= this.#options.failureThreshold)) {
       this.#openUntil = now + this.#options.resetTimeoutMs
       if (this.#state !== 'open') this.#transition('open')
     }

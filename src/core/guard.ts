@@ -34,6 +34,16 @@ interface Rule {
 
 function toRule(requirement: Requirement | undefined, name: string): Rule | undefined {
   if (requirement === undefined) return undefined
+  if (
+    !Array.isArray(requirement) &&
+    typeof requirement === 'object' &&
+    requirement !== null &&
+    'anyOf' in requirement === 'allOf' in requirement
+  ) {
+    throw new TypeError(
+      `canonical-auth: requireAuth ${name} takes a list, { anyOf } or { allOf }, not both or neither`,
+    )
+  }
   const [kind, values] = Array.isArray(requirement)
     ? (['all', requirement] as const)
     : 'anyOf' in requirement

@@ -10,6 +10,7 @@ import {
 import { canonicalizeEmail } from './email.js'
 import { AuthError, isAuthError } from './errors.js'
 import type { Emit } from './events.js'
+import { safeCause } from './token-check-error.js'
 import type { CanonicalUser, VerifiedToken } from './types.js'
 import { UserCache } from './user-cache.js'
 import type { UserinfoClient } from './userinfo.js'
@@ -56,6 +57,10 @@ export async function resolveUser(
       'The token was not verified by this canonical-auth instance',
     )
   }
+  // A result kept past its expiry (a handler that holds on to it) no longer vouches for anyone.
+  if (verified.expiresAt.getTime() + record.tenant.clockToleranceSeconds * 1000 <= Date.now()) {
+    throw new AuthError('token_expired')
+  }
   if (isMachineToken(verified)) {
     throw new AuthError('identity_untrusted', 'A machine-to-machine token does not identify a user')
   }
@@ -94,7 +99,9 @@ export async function resolveUser(
         await context.onUserCreated(resolved, verified)
       } catch (error) {
         if (isAuthError(error)) throw error
-        throw new AuthError('internal_error', 'The user-created hook failed', { cause: error })
+        throw new AuthError('internal_error', 'The user-created hook failed', {
+          cause: safeCause(error),
+        })
       }
     }
     await cache.set(key, {
@@ -140,13 +147,14 @@ async function trustedIdentity(
       'The email is not verified, and no trusted connection owns its domain',
     )
   }
-  const identity: LinkIdentity = {
+  // Frozen: the allow hook is asked about this identity, and may not change what gets linked.
+  const identity: LinkIdentity = Object.freeze({
     email: canonical.address,
     domain: canonical.domain,
     emailVerified: emailVerified === true,
     connection,
     trustedConnection,
-  }
+  })
   if (trust.allow !== undefined) await askAllow(trust.allow, identity, verified)
   return identity
 }
@@ -162,7 +170,9 @@ async function askAllow(
     allowed = await allow(identity, verified)
   } catch (error) {
     if (isAuthError(error)) throw error
-    throw new AuthError('internal_error', 'The trust.allow hook failed', { cause: error })
+    throw new AuthError('internal_error', 'The trust.allow hook failed', {
+      cause: safeCause(error),
+    })
   }
   if (allowed !== true) {
     throw new AuthError('identity_untrusted', 'The trust policy does not admit this identity')
@@ -178,10 +188,14 @@ function askDirectory(
   if (directory === undefined) {
     throw new AuthError('internal_error', 'No user directory is configured (directory option)')
   }
+  // The directory's row is per email: failures for one email alone are not an outage.
+  const key = identity.email
   if (context.mode === 'lookup') {
-    return guardedCall(context, 'lookup', (options) => directory.lookup(identity.email, options))
+    return guardedCall(context, 'lookup', key, (options) =>
+      directory.lookup(identity.email, options),
+    )
   }
-  return guardedCall(context, 'ensure', (options) =>
+  return guardedCall(context, 'ensure', key, (options) =>
     directory.ensure(
       {
         email: identity.email,
@@ -203,6 +217,7 @@ function askDirectory(
 async function guardedCall(
   context: ResolverContext,
   operation: 'ensure' | 'lookup',
+  identity: string,
   call: (options: DirectoryCallOptions) => Promise<DirectoryUser | null>,
 ): Promise<DirectoryUser | null> {
   const { breaker, emit } = context
@@ -221,7 +236,7 @@ async function guardedCall(
     emit?.({ type: 'directory.call', operation, outcome, durationMs: Date.now() - started })
     return user
   } catch (error) {
-    if (isDirectoryOutage(error)) breaker?.failed()
+    if (isDirectoryOutage(error)) breaker?.failed(identity)
     else breaker?.succeeded()
     const refused = isAuthError(error) && error.code !== 'directory_unavailable'
     emit?.({

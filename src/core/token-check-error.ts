@@ -33,3 +33,15 @@ export class TokenCheckError extends Error {
     return new TokenCheckError(error.code, claim, reason)
   }
 }
+
+/**
+ * A hook's error as it may be kept as a `cause`: one of jose's errors (a legacy verifier or a
+ * policy built on jose) becomes a {@link TokenCheckError}, since its `payload` carries a token's
+ * claims; anything else is kept as it is.
+ */
+export function safeCause(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^ERR_J(WT|WS|WK|OSE)/.test(code)
+    ? TokenCheckError.from(error as { code: string })
+    : error
+}

@@ -182,6 +182,25 @@ describe('circuit breaker', () => {
       { retries: 0, circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 5_000, ...breaker } },
     )
 
+  it('never opens for failures of one identity alone: a 500 for one user turns nobody else away', async () => {
+    const events: AuthEvent[] = []
+    const auth = breakerAuth(events)
+    stack.directory.refuse('u1@acme.com', 500)
+    for (let attempt = 0; attempt < 6; attempt++) {
+      // A fresh token each time, so the verification cache plays no part.
+      const error = await authFailure(auth.authenticate({ headers: headers(await userToken(1)) }))
+      expect(error.code).toBe('directory_unavailable')
+    }
+    expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
+    const other = await auth.authenticate({ headers: headers(await userToken(2)) })
+    expect(other.user.source).toBe('directory')
+    // Two users failing is an outage again.
+    stack.directory.fail('5xx')
+    for (const n of [3, 4, 5])
+      await authFailure(auth.authenticate({ headers: headers(await userToken(n)) }))
+    expect(events).toContainEqual({ type: 'circuit.state', circuit: 'directory', state: 'open' })
+  })
+
   it('opens after consecutive failures and then fails fast with Retry-After, without calling', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const events: AuthEvent[] = []
