@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // Blocks with the same name are alternatives (one server in three frameworks); each is checked.
 
 const root = join(import.meta.dirname, '..')
-const FILE_COMMENT = /^\/\/ ([\w-]+)\.ts\n/
+const FILE_COMMENT = /^\/\/ ([\w.-]+)\.ts\n/
 
 const snippets = [
   ...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g),
