@@ -97,7 +97,7 @@ interface Target {
   readonly ok: boolean
 }
 
-/** Issue 7's HTTP targets: per framework, the ratio to the anchor with defaults and cache off. */
+/** The HTTP speed targets: per framework, the ratio to the anchor with defaults and cache off. */
 const HTTP_GOALS: ReadonlyArray<[Framework, number, number]> = [
   ['express', 1.7, 1.2],
   ['fastify', 3, 1.2],

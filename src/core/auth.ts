@@ -11,7 +11,7 @@ import { Discoverer, type Discovery } from './discovery.js'
 import type { RateLimitHook } from './discovery-config.js'
 import { AuthError } from './errors.js'
 import { codeOf, emitterFor, reportResolution, reportVerification } from './events.js'
-import { claimsIssuer } from './issuer-sniff.js'
+import { issuerSniffer } from './issuer-sniff.js'
 import { RemoteKeySet } from './key-set.js'
 import { type ResolverContext, resolveUser } from './resolve.js'
 import { VerifiedTokenCache } from './token-cache.js'
@@ -131,7 +131,6 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     }
     issuers.set(tenant.issuer, { tenant, keySet, options: verifyOptionsFor(tenant) })
   }
-  const issuerNames = config.tenants.map((tenant) => tenant.issuer)
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
   const registry = new VerifiedRegistry()
@@ -206,7 +205,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     legacy: config.legacy,
     cached,
     read: (token: string) => readToken(token, context),
-    claimsIssuer: (token: string) => claimsIssuer(token, issuerNames),
+    claimsIssuer: issuerSniffer(config.tenants.map((tenant) => tenant.issuer)),
     verify: (token: string, read: ReadToken) =>
       emit === undefined
         ? verifyRead(token, read, context)

@@ -13,9 +13,10 @@ type State = 'closed' | 'open' | 'half_open'
 /**
  * A consecutive-failure circuit breaker. Closed: calls pass; `failureThreshold` failures in a row
  * open it. The caller decides what is a failure: for the directory, only an outage, never an
- * answer about one identity (see `isDirectoryOutage`). Open: calls are refused at once (the caller answers 502 with `Retry-After`) until
- * `resetTimeoutMs` has passed. Half open: one probe call passes, others are refused; the probe's
- * success closes the circuit, its failure opens it again for another `resetTimeoutMs`.
+ * answer about one identity (see `isDirectoryOutage`). Open: calls are refused at once (the
+ * caller answers 502 with `Retry-After`) until `resetTimeoutMs` has passed. Half open: one probe
+ * call passes, others are refused; the probe's success closes the circuit, its failure opens it
+ * again for another `resetTimeoutMs`.
  */
 export class CircuitBreaker {
   readonly #options: CircuitBreakerOptions

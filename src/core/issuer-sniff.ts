@@ -19,9 +19,10 @@ const BINARY = /[\u0000-\u0008\u000e-\u001f]/
  * searched again, twice over (a token inside a claim, a token encoded twice). It answers yes when
  * an issuer's host (with its port) appears anywhere, in any case, or when the token has more than
  * sixteen segments. Such a token goes to no legacy hook, whose lenient decoder might otherwise take
- * it for the issuer's. Every pass is linear in the token's length.
+ * it for the issuer's. Every pass is linear in the token's length. The issuers' pattern is built
+ * once, here; the returned check runs per token.
  */
-export function claimsIssuer(token: string, issuers: readonly string[]): boolean {
+export function issuerSniffer(issuers: readonly string[]): (token: string) => boolean {
   const hosts = new RegExp(issuers.map((issuer) => escapeRegExp(hostOf(issuer))).join('|'), 'i')
   const mentions = (text: string) =>
     hosts.test(text) ||
@@ -44,7 +45,7 @@ export function claimsIssuer(token: string, issuers: readonly string[]): boolean
     }
     return false
   }
-  return search(token, 0) || (token.includes('%') && search(percentDecode(token), 0))
+  return (token) => search(token, 0) || (token.includes('%') && search(percentDecode(token), 0))
 }
 
 /** `https://Tenant.eu.auth0.com/` → `tenant.eu.auth0.com`; with its port when it has one. */

@@ -7,6 +7,7 @@ import {
 } from 'jose'
 import type { JwksConfig } from './config.js'
 import { AuthError } from './errors.js'
+import { isJoseError } from './token-check-error.js'
 import { isCanonicalBase64url } from './token-shape.js'
 import { callUpstream, statusError } from './upstream.js'
 
@@ -312,11 +313,6 @@ function isLess(a: Uint8Array, b: readonly number[]): boolean {
     if (a[i] !== b[i]) return (a[i] as number) < (b[i] as number)
   }
   return false
-}
-
-function isJoseError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && (code.startsWith('ERR_JW') || code.startsWith('ERR_JOSE'))
 }
 
 function unavailable(retryAfterMs: number, cause: unknown): AuthError {

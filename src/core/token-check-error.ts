@@ -40,8 +40,13 @@ export class TokenCheckError extends Error {
  * claims; anything else is kept as it is.
  */
 export function safeCause(error: unknown): unknown {
+  return isJoseError(error) ? TokenCheckError.from(error) : error
+}
+
+/** Whether `error` is one of jose's (its `code` is `ERR_JWT_…`, `ERR_JWS_…`, `ERR_JOSE_…` …). */
+export function isJoseError(
+  error: unknown,
+): error is { code: string; claim?: unknown; reason?: unknown } {
   const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && /^ERR_J(WT|WS|WK|OSE)/.test(code)
-    ? TokenCheckError.from(error as { code: string })
-    : error
+  return typeof code === 'string' && (code.startsWith('ERR_JW') || code.startsWith('ERR_JOSE'))
 }

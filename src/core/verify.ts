@@ -18,7 +18,7 @@ import {
 } from './fast-signature.js'
 import type { RemoteKeySet } from './key-set.js'
 import type { VerifiedTokenCache } from './token-cache.js'
-import { TokenCheckError } from './token-check-error.js'
+import { isJoseError, TokenCheckError } from './token-check-error.js'
 import { assertCompactJws } from './token-shape.js'
 import type { VerifiedToken } from './types.js'
 import { isUuid } from './uuid.js'
@@ -309,11 +309,9 @@ const JOSE_MESSAGES: Record<string, string> = {
  */
 function toAuthError(error: unknown): AuthError {
   if (isAuthError(error)) return error
-  const code = (error as { code?: unknown } | null)?.code
-  if (typeof code !== 'string' || !(code.startsWith('ERR_JW') || code.startsWith('ERR_JOSE'))) {
-    return new AuthError('internal_error', undefined, { cause: error })
-  }
-  const cause = TokenCheckError.from(error as { code: string; claim?: unknown; reason?: unknown })
+  if (!isJoseError(error)) return new AuthError('internal_error', undefined, { cause: error })
+  const { code } = error
+  const cause = TokenCheckError.from(error)
   if (code === 'ERR_JWT_EXPIRED') return new AuthError('token_expired', undefined, { cause })
   if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
     return new AuthError('token_invalid', `The token's "${cause.claim}" claim is invalid`, {
