@@ -5,7 +5,7 @@ import type { JWK } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { AsymmetricAlgorithm } from '../src/core/config.js'
-import { nowSeconds, rejectsWith } from './helpers.js'
+import { claimsFor, nowSeconds, rejectsWith } from './helpers.js'
 import { ecKey, type NodeKey, rsaKey } from './keys.js'
 import { server } from './msw.js'
 
@@ -94,15 +94,6 @@ function useEngines(keySet: KeySetName) {
   })
   return state
 }
-
-const claimsFor = (issuer: TestIssuer, extra: Record<string, unknown> = {}) => ({
-  iss: issuer.issuer,
-  sub: 'auth0|u1',
-  aud: issuer.audience,
-  iat: nowSeconds(),
-  exp: nowSeconds() + 600,
-  ...extra,
-})
 
 describe.each(['auto', 'jose'] as const)('signatureCheck: %s, with every key warm', (engine) => {
   describe('a key set of several keys', () => {

@@ -91,6 +91,21 @@ export async function rejectsWith(
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
+/** The claims of a valid token of `issuer`, issued now: sub `auth0|u1`, valid for ten minutes. */
+export function claimsFor(
+  issuer: { readonly issuer: string; readonly audience: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    iss: issuer.issuer,
+    sub: 'auth0|u1',
+    aud: issuer.audience,
+    iat: nowSeconds(),
+    exp: nowSeconds() + 600,
+    ...extra,
+  }
+}
+
 /** Waits for a Node HTTP server to listen and returns its origin and a close that ends its sockets. */
 export async function listening(
   server: Server,

@@ -6,7 +6,7 @@ import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { parseKeySet } from '../src/core/key-set.js'
 import { UPSTREAM_SECRET } from '../src/testing/transport.js'
-import { forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
+import { claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
 import { ecKey, rsaKey } from './keys.js'
 import { server } from './msw.js'
 import { useTestStack } from './stack.js'
@@ -91,13 +91,7 @@ describe('unknown kid flood', () => {
         Array.from({ length: 200 }, async (_, i) => {
           const token = await forge(
             { alg: 'RS256', kid: `random-${Math.random()}-${i}` },
-            {
-              iss: stack.issuer.issuer,
-              aud: stack.issuer.audience,
-              sub: 'x',
-              iat: nowSeconds(),
-              exp: nowSeconds() + 60,
-            },
+            claimsFor(stack.issuer, { sub: 'x', exp: nowSeconds() + 60 }),
             key,
           )
           await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
@@ -238,13 +232,7 @@ describe('key set outage', () => {
     )
     const token = await forge(
       { alg: 'HS256', kid: 'hs' },
-      {
-        iss: msIssuer.issuer,
-        aud: msIssuer.audience,
-        sub: 'x',
-        iat: nowSeconds(),
-        exp: nowSeconds() + 60,
-      },
+      claimsFor(msIssuer, { sub: 'x', exp: nowSeconds() + 60 }),
       secret,
     )
     await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)
@@ -260,13 +248,7 @@ describe('several keys matching one header', () => {
     )
     const auth = createAuth({ auth0: msIssuer.auth0, cache: { tokens: false } })
     onTestFinished(() => auth.close())
-    const claims = {
-      iss: msIssuer.issuer,
-      aud: msIssuer.audience,
-      sub: 'x',
-      iat: nowSeconds(),
-      exp: nowSeconds() + 60,
-    }
+    const claims = claimsFor(msIssuer, { sub: 'x', exp: nowSeconds() + 60 })
     for (const key of [keys[0], keys[7]]) {
       await expect(auth.verifyAuth0Token(key?.sign(claims) as string)).resolves.toBeTruthy()
     }
@@ -337,13 +319,7 @@ describe('which keys of a key set are used', () => {
   it('answers jwks_unavailable (503) when every key of the key set is unsafe', async () => {
     const short = rsaKey('short', 1024)
     const msIssuer = await createTestIssuer({ listen: false })
-    const claims = {
-      iss: msIssuer.issuer,
-      aud: msIssuer.audience,
-      sub: 'x',
-      iat: nowSeconds(),
-      exp: nowSeconds() + 60,
-    }
+    const claims = claimsFor(msIssuer, { sub: 'x', exp: nowSeconds() + 60 })
     const unsafe = [short.jwk, { ...(msIssuer.jwks.keys[0] as JWK), e: 'AQ' }]
     server.use(http.get(msIssuer.jwksUri, () => HttpResponse.json({ keys: unsafe })))
     const cold = createAuth({ auth0: msIssuer.auth0 })

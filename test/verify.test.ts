@@ -6,7 +6,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } fr
 import { HttpResponse, http } from 'msw'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { AsymmetricAlgorithm } from '../src/core/config.js'
-import { b64, forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
+import { b64, claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
 import { ecKey, forgeForExponentOne, rsaKey } from './keys.js'
 import { server, strayRequests } from './msw.js'
 
@@ -30,14 +30,7 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
   })
 
   const header = () => ({ alg: 'RS256', typ: 'JWT', kid: issuer.kid })
-  const claims = (extra: Record<string, unknown> = {}) => ({
-    iss: issuer.issuer,
-    sub: 'auth0|u1',
-    aud: issuer.audience,
-    iat: nowSeconds(),
-    exp: nowSeconds() + 600,
-    ...extra,
-  })
+  const claims = (extra: Record<string, unknown> = {}) => claimsFor(issuer, extra)
 
   describe('a valid token', () => {
     it('verifies and describes the token without ever naming a user id', async () => {
@@ -430,14 +423,7 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
         cache: { tokens: false },
       })
       onTestFinished(() => instance.close())
-      const valid = {
-        iss: tenant.issuer,
-        sub: 'auth0|u1',
-        aud: tenant.audience,
-        iat: nowSeconds(),
-        exp: nowSeconds() + 600,
-      }
-      return { tenant, auth: instance, claims: valid }
+      return { tenant, auth: instance, claims: claimsFor(tenant) }
     }
 
     it('refuses a token forged for an RSA key with exponent 1, which needs no private key', async () => {
