@@ -30,11 +30,19 @@ const domain = z.string().refine((value) => HOST.test(value), {
       : "expected a host name such as 'tenant.eu.auth0.com'",
 })
 
+/** How {@link urlProblem} treats plain `http:`. */
+interface HttpPolicy {
+  /** Accept `http:` on any host, not only a loopback one. */
+  readonly anyHost?: boolean
+  /** Said after the refusal of `http:` on a host that is not loopback: how to allow it. */
+  readonly advice?: string
+}
+
 /**
  * The problem with a URL that should be an absolute `https:` URL (or `http:` for a loopback host,
- * or for any host when `insecureHttp` says so), or undefined when there is none.
+ * or for any host when the policy says so), or undefined when there is none.
  */
-function urlProblem(value: unknown, insecureHttp = false): string | undefined {
+function urlProblem(value: unknown, http: HttpPolicy = {}): string | undefined {
   let url: URL
   try {
     url = new URL(value as string)
@@ -44,8 +52,8 @@ function urlProblem(value: unknown, insecureHttp = false): string | undefined {
   if (url.username || url.password) return 'must not contain credentials'
   if (url.hash) return 'must not contain a fragment'
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'expected an https: URL'
-  if (url.protocol === 'http:' && !insecureHttp && !isLoopbackHost(url.hostname)) {
-    return 'http: is accepted only for a loopback host (localhost, 127.0.0.0/8, [::1]); use https:'
+  if (url.protocol === 'http:' && http.anyHost !== true && !isLoopbackHost(url.hostname)) {
+    return `http: is accepted only for a loopback host (localhost, 127.0.0.0/8, [::1]); use https:${http.advice ?? ''}`
   }
   return undefined
 }
@@ -91,31 +99,20 @@ const ownedDomain = z.string().superRefine((value, ctx) => {
   }
 })
 
-const trustedConnectionsSchema = z.unknown().superRefine((value, ctx) => {
-  if (Array.isArray(value)) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'expected an object of connection → the email domains it owns, e.g. ' +
-        "{ 'acme-waad': ['acme.com'] }: a trusted connection vouches only for its own domains, " +
-        'never for an email at another company',
-    })
-    return
-  }
-  const parsed = z
-    .record(
-      nonEmpty,
-      z.array(ownedDomain, { error: 'expected a list of the email domains it owns' }).min(1, {
-        error: 'expected at least one email domain the connection owns',
-      }),
-      { error: "expected an object such as { 'acme-waad': ['acme.com'] }" },
-    )
-    .safeParse(value)
-  if (parsed.success) return
-  for (const issue of parsed.error.issues) {
-    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
-  }
-})
+const trustedConnectionsSchema = z.record(
+  nonEmpty,
+  z.array(ownedDomain, { error: 'expected a list of the email domains it owns' }).min(1, {
+    error: 'expected at least one email domain the connection owns',
+  }),
+  {
+    error: (issue) =>
+      Array.isArray(issue.input)
+        ? 'expected an object of connection → the email domains it owns, e.g. ' +
+          "{ 'acme-waad': ['acme.com'] }: a trusted connection vouches only for its own domains, " +
+          'never for an email at another company'
+        : "expected an object such as { 'acme-waad': ['acme.com'] }",
+  },
+)
 
 const trustSchema = z
   .strictObject({
@@ -197,16 +194,13 @@ const httpDirectorySchema = z
       .optional(),
   })
   .superRefine((directory, ctx) => {
-    const problem = urlProblem(directory.baseUrl, directory.allowInsecureHttp === true)
-    if (problem === undefined) return
-    ctx.addIssue({
-      code: 'custom',
-      path: ['baseUrl'],
-      message: problem.startsWith('http: is accepted only')
-        ? `${problem}, or set directory.allowInsecureHttp: true where the network itself is ` +
-          'trusted (a service mesh that encrypts and authenticates traffic)'
-        : problem,
+    const problem = urlProblem(directory.baseUrl, {
+      anyHost: directory.allowInsecureHttp === true,
+      advice:
+        ', or set directory.allowInsecureHttp: true where the network itself is trusted (a ' +
+        'service mesh that encrypts and authenticates traffic)',
     })
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: problem })
   })
 
 const clientSchema = z.custom<{ ensure: unknown; lookup: unknown }>(
