@@ -38,9 +38,9 @@ export function issuerSniffer(issuers: readonly string[]): (token: string) => bo
         // Each byte as one character: what is searched for is ASCII, and so is whatever a lenient
         // decoder could read as base64 or as a JSON escape.
         const text = decodeLeniently(segment, shift)
-        if (mentions(text)) return true
-        // Bytes that are not text (a misaligned or binary segment) hide no encoded token to open.
-        if (!BINARY.test(text) && search(unescapeJson(text), depth + 1)) return true
+        // Bytes that are not text (a misaligned or binary segment) are searched but hide no
+        // encoded token to open; text is searched, escapes undone, and opened once more.
+        if (BINARY.test(text) ? mentions(text) : search(unescapeJson(text), depth + 1)) return true
       }
     }
     return false
