@@ -17,21 +17,8 @@ export type {
   TokenSourcesConfig,
   TrustConfig,
   TrustHook,
-} from './core/config.js'
-export { AuthConfigError } from './core/config.js'
-export { CONSUMER_DOMAINS } from './core/consumer-domains.js'
-export type {
-  DirectoryCallOptions,
-  DirectoryHeaders,
-  DirectoryIdentity,
-  DirectoryUser,
-  UserDirectory,
-} from './core/directory.js'
-export {
-  type DiscoverRequest,
-  handleDiscoverRequest,
-} from './core/discover-handler.js'
-export type { Discovery } from './core/discovery.js'
+} from './core/config/config.js'
+export { AuthConfigError } from './core/config/config.js'
 export type {
   DiscoveryConfig,
   DiscoveryResolver,
@@ -39,16 +26,29 @@ export type {
   DomainRule,
   RateLimitDecision,
   RateLimitHook,
-} from './core/discovery-config.js'
-export { type CanonicalEmail, canonicalizeEmail } from './core/email.js'
+} from './core/discovery/config.js'
+export type { Discovery } from './core/discovery/discoverer.js'
+export {
+  type DiscoverRequest,
+  handleDiscoverRequest,
+} from './core/discovery/handler.js'
 export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/errors.js'
 export { AuthError, isAuthError } from './core/errors.js'
 export type { AuthEvent, AuthEventHook } from './core/events.js'
-export type { HeadersInput } from './core/extract.js'
-export type { UserCreatedHook } from './core/resolve.js'
-export { errorAnswer, type HttpAnswer } from './core/respond.js'
-export { discoverAuthProvider, resolveCanonicalUser, verifyAuth0Token } from './core/shared.js'
+export { errorAnswer, type HttpAnswer } from './core/http/answer.js'
+export type { HeadersInput } from './core/http/extract.js'
+export { CONSUMER_DOMAINS } from './core/lib/consumer-domains.js'
+export { type CanonicalEmail, canonicalizeEmail } from './core/lib/email.js'
+export type {
+  DirectoryCallOptions,
+  DirectoryHeaders,
+  DirectoryIdentity,
+  DirectoryUser,
+  UserDirectory,
+} from './core/resolve/directory.js'
+export type { UserCreatedHook } from './core/resolve/resolve.js'
+export type { CachedUser, UserCacheStore } from './core/resolve/user-cache.js'
 export { TokenCheckError } from './core/token-check-error.js'
+export { discoverAuthProvider, resolveCanonicalUser, verifyAuth0Token } from './core/top-level.js'
 export type { AuthContext, CanonicalUser, VerifiedToken } from './core/types.js'
-export { UpstreamError } from './core/upstream.js'
-export type { CachedUser, UserCacheStore } from './core/user-cache.js'
+export { UpstreamError } from './core/upstream/client.js'

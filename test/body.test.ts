@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { readBody } from '../src/core/body.js'
+import { readBody } from '../src/core/http/request-body.js'
 import { authFailure } from './helpers.js'
 
 const options = { limit: 16, deadlineMs: 5_000 }

@@ -1,7 +1,7 @@
 import { type Auth, canonicalizeEmail, errorAnswer, isAuthError } from 'canonical-auth'
 import fc from 'fast-check'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { extractToken } from '../src/core/extract.js'
+import { extractToken } from '../src/core/http/extract.js'
 import { authFailure } from './helpers.js'
 import { useTestStack } from './stack.js'
 

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Auth } from '../core/auth.js'
-import { handleDiscoverRequest } from '../core/discover-handler.js'
-import { createGuard, type RequireAuthOptions } from '../core/guard.js'
-import { errorAnswer, type HttpAnswer } from '../core/respond.js'
+import { handleDiscoverRequest } from '../core/discovery/handler.js'
+import { errorAnswer, type HttpAnswer } from '../core/http/answer.js'
+import { createGuard, type RequireAuthOptions } from '../core/http/guard.js'
 import type { AuthContext } from '../core/types.js'
 
 declare global {
@@ -14,7 +14,7 @@ declare global {
   }
 }
 
-export type { RequireAuthOptions, Requirement } from '../core/guard.js'
+export type { RequireAuthOptions, Requirement } from '../core/http/guard.js'
 
 function send(res: Response, answer: HttpAnswer): void {
   res.status(answer.status).set(answer.headers).send(JSON.stringify(answer.body))

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, preHandlerAsyncHookHandler } from 'fastify'
 import type { Auth } from '../core/auth.js'
-import { handleDiscoverRequest, notJsonAnswer } from '../core/discover-handler.js'
-import { createGuard, type RequireAuthOptions } from '../core/guard.js'
-import { errorAnswer, type HttpAnswer } from '../core/respond.js'
+import { handleDiscoverRequest, notJsonAnswer } from '../core/discovery/handler.js'
+import { errorAnswer, type HttpAnswer } from '../core/http/answer.js'
+import { createGuard, type RequireAuthOptions } from '../core/http/guard.js'
 import type { AuthContext } from '../core/types.js'
 
 declare module 'fastify' {
@@ -16,7 +16,7 @@ declare module 'fastify' {
   }
 }
 
-export type { RequireAuthOptions, Requirement } from '../core/guard.js'
+export type { RequireAuthOptions, Requirement } from '../core/http/guard.js'
 
 /** Options of the canonical-auth Fastify plugin. */
 export interface CanonicalAuthPluginOptions {

@@ -1,8 +1,8 @@
 import type { Context, Middleware, Next } from 'koa'
 import type { Auth } from '../core/auth.js'
-import { handleDiscoverRequest } from '../core/discover-handler.js'
-import { createGuard, type RequireAuthOptions } from '../core/guard.js'
-import { errorAnswer, type HttpAnswer } from '../core/respond.js'
+import { handleDiscoverRequest } from '../core/discovery/handler.js'
+import { errorAnswer, type HttpAnswer } from '../core/http/answer.js'
+import { createGuard, type RequireAuthOptions } from '../core/http/guard.js'
 import type { AuthContext } from '../core/types.js'
 
 declare module 'koa' {
@@ -12,7 +12,7 @@ declare module 'koa' {
   }
 }
 
-export type { RequireAuthOptions, Requirement } from '../core/guard.js'
+export type { RequireAuthOptions, Requirement } from '../core/http/guard.js'
 
 function send(ctx: Context, answer: HttpAnswer): void {
   ctx.status = answer.status

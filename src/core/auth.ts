@@ -1,24 +1,24 @@
 import { type AuthenticateRequest, authenticateRequest } from './authenticate.js'
-import { CircuitBreaker } from './circuit-breaker.js'
 import {
   type AuthConfig,
   type ResolvedConfig,
   type ResolvedTenant,
   resolveConfig,
-} from './config.js'
-import { createHttpDirectory } from './directory.js'
-import { Discoverer, type Discovery } from './discovery.js'
-import type { RateLimitHook } from './discovery-config.js'
+} from './config/config.js'
+import type { RateLimitHook } from './discovery/config.js'
+import { Discoverer, type Discovery } from './discovery/discoverer.js'
 import { AuthError } from './errors.js'
 import { codeOf, emitterFor, reportResolution, reportVerification } from './events.js'
-import { issuerSniffer } from './issuer-sniff.js'
-import { RemoteKeySet } from './key-set.js'
-import { type ResolverContext, resolveUser } from './resolve.js'
-import { VerifiedTokenCache } from './token-cache.js'
+import { RemoteKeySet } from './jwks/key-set.js'
+import { CircuitBreaker } from './resolve/circuit-breaker.js'
+import { createHttpDirectory } from './resolve/directory.js'
+import { type ResolverContext, resolveUser } from './resolve/resolve.js'
+import { UserCache } from './resolve/user-cache.js'
+import { UserinfoClient } from './resolve/userinfo.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
-import { UserCache } from './user-cache.js'
-import { UserinfoClient } from './userinfo.js'
 import { VerifiedRegistry } from './verified-registry.js'
+import { issuerSniffer } from './verify/issuer-sniff.js'
+import { VerifiedTokenCache } from './verify/token-cache.js'
 import {
   cachedVerification,
   type IssuerEntry,
@@ -29,7 +29,7 @@ import {
   verifyRead,
   verifyToken,
   verifyUncached,
-} from './verify.js'
+} from './verify/verify.js'
 
 /**
  * An authenticator: the shared state (key set caches, HTTP clients) behind every call.

@@ -1,11 +1,11 @@
-import type { LegacyConfig } from './config.js'
-import { canonicalizeEmail } from './email.js'
+import type { LegacyConfig } from './config/config.js'
 import { AuthError, isAuthError } from './errors.js'
-import { extractToken, type HeadersInput, type TokenSources } from './extract.js'
+import { extractToken, type HeadersInput, type TokenSources } from './http/extract.js'
+import { canonicalizeEmail } from './lib/email.js'
+import { isUuid } from './lib/uuid.js'
 import { safeCause } from './token-check-error.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
-import { isUuid } from './uuid.js'
-import type { ReadToken } from './verify.js'
+import type { ReadToken } from './verify/verify.js'
 
 /** What `authenticate` reads from a request. */
 export interface AuthenticateRequest {

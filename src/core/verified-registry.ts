@@ -1,4 +1,4 @@
-import type { ResolvedTenant } from './config.js'
+import type { ResolvedTenant } from './config/config.js'
 import type { VerifiedToken } from './types.js'
 
 /** What an instance remembers of a token it verified. */

@@ -1,5 +1,5 @@
 import { base64url } from 'jose'
-import type { CachedUser, UserCacheStore } from '../core/user-cache.js'
+import type { CachedUser, UserCacheStore } from '../core/resolve/user-cache.js'
 
 /**
  * The part of a node-redis client (`redis` 5 or later, `createClient()` or `createCluster()`)

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
-import type { Emit } from './events.js'
-import { isUuid } from './uuid.js'
+import type { Emit } from '../events.js'
+import { isUuid } from '../lib/uuid.js'
 
 /** What the cache keeps for a (issuer, sub) pair. */
 export interface CachedUser {

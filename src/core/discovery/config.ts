@@ -1,5 +1,5 @@
-import { CONSUMER_DOMAINS } from './consumer-domains.js'
-import { canonicalizeEmail } from './email.js'
+import { CONSUMER_DOMAINS } from '../lib/consumer-domains.js'
+import { canonicalizeEmail } from '../lib/email.js'
 
 /** How one email domain logs in with SSO. */
 export interface DomainRule {

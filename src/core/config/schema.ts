@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { keysAt, unknownKey } from './config-hints.js'
-import { CONSUMER_DOMAINS } from './consumer-domains.js'
-import { canonicalDomain } from './discovery-config.js'
-import { isLoopbackHost } from './url.js'
+import { canonicalDomain } from '../discovery/config.js'
+import { CONSUMER_DOMAINS } from '../lib/consumer-domains.js'
+import { isLoopbackHost } from '../lib/loopback-host.js'
+import { keysAt, unknownKey } from './hints.js'
 
 /** Asymmetric JWS algorithms a tenant may allow. HS* and `none` are never accepted. */
 export const ASYMMETRIC_ALGORITHMS = [

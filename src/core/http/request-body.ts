@@ -1,4 +1,4 @@
-import { AuthError } from './errors.js'
+import { AuthError } from '../errors.js'
 
 /** What {@link readBody} read. */
 export interface BodyRead {

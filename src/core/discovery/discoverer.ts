@@ -1,12 +1,7 @@
-import type { ResolvedDiscovery } from './discovery-config.js'
-import {
-  ManagementSource,
-  ResolverSource,
-  type SourceAnswer,
-  WebfingerSource,
-} from './discovery-sources.js'
-import { canonicalizeExactEmail } from './email.js'
-import { AuthError } from './errors.js'
+import { AuthError } from '../errors.js'
+import { canonicalizeExactEmail } from '../lib/email.js'
+import type { ResolvedDiscovery } from './config.js'
+import { ManagementSource, ResolverSource, type SourceAnswer, WebfingerSource } from './sources.js'
 
 /** How an email logs in: what `discoverAuthProvider` answers. */
 export interface Discovery {

@@ -5,10 +5,15 @@ import {
   type ProtectedHeaderParameters,
   UnsecuredJWT,
 } from 'jose'
-import { hasCandidates, verifyWithCandidates } from './candidate-keys.js'
-import type { ResolvedClaims, ResolvedConfig, ResolvedTenant } from './config.js'
-import { connectionFromSubject } from './connection.js'
-import { AuthError, isAuthError } from './errors.js'
+import type { ResolvedClaims, ResolvedConfig, ResolvedTenant } from '../config/config.js'
+import { AuthError, isAuthError } from '../errors.js'
+import { hasCandidates, verifyWithCandidates } from '../jwks/candidate-keys.js'
+import type { RemoteKeySet } from '../jwks/key-set.js'
+import { connectionFromSubject } from '../lib/connection.js'
+import { isUuid } from '../lib/uuid.js'
+import { isJoseError, TokenCheckError } from '../token-check-error.js'
+import type { VerifiedToken } from '../types.js'
+import type { VerifiedRegistry } from '../verified-registry.js'
 import {
   asUnsecured,
   canCheckFast,
@@ -16,13 +21,8 @@ import {
   decodeSegment,
   decodeStrictSegment,
 } from './fast-signature.js'
-import type { RemoteKeySet } from './key-set.js'
 import type { VerifiedTokenCache } from './token-cache.js'
-import { isJoseError, TokenCheckError } from './token-check-error.js'
 import { assertCompactJws } from './token-shape.js'
-import type { VerifiedToken } from './types.js'
-import { isUuid } from './uuid.js'
-import type { VerifiedRegistry } from './verified-registry.js'
 
 /** A configured issuer with the key set its tokens are verified against. */
 export interface IssuerEntry {

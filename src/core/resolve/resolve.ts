@@ -1,5 +1,11 @@
+import type { LinkIdentity, ResolvedTrust } from '../config/config.js'
+import { AuthError, isAuthError } from '../errors.js'
+import type { Emit } from '../events.js'
+import { canonicalizeEmail } from '../lib/email.js'
+import { safeCause } from '../token-check-error.js'
+import type { CanonicalUser, VerifiedToken } from '../types.js'
+import type { VerifiedRegistry } from '../verified-registry.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
-import type { LinkIdentity, ResolvedTrust } from './config.js'
 import {
   callDirectory,
   type DirectoryCallOptions,
@@ -7,14 +13,8 @@ import {
   isDirectoryOutage,
   type UserDirectory,
 } from './directory.js'
-import { canonicalizeEmail } from './email.js'
-import { AuthError, isAuthError } from './errors.js'
-import type { Emit } from './events.js'
-import { safeCause } from './token-check-error.js'
-import type { CanonicalUser, VerifiedToken } from './types.js'
 import { UserCache } from './user-cache.js'
 import type { UserinfoClient } from './userinfo.js'
-import type { VerifiedRegistry } from './verified-registry.js'
 
 /**
  * Called when the directory reports that it created the user on this request. It cannot refuse a

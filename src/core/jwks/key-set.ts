@@ -5,11 +5,11 @@ import {
   type JWK,
   type JWSHeaderParameters,
 } from 'jose'
-import type { JwksConfig } from './config.js'
-import { AuthError } from './errors.js'
-import { isJoseError } from './token-check-error.js'
-import { isCanonicalBase64url } from './token-shape.js'
-import { callUpstream, statusError } from './upstream.js'
+import type { JwksConfig } from '../config/config.js'
+import { AuthError } from '../errors.js'
+import { isJoseError } from '../token-check-error.js'
+import { callUpstream, statusError } from '../upstream/client.js'
+import { isCanonicalBase64url } from '../verify/token-shape.js'
 
 // A key set larger than this is not a key set.
 const MAX_JWKS_BYTES = 1_048_576

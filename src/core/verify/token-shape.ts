@@ -1,4 +1,4 @@
-import { AuthError } from './errors.js'
+import { AuthError } from '../errors.js'
 
 // Three non-empty base64url segments, nothing else: no padding, no whitespace, no fourth or fifth
 // segment (JWE), no empty signature (alg none).

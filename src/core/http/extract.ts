@@ -1,4 +1,4 @@
-import { AuthError } from './errors.js'
+import { AuthError } from '../errors.js'
 
 /** Request headers as frameworks hand them over: a fetch `Headers`, or a plain object. */
 export type HeadersInput =

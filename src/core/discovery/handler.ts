@@ -1,9 +1,9 @@
-import { type Auth, internalsOf } from './auth.js'
-import { type BodyRead, readBody } from './body.js'
-import type { Discovery } from './discovery.js'
-import type { RateLimitDecision, RateLimitHook } from './discovery-config.js'
-import { AuthError, isAuthError } from './errors.js'
-import { errorAnswer, type HttpAnswer, jsonAnswer } from './respond.js'
+import { type Auth, internalsOf } from '../auth.js'
+import { AuthError, isAuthError } from '../errors.js'
+import { errorAnswer, type HttpAnswer, jsonAnswer } from '../http/answer.js'
+import { type BodyRead, readBody } from '../http/request-body.js'
+import type { RateLimitDecision, RateLimitHook } from './config.js'
+import type { Discovery } from './discoverer.js'
 
 /** What the discover endpoint reads from a request. */
 export interface DiscoverRequest {

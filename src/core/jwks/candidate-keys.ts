@@ -1,5 +1,5 @@
 import { type CryptoKey, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
-import { AuthError } from './errors.js'
+import { AuthError } from '../errors.js'
 
 // A token whose header matches several keys (two keys under one kid, or no kid and several keys
 // for its algorithm) is tried against at most this many of them: a real key set holds a few keys,

@@ -1,4 +1,4 @@
-import type { Emit } from './events.js'
+import type { Emit } from '../events.js'
 
 /** Options of the directory circuit breaker (`directory.circuitBreaker`). */
 export interface CircuitBreakerOptions {

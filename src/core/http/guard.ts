@@ -1,7 +1,7 @@
-import type { Auth } from './auth.js'
-import type { AuthenticateRequest } from './authenticate.js'
-import { AuthError, isAuthError } from './errors.js'
-import type { AuthContext } from './types.js'
+import type { Auth } from '../auth.js'
+import type { AuthenticateRequest } from '../authenticate.js'
+import { AuthError, isAuthError } from '../errors.js'
+import type { AuthContext } from '../types.js'
 
 /** Required scopes or permissions: a list (all of them), or `{ anyOf }` / `{ allOf }`. */
 export type Requirement =

@@ -1,5 +1,5 @@
 import { HTTPError, TimeoutError } from 'ky'
-import { isAuthError } from './errors.js'
+import { isAuthError } from '../errors.js'
 
 /**
  * A failure of an upstream call (the user directory, `/userinfo`, the key set, the Management

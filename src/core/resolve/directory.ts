@@ -1,8 +1,8 @@
 import ky from 'ky'
 import { z } from 'zod'
-import { AuthError, isAuthError } from './errors.js'
-import { callUpstream, statusError, toUpstreamError, UpstreamError } from './upstream.js'
-import { isUuid } from './uuid.js'
+import { AuthError, isAuthError } from '../errors.js'
+import { isUuid } from '../lib/uuid.js'
+import { callUpstream, statusError, toUpstreamError, UpstreamError } from '../upstream/client.js'
 
 /** What the directory is told about a verified identity when it is asked to get-or-create it. */
 export interface DirectoryIdentity {

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache'
 import { type Auth, createAuthWith } from './auth.js'
-import { type AuthConfig, resolveConfig } from './config.js'
-import type { Discovery } from './discovery.js'
-import { RemoteKeySet } from './key-set.js'
+import { type AuthConfig, resolveConfig } from './config/config.js'
+import type { Discovery } from './discovery/discoverer.js'
+import { RemoteKeySet } from './jwks/key-set.js'
 import type { CanonicalUser, VerifiedToken } from './types.js'
 
 // The top-level functions take a config on every call. They keep one Auth per distinct config and

@@ -1,8 +1,8 @@
 import ky from 'ky'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import { AuthError, isAuthError } from './errors.js'
-import { callUpstream, statusError, toUpstreamError, UpstreamError } from './upstream.js'
+import { AuthError, isAuthError } from '../errors.js'
+import { callUpstream, statusError, toUpstreamError, UpstreamError } from '../upstream/client.js'
 
 /** The profile facts canonical-auth reads from Auth0 `/userinfo`. */
 export interface UserinfoProfile {

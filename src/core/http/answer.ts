@@ -1,4 +1,4 @@
-import { AuthError, type AuthErrorCode, isAuthError } from './errors.js'
+import { AuthError, type AuthErrorCode, isAuthError } from '../errors.js'
 
 /** A framework-neutral HTTP answer: what every adapter writes out as it is. */
 export interface HttpAnswer {

@@ -1,10 +1,10 @@
 import ky from 'ky'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import { ENTERPRISE_STRATEGIES } from './connection.js'
-import { canonicalDomain, type DiscoveryResolver, type DomainRule } from './discovery-config.js'
-import { AuthError, isAuthError } from './errors.js'
-import { callUpstream, statusError, UpstreamError } from './upstream.js'
+import { AuthError, isAuthError } from '../errors.js'
+import { ENTERPRISE_STRATEGIES } from '../lib/connection.js'
+import { callUpstream, statusError, UpstreamError } from '../upstream/client.js'
+import { canonicalDomain, type DiscoveryResolver, type DomainRule } from './config.js'
 
 /** What a source says of a domain: an SSO rule (the connection may be unknown), or `null`: not federated. */
 export type SourceAnswer = { connection?: string; organization?: string } | null

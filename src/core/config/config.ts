@@ -1,20 +1,20 @@
-import type { CircuitBreakerOptions } from './circuit-breaker.js'
-import { keysAt, MINIMAL_CONFIG, unknownKey } from './config-hints.js'
-import { type ASYMMETRIC_ALGORITHMS, configSchema } from './config-schema.js'
-import type { DirectoryHeaders, HttpDirectoryOptions, UserDirectory } from './directory.js'
 import {
   canonicalDomain,
   type DiscoveryConfig,
   type ResolvedDiscovery,
   resolveDiscovery,
-} from './discovery-config.js'
-import type { AuthEventHook } from './events.js'
-import type { TokenSources } from './extract.js'
-import type { UserCreatedHook } from './resolve.js'
-import type { VerifiedToken } from './types.js'
-import type { UserCacheStore } from './user-cache.js'
+} from '../discovery/config.js'
+import type { AuthEventHook } from '../events.js'
+import type { TokenSources } from '../http/extract.js'
+import type { CircuitBreakerOptions } from '../resolve/circuit-breaker.js'
+import type { DirectoryHeaders, HttpDirectoryOptions, UserDirectory } from '../resolve/directory.js'
+import type { UserCreatedHook } from '../resolve/resolve.js'
+import type { UserCacheStore } from '../resolve/user-cache.js'
+import type { VerifiedToken } from '../types.js'
+import { keysAt, MINIMAL_CONFIG, unknownKey } from './hints.js'
+import { type ASYMMETRIC_ALGORITHMS, configSchema } from './schema.js'
 
-export { ASYMMETRIC_ALGORITHMS } from './config-schema.js'
+export { ASYMMETRIC_ALGORITHMS } from './schema.js'
 
 /** An asymmetric JWS algorithm name. */
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number]

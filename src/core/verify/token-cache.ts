@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
-import type { ResolvedTenant } from './config.js'
-import type { VerifiedToken } from './types.js'
+import type { ResolvedTenant } from '../config/config.js'
+import type { VerifiedToken } from '../types.js'
 
 interface Entry {
   readonly verified: VerifiedToken
