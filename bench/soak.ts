@@ -166,7 +166,7 @@ export async function runSoak(
       deadlineMs: 1_000,
       circuitBreaker: { failureThreshold: 5, resetTimeoutMs: RESET_TIMEOUT_MS },
     },
-    cache: { max: options.cacheMax, tokens: { max: options.cacheMax }, negativeTtlMs: 5_000 },
+    cache: { max: options.cacheMax, tokens: { max: options.cacheMax }, negativeMaxAgeMs: 5_000 },
   }
   const { child, port } = await startServer(
     new URL('soak-server.ts', import.meta.url),

@@ -209,7 +209,13 @@ describe('createAuth configuration', () => {
       'timeutMs',
       'timeoutMs',
     ],
-    ['a key without its unit', { auth0: base, cache: { ttl: 5 } }, 'cache', 'ttl', 'ttlMs'],
+    [
+      'a key without its unit',
+      { auth0: base, cache: { maxAge: 5 } },
+      'cache',
+      'maxAge',
+      'maxAgeMs',
+    ],
     [
       'a key of a tenant in a list',
       { auth0: [{ ...base, trust: { trustedConnection: {} } }] },
@@ -227,6 +233,50 @@ describe('createAuth configuration', () => {
   ])('suggests the key meant for a misspelt %s', (_name, config, path, key, meant) => {
     const issue = configError(config).issues.find((i) => i.message.includes(`'${key}'`))
     expect(issue).toEqual({ path, message: `unknown key '${key}'; did you mean '${meant}'?` })
+  })
+
+  it.each([
+    ['jwks.cacheMaxAgeMs', { jwks: { cacheMaxAgeMs: 1 } }, 'jwks', 'cacheMaxAgeMs', 'maxAgeMs'],
+    ['cache.ttlMs', { cache: { ttlMs: 1 } }, 'cache', 'ttlMs', 'maxAgeMs'],
+    [
+      'cache.tokens.ttlMs',
+      { cache: { tokens: { ttlMs: 1 } } },
+      'cache.tokens',
+      'ttlMs',
+      'maxAgeMs',
+    ],
+    [
+      'cache.negativeTtlMs',
+      { cache: { negativeTtlMs: 1 } },
+      'cache',
+      'negativeTtlMs',
+      'negativeMaxAgeMs',
+    ],
+    [
+      'discovery.cacheTtlMs',
+      { discovery: { cacheTtlMs: 1 } },
+      'discovery',
+      'cacheTtlMs',
+      'maxAgeMs',
+    ],
+    [
+      'discovery.staleTtlMs',
+      { discovery: { staleTtlMs: 1 } },
+      'discovery',
+      'staleTtlMs',
+      'staleIfErrorMs',
+    ],
+  ])('names what a renamed key is now: %s', (_name, config, path, key, now) => {
+    const issue = configError({ auth0: base, ...config }).issues[0]
+    expect(issue).toEqual({ path, message: `unknown key '${key}'; it is now '${now}'` })
+  })
+
+  it('says where the discover rate limit went', () => {
+    const issue = configError({ auth0: base, discovery: { rateLimit: () => true } }).issues[0]
+    expect(issue?.path).toBe('discovery')
+    expect(issue?.message).toMatch(
+      /^unknown key 'rateLimit'; .*discoverHandler\(auth, \{ rateLimit \}\)/,
+    )
   })
 
   it('suggests nothing for a key that is like none', () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import type { JWK } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { AsymmetricAlgorithm } from '../src/core/config/config.js'
+import type { AsymmetricAlgorithm } from '../src/core/verify/config.js'
 import { claimsFor, nowSeconds, rejectsWith } from './helpers.js'
 import { ecKey, type NodeKey, rsaKey } from './keys.js'
 import { server } from './msw.js'
@@ -67,7 +67,7 @@ function useEngines(keySet: KeySetName) {
         auth0: { ...issuer.auth0, algorithms: ALGORITHMS },
         // Each verification goes through an engine, and no refetch happens during a test.
         cache: { tokens: false },
-        jwks: { cooldownMs: 3_600_000, cacheMaxAgeMs: 3_600_000 },
+        jwks: { cooldownMs: 3_600_000, maxAgeMs: 3_600_000 },
       })
     Object.assign(state, { issuer, auto: config('auto'), jose: config('jose') })
     const claims = claimsFor(issuer)

@@ -279,9 +279,9 @@ describe('a custom UserDirectory', () => {
 })
 
 describe('the user cache', () => {
-  it('expires entries after ttlMs', async () => {
+  it('expires entries after maxAgeMs', async () => {
     const seen = ensureAnswers(ok)
-    const auth = authFor({ baseUrl: BASE }, { cache: { ttlMs: 50 } })
+    const auth = authFor({ baseUrl: BASE }, { cache: { maxAgeMs: 50 } })
     await resolve(auth)
     expect((await resolve(auth)).source).toBe('cache')
     await new Promise((done) => setTimeout(done, 80))
@@ -380,7 +380,7 @@ describe('a shared cache store', () => {
       expect(seen).toHaveLength(1)
     })
 
-    it('is kept in memory for cache.ttlMs when it expires later', async () => {
+    it('is kept in memory for cache.maxAgeMs when it expires later', async () => {
       ensureAnswers(ok)
       const store = storeExpiringAt(() => Date.now() + 3_600_000)
       await resolve(authFor({ baseUrl: BASE }, { cache: { store } }))

@@ -232,7 +232,7 @@ describe('the Management API source', () => {
 
   it('reuses the token across many discoveries and cache refreshes until shortly before it expires', async () => {
     const calls = managementApi([[conn('acme-waad', 'samlp', ['acme.com'])]], { tokenTtl: 3600 })
-    const auth = authFor({ ...login, management, cacheTtlMs: 60_000 })
+    const auth = authFor({ ...login, management, maxAgeMs: 60_000 })
     for (let i = 0; i < 20; i++) await auth.discoverAuthProvider(`u${i}@acme.com`)
     advance(61_000)
     await auth.discoverAuthProvider('ada@acme.com')
@@ -252,7 +252,7 @@ describe('the Management API source', () => {
 
   it('serves the cached map through an outage, then fails closed with 502', async () => {
     managementApi([[conn('acme-waad', 'samlp', ['acme.com'])]])
-    const auth = authFor({ ...login, management, cacheTtlMs: 60_000, staleTtlMs: 120_000 })
+    const auth = authFor({ ...login, management, maxAgeMs: 60_000, staleIfErrorMs: 120_000 })
     await auth.discoverAuthProvider('ada@acme.com')
     server.use(
       http.get(`${ORIGIN}/api/v2/clients/spa-client/connections`, () => HttpResponse.error()),
@@ -518,17 +518,29 @@ describe('handleDiscoverRequest (what the adapters mount)', () => {
     const rateLimit = vi.fn(async (client: string) =>
       client === '10.0.0.9' ? { allowed: false, retryAfterSeconds: 30 } : true,
     )
-    const limited = authFor({ domains: {}, rateLimit })
-    const refused = await handleDiscoverRequest(limited, {
+    const limited = authFor({ domains: {} })
+    const refused = await handleDiscoverRequest(
+      limited,
+      { body: { email: 'a@b.co' }, client: '10.0.0.9' },
+      { rateLimit },
+    )
+    expect(refused).toMatchObject({ status: 429, body: { error: 'rate_limited' } })
+    expect(refused.headers['retry-after']).toBe('30')
+    const allowed = await handleDiscoverRequest(
+      limited,
+      { body: { email: 'a@b.co' }, client: '10.0.0.1' },
+      { rateLimit },
+    )
+    expect(allowed.status).toBe(200)
+    expect(rateLimit.mock.calls).toEqual([['10.0.0.9'], ['10.0.0.1']])
+  })
+
+  it('asks no rate limit hook unless the handler is given one', async () => {
+    const answer = await handleDiscoverRequest(authFor({ domains: {} }), {
       body: { email: 'a@b.co' },
       client: '10.0.0.9',
     })
-    expect(refused).toMatchObject({ status: 429, body: { error: 'rate_limited' } })
-    expect(refused.headers['retry-after']).toBe('30')
-    expect(
-      (await handleDiscoverRequest(limited, { body: { email: 'a@b.co' }, client: '10.0.0.1' }))
-        .status,
-    ).toBe(200)
+    expect(answer.status).toBe(200)
   })
 
   it('answers 502 without upstream details when a source is down', async () => {

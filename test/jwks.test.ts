@@ -4,7 +4,7 @@ import { createTestIssuer } from 'canonical-auth/testing'
 import type { JWK } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import { parseKeySet } from '../src/core/jwks/key-set.js'
+import { parseKeySet } from '../src/core/jwks/safe-keys.js'
 import { UPSTREAM_SECRET } from '../src/testing/transport.js'
 import { claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
 import { ecKey, rsaKey } from './keys.js'
@@ -36,8 +36,8 @@ describe('key set caching', () => {
     expect(stack.issuer.calls.jwks).toBe(1)
   })
 
-  it('refreshes the key set after cacheMaxAgeMs', async () => {
-    const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000 } })
+  it('refreshes the key set after maxAgeMs', async () => {
+    const auth = authFor({ jwks: { maxAgeMs: 60_000 } })
     await auth.verifyAuth0Token(await stack.issuer.sign())
     advance(61_000)
     await auth.verifyAuth0Token(await stack.issuer.sign())
@@ -67,7 +67,7 @@ describe('key rotation', () => {
   })
 
   it('stops accepting a key removed from the key set once the cache is refreshed', async () => {
-    const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000 } })
+    const auth = authFor({ jwks: { maxAgeMs: 60_000 } })
     const old = await stack.issuer.sign()
     await auth.verifyAuth0Token(old)
     await stack.issuer.rotateKey({ keepPrevious: false })
@@ -147,7 +147,7 @@ describe('key set outage', () => {
   })
 
   it('with a good copy: serves it through the outage for staleIfErrorMs, then 503', async () => {
-    const auth = authFor({ jwks: { cacheMaxAgeMs: 60_000, staleIfErrorMs: 120_000 } })
+    const auth = authFor({ jwks: { maxAgeMs: 60_000, staleIfErrorMs: 120_000 } })
     await auth.verifyAuth0Token(await stack.issuer.sign())
     stack.issuer.fail('down')
     advance(61_000)
@@ -194,7 +194,7 @@ describe('key set outage', () => {
 
   it('does not replace a good copy with an empty or symmetric-only key set', async () => {
     const msIssuer = await createTestIssuer({ listen: false })
-    const auth = createAuth({ auth0: msIssuer.auth0, jwks: { cacheMaxAgeMs: 60_000 } })
+    const auth = createAuth({ auth0: msIssuer.auth0, jwks: { maxAgeMs: 60_000 } })
     onTestFinished(() => auth.close())
     server.use(...msIssuer.handlers)
     await auth.verifyAuth0Token(await msIssuer.sign())

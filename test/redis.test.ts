@@ -79,15 +79,17 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       for (const client of clients.splice(0)) await client.close()
     })
 
-    async function replica(options: StoreOptions & { events?: AuthEvent[]; ttlMs?: number } = {}) {
-      const { events, ttlMs, ...store } = options
+    async function replica(
+      options: StoreOptions & { events?: AuthEvent[]; maxAgeMs?: number } = {},
+    ) {
+      const { events, maxAgeMs, ...store } = options
       const client = await connect(kind, server.url, store)
       clients.push(client)
       const auth = stack.auth({
         cache: {
           store: client.store,
           storeTimeoutMs: STORE_TIMEOUT_MS,
-          ...(ttlMs === undefined ? {} : { ttlMs }),
+          ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
         },
         ...(events === undefined ? {} : { onEvent: (event: AuthEvent) => void events.push(event) }),
       })
@@ -184,7 +186,7 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
      */
     async function replantAfterExpiry(options: StoreOptions, n: number) {
       // A short TTL, so that Redis expires the entry within the test.
-      const writer = await replica({ ...options, ttlMs: 300 })
+      const writer = await replica({ ...options, maxAgeMs: 300 })
       const token = await tokenFor(n)
       const first = await login(writer.auth, token)
       const keys = (await writer.client.raw(['KEYS', 'canonical-auth:user:v1:*'])) as string[]

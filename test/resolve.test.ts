@@ -129,10 +129,10 @@ describe('failing closed when the directory fails', () => {
 })
 
 describe('lookup mode (read-only)', () => {
-  const lookupAuth = (negativeTtlMs?: number) =>
+  const lookupAuth = (negativeMaxAgeMs?: number) =>
     authFor({
       directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup', timeoutMs: 300, retries: 0 },
-      ...(negativeTtlMs === undefined ? {} : { cache: { negativeTtlMs } }),
+      ...(negativeMaxAgeMs === undefined ? {} : { cache: { negativeMaxAgeMs } }),
     })
 
   it('finds a known user without creating anyone', async () => {
@@ -309,7 +309,7 @@ describe('userinfo fallback', () => {
     })
     return authFor({
       userinfo: true,
-      cache: { negativeTtlMs: 0 },
+      cache: { negativeMaxAgeMs: 0 },
       directory: { baseUrl: stack.directory.baseUrl, mode: 'lookup' },
     })
   }

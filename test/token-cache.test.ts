@@ -54,8 +54,8 @@ describe('the verification cache', () => {
     await rejectsWith(auth.verifyAuth0Token(token), 'token_expired')
   })
 
-  it('keeps a rotated-out key vouching for its tokens at most ttlMs after they were verified', async () => {
-    const auth = authFor({ jwks: { cacheMaxAgeMs: 10_000 }, cache: { tokens: { ttlMs: 30_000 } } })
+  it('keeps a rotated-out key vouching for its tokens at most maxAgeMs after they were verified', async () => {
+    const auth = authFor({ jwks: { maxAgeMs: 10_000 }, cache: { tokens: { maxAgeMs: 30_000 } } })
     const old = await stack.issuer.sign()
     const uncached = await stack.issuer.sign({ sub: 'auth0|other' })
     await auth.verifyAuth0Token(old)

@@ -1,9 +1,14 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import type { Auth } from '../core/auth.js'
-import { handleDiscoverRequest } from '../core/discovery/handler.js'
-import { errorAnswer, type HttpAnswer } from '../core/http/answer.js'
-import { createGuard, type RequireAuthOptions } from '../core/http/guard.js'
-import type { AuthContext } from '../core/types.js'
+import {
+  type Auth,
+  type AuthContext,
+  createGuard,
+  type DiscoverHandlerOptions,
+  errorAnswer,
+  type HttpAnswer,
+  handleDiscoverRequest,
+  type RequireAuthOptions,
+} from '../core/http/index.js'
 
 declare global {
   namespace Express {
@@ -14,7 +19,13 @@ declare global {
   }
 }
 
-export type { RequireAuthOptions, Requirement } from '../core/http/guard.js'
+export type {
+  DiscoverHandlerOptions,
+  RateLimitDecision,
+  RateLimitHook,
+  RequireAuthOptions,
+  ScopeRequirement,
+} from '../core/http/index.js'
 
 function send(res: Response, answer: HttpAnswer): void {
   res.status(answer.status).set(answer.headers).send(JSON.stringify(answer.body))
@@ -52,16 +63,22 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Reque
  * @example
  * ```ts
  * app.post('/public/auth/discover', discoverHandler(auth))
+ * // with a per-client rate limit
+ * app.post('/public/auth/discover', discoverHandler(auth, { rateLimit: (ip) => limiter.take(ip) }))
  * ```
  */
-export function discoverHandler(auth: Auth): RequestHandler {
+export function discoverHandler(auth: Auth, options: DiscoverHandlerOptions = {}): RequestHandler {
   return (req: Request, res: Response) => {
-    handleDiscoverRequest(auth, {
-      body: req.body as unknown,
-      stream: req,
-      contentType: req.headers['content-type'],
-      client: req.ip ?? '',
-    }).then(
+    handleDiscoverRequest(
+      auth,
+      {
+        body: req.body as unknown,
+        stream: req,
+        contentType: req.headers['content-type'],
+        client: req.ip ?? '',
+      },
+      options,
+    ).then(
       (answer) => send(res, answer),
       (error: unknown) => send(res, errorAnswer(error)),
     )

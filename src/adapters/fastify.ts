@@ -1,9 +1,15 @@
 import type { FastifyPluginAsync, FastifyReply, preHandlerAsyncHookHandler } from 'fastify'
-import type { Auth } from '../core/auth.js'
-import { handleDiscoverRequest, notJsonAnswer } from '../core/discovery/handler.js'
-import { errorAnswer, type HttpAnswer } from '../core/http/answer.js'
-import { createGuard, type RequireAuthOptions } from '../core/http/guard.js'
-import type { AuthContext } from '../core/types.js'
+import {
+  type Auth,
+  type AuthContext,
+  createGuard,
+  type DiscoverHandlerOptions,
+  errorAnswer,
+  type HttpAnswer,
+  handleDiscoverRequest,
+  notJsonAnswer,
+  type RequireAuthOptions,
+} from '../core/http/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,7 +22,13 @@ declare module 'fastify' {
   }
 }
 
-export type { RequireAuthOptions, Requirement } from '../core/http/guard.js'
+export type {
+  DiscoverHandlerOptions,
+  RateLimitDecision,
+  RateLimitHook,
+  RequireAuthOptions,
+  ScopeRequirement,
+} from '../core/http/index.js'
 
 /** Options of the canonical-auth Fastify plugin. */
 export interface CanonicalAuthPluginOptions {
@@ -24,6 +36,8 @@ export interface CanonicalAuthPluginOptions {
   auth: Auth
   /** Where to mount `POST` discovery, e.g. `/public/auth/discover`. Not mounted when absent. */
   discoverPath?: string
+  /** Options of the discover endpoint mounted at `discoverPath`, e.g. its `rateLimit`. */
+  discover?: DiscoverHandlerOptions
 }
 
 function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
@@ -32,7 +46,7 @@ function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
 
 const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
   fastify,
-  { auth, discoverPath },
+  { auth, discoverPath, discover },
 ) => {
   if (auth === undefined) throw new TypeError('canonical-auth: the fastify plugin needs { auth }')
   if (fastify.hasDecorator('requireAuth')) {
@@ -78,11 +92,15 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
       scope.post(discoverPath, async (request, reply) =>
         send(
           reply,
-          await handleDiscoverRequest(auth, {
-            stream: (request.body as AsyncIterable<Uint8Array> | undefined) ?? request.raw,
-            contentType: request.headers['content-type'],
-            client: request.ip,
-          }),
+          await handleDiscoverRequest(
+            auth,
+            {
+              stream: (request.body as AsyncIterable<Uint8Array> | undefined) ?? request.raw,
+              contentType: request.headers['content-type'],
+              client: request.ip,
+            },
+            discover,
+          ),
         ),
       )
     })

@@ -1,9 +1,14 @@
 import type { Context, Middleware, Next } from 'koa'
-import type { Auth } from '../core/auth.js'
-import { handleDiscoverRequest } from '../core/discovery/handler.js'
-import { errorAnswer, type HttpAnswer } from '../core/http/answer.js'
-import { createGuard, type RequireAuthOptions } from '../core/http/guard.js'
-import type { AuthContext } from '../core/types.js'
+import {
+  type Auth,
+  type AuthContext,
+  createGuard,
+  type DiscoverHandlerOptions,
+  errorAnswer,
+  type HttpAnswer,
+  handleDiscoverRequest,
+  type RequireAuthOptions,
+} from '../core/http/index.js'
 
 declare module 'koa' {
   interface DefaultState {
@@ -12,7 +17,13 @@ declare module 'koa' {
   }
 }
 
-export type { RequireAuthOptions, Requirement } from '../core/http/guard.js'
+export type {
+  DiscoverHandlerOptions,
+  RateLimitDecision,
+  RateLimitHook,
+  RequireAuthOptions,
+  ScopeRequirement,
+} from '../core/http/index.js'
 
 function send(ctx: Context, answer: HttpAnswer): void {
   ctx.status = answer.status
@@ -55,17 +66,23 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
  * @example
  * ```ts
  * router.post('/public/auth/discover', discoverHandler(auth))
+ * // with a per-client rate limit
+ * router.post('/public/auth/discover', discoverHandler(auth, { rateLimit: (ip) => limiter.take(ip) }))
  * ```
  */
-export function discoverHandler(auth: Auth): Middleware {
+export function discoverHandler(auth: Auth, options: DiscoverHandlerOptions = {}): Middleware {
   return async (ctx: Context) => {
     try {
-      const answer = await handleDiscoverRequest(auth, {
-        body: (ctx.request as { body?: unknown }).body,
-        stream: ctx.req,
-        contentType: ctx.req.headers['content-type'],
-        client: ctx.ip,
-      })
+      const answer = await handleDiscoverRequest(
+        auth,
+        {
+          body: (ctx.request as { body?: unknown }).body,
+          stream: ctx.req,
+          contentType: ctx.req.headers['content-type'],
+          client: ctx.ip,
+        },
+        options,
+      )
       send(ctx, answer)
     } catch (error) {
       send(ctx, errorAnswer(error))

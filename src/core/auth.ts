@@ -1,18 +1,13 @@
 import { type AuthenticateRequest, authenticateRequest } from './authenticate.js'
-import {
-  type AuthConfig,
-  type ResolvedConfig,
-  type ResolvedTenant,
-  resolveConfig,
-} from './config/config.js'
-import type { RateLimitHook } from './discovery/config.js'
+import { type AuthConfig, type ResolvedConfig, resolveConfig } from './config/config.js'
 import { Discoverer, type Discovery } from './discovery/discoverer.js'
 import { AuthError } from './errors.js'
-import { codeOf, emitterFor, reportResolution, reportVerification } from './events.js'
+import { type Emit, emitterFor } from './events.js'
+import type { ResolvedJwks } from './jwks/config.js'
 import { RemoteKeySet } from './jwks/key-set.js'
 import { CircuitBreaker } from './resolve/circuit-breaker.js'
-import { createHttpDirectory } from './resolve/directory.js'
-import { type ResolverContext, resolveUser } from './resolve/resolve.js'
+import { createHttpDirectory, type HttpDirectoryOptions } from './resolve/directory.js'
+import { type ResolverContext, resolveUser, type TenantPolicy } from './resolve/resolve.js'
 import { UserCache } from './resolve/user-cache.js'
 import { UserinfoClient } from './resolve/userinfo.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
@@ -21,14 +16,13 @@ import { issuerSniffer } from './verify/issuer-sniff.js'
 import { VerifiedTokenCache } from './verify/token-cache.js'
 import {
   cachedVerification,
+  type DecodedToken,
+  decodeToken,
   type IssuerEntry,
-  type ReadToken,
-  readToken,
   type VerifierContext,
+  verifyDecoded,
   verifyOptionsFor,
-  verifyRead,
   verifyToken,
-  verifyUncached,
 } from './verify/verify.js'
 
 /**
@@ -93,8 +87,8 @@ export interface Auth {
   close(): Promise<void>
 }
 
-/** How an instance obtains the key set for a URL; the top-level functions share one registry. */
-export type KeySetSource = (tenant: ResolvedTenant, config: ResolvedConfig) => RemoteKeySet
+/** How an instance obtains the key set for a URL; the top-level functions share theirs. */
+export type KeySetSource = (jwksUri: string, jwks: ResolvedJwks) => RemoteKeySet
 
 /**
  * Creates an {@link Auth} from a configuration, validated at once: a bad configuration throws
@@ -113,59 +107,143 @@ export function createAuth(config: AuthConfig): Auth {
   return createAuthWith(resolveConfig(config))
 }
 
-/** @internal */
+/**
+ * An {@link Auth} for a resolved configuration: the wiring of each step's state, nothing more.
+ * Each step reports its own events as they happen.
+ *
+ * @internal
+ */
 export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSource): Auth {
-  const owned: RemoteKeySet[] = []
-  const byUri = new Map<string, RemoteKeySet>()
-  const issuers = new Map<string, IssuerEntry>()
-  for (const tenant of config.tenants) {
-    let keySet = byUri.get(tenant.jwksUri)
-    if (keySet === undefined) {
-      if (keySetSource === undefined) {
-        keySet = new RemoteKeySet(tenant.jwksUri, config.jwks)
-        owned.push(keySet)
-      } else {
-        keySet = keySetSource(tenant, config)
-      }
-      byUri.set(tenant.jwksUri, keySet)
-    }
-    issuers.set(tenant.issuer, { tenant, keySet, options: verifyOptionsFor(tenant) })
-  }
+  const emit = emitterFor(config.onEvent)
+  const keySets = provisionKeySets(config, keySetSource, emit)
+  const registry = new VerifiedRegistry()
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
-  const registry = new VerifiedRegistry()
-  const context: VerifierContext = {
-    config,
-    issuers,
+  const verifier: VerifierContext = {
+    maxTokenLength: config.maxTokenLength,
+    issuers: new Map(
+      config.tenants.map((tenant): [string, IssuerEntry] => [
+        tenant.issuer,
+        {
+          tenant,
+          keySet: keySets.get(tenant.jwksUri) as RemoteKeySet,
+          options: verifyOptionsFor(tenant),
+        },
+      ]),
+    ),
     tokenCache,
     registry,
     fastSignatures: config.signatureCheck === 'auto',
+    emit,
   }
-  const emit = emitterFor(config.onEvent)
-  const cache = new UserCache({ ...config.cache }, emit)
-  const directory = config.directory
-  const unobserve =
-    emit === undefined
-      ? []
-      : [...byUri].map(([jwksUri, keySet]) =>
-          keySet.observe((outcome, durationMs) =>
-            emit({ type: 'jwks.fetch', jwksUri, outcome, durationMs }),
-          ),
-        )
-  const resolver: ResolverContext = {
+  const userCache = new UserCache(config.cache, emit)
+  const resolver = resolverFor(config, registry, userCache, emit)
+  const discoverer = new Discoverer(config.discovery)
+  const steps = {
+    tokenSources: config.tokenSources,
+    maxTokenLength: config.maxTokenLength,
+    legacy: config.legacy,
+    emit,
+    cached: (token: string) => cachedVerification(token, verifier),
+    decode: (token: string) => decodeToken(token, verifier),
+    claimsIssuer: issuerSniffer(config.tenants.map((tenant) => tenant.issuer)),
+    verify: (token: string, decoded: DecodedToken) => verifyDecoded(token, decoded, verifier),
+    resolve: (verified: VerifiedToken) => resolveUser(verified, resolver),
+  }
+
+  let closed = false
+  const whileOpen = () => {
+    if (closed) throw new AuthError('internal_error', 'This canonical-auth instance is closed')
+  }
+  return {
+    verifyAuth0Token(token) {
+      try {
+        whileOpen()
+        return verifyToken(token, verifier)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    },
+    async resolveCanonicalUser(verified) {
+      whileOpen()
+      return resolveUser(verified, resolver)
+    },
+    async authenticate(request) {
+      whileOpen()
+      return authenticateRequest(request, steps)
+    },
+    async discoverAuthProvider(email) {
+      whileOpen()
+      return discoverer.discover(email)
+    },
+    async close() {
+      closed = true
+      tokenCache?.clear()
+      userCache.clear()
+      keySets.close()
+    },
+  }
+}
+
+/**
+ * One key set per key set URL (tenants may share one), each fetch reported as a `jwks.fetch`
+ * event; `close` stops what this instance owns and its observers of shared ones.
+ */
+function provisionKeySets(
+  config: ResolvedConfig,
+  source: KeySetSource | undefined,
+  emit: Emit,
+): { get(jwksUri: string): RemoteKeySet | undefined; close(): void } {
+  const byUri = new Map<string, RemoteKeySet>()
+  const owned: RemoteKeySet[] = []
+  const unobserve: (() => void)[] = []
+  for (const { jwksUri } of config.tenants) {
+    if (byUri.has(jwksUri)) continue
+    const keySet = source?.(jwksUri, config.jwks) ?? new RemoteKeySet(jwksUri, config.jwks)
+    if (source === undefined) owned.push(keySet)
+    byUri.set(jwksUri, keySet)
+    unobserve.push(
+      keySet.observe((outcome, durationMs) =>
+        emit({ type: 'jwks.fetch', jwksUri, outcome, durationMs }),
+      ),
+    )
+  }
+  return {
+    get: (jwksUri) => byUri.get(jwksUri),
+    close() {
+      for (const stop of unobserve) stop()
+      for (const keySet of owned) keySet.close()
+    },
+  }
+}
+
+function resolverFor(
+  config: ResolvedConfig,
+  registry: VerifiedRegistry,
+  cache: UserCache,
+  emit: Emit,
+): ResolverContext {
+  const { directory } = config
+  return {
     directory:
-      directory?.client ??
-      (directory?.http === undefined ? undefined : createHttpDirectory(directory.http)),
-    mode: directory?.mode ?? 'ensure',
-    deadlineMs: directory?.deadlineMs ?? 5_000,
+      directory === undefined
+        ? undefined
+        : {
+            client: directory.client ?? createHttpDirectory(directory.http as HttpDirectoryOptions),
+            mode: directory.mode,
+            deadlineMs: directory.deadlineMs,
+          },
     registry,
+    tenants: new Map(
+      config.tenants.map((tenant): [string, TenantPolicy] => [tenant.issuer, tenant]),
+    ),
     cache,
     userinfo:
       config.userinfo === undefined
         ? undefined
         : new UserinfoClient({
             timeoutMs: config.userinfo.timeoutMs,
-            ttlMs: config.cache.ttlMs,
+            maxAgeMs: config.cache.maxAgeMs,
             max: config.cache.max,
           }),
     onUserCreated: config.onUserCreated,
@@ -175,98 +253,4 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
         : new CircuitBreaker(directory.circuitBreaker, emit),
     emit,
   }
-  const discoverer = new Discoverer(config.discovery)
-  let closed = false
-  const open = () => {
-    if (closed) throw new AuthError('internal_error', 'This canonical-auth instance is closed')
-  }
-  // Errors already reported by a step, so that `authenticate` does not report them twice.
-  const reported = new WeakSet<object>()
-  const cached = (token: string) => {
-    const hit = cachedVerification(token, context)
-    if (hit !== undefined) emit?.({ type: 'token.verified', issuer: hit.issuer, cached: true })
-    return hit
-  }
-  const verify = (token: string) => {
-    open()
-    if (emit === undefined) return verifyToken(token, context)
-    const hit = cached(token)
-    if (hit !== undefined) return Promise.resolve(hit)
-    return reportVerification(verifyUncached(token, context), emit, reported)
-  }
-  const resolve = (verified: VerifiedToken) => {
-    open()
-    const resolution = resolveUser(verified, resolver)
-    return emit === undefined ? resolution : reportResolution(resolution, emit, reported)
-  }
-  const steps = {
-    tokenSources: config.tokenSources,
-    maxTokenLength: config.maxTokenLength,
-    legacy: config.legacy,
-    cached,
-    read: (token: string) => readToken(token, context),
-    claimsIssuer: issuerSniffer(config.tenants.map((tenant) => tenant.issuer)),
-    verify: (token: string, read: ReadToken) =>
-      emit === undefined
-        ? verifyRead(token, read, context)
-        : reportVerification(verifyRead(token, read, context), emit, reported),
-    resolve,
-  }
-  const authenticate = async (request: AuthenticateRequest) => {
-    open()
-    if (emit === undefined) return authenticateRequest(request, steps)
-    try {
-      const result = await authenticateRequest(request, steps)
-      const { user } = result
-      if (user.source === 'legacy') {
-        emit({ type: 'user.resolved', userId: user.id, source: user.source, created: false })
-      }
-      return result
-    } catch (error) {
-      // Failures before verification (no token, a bad header, the legacy hook) are reported here.
-      if (typeof error !== 'object' || error === null || !reported.has(error)) {
-        emit({ type: 'token.rejected', code: codeOf(error) })
-      }
-      throw error
-    }
-  }
-
-  const auth: Auth = {
-    verifyAuth0Token: (token) => {
-      try {
-        return verify(token)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-    },
-    resolveCanonicalUser: async (verified) => resolve(verified),
-    authenticate,
-    async discoverAuthProvider(email) {
-      open()
-      return discoverer.discover(email)
-    },
-    async close() {
-      closed = true
-      tokenCache?.clear()
-      cache.clear()
-      for (const stop of unobserve) stop()
-      for (const keySet of owned) keySet.close()
-    },
-  }
-  internals.set(auth, { rateLimit: config.discovery.rateLimit })
-  return auth
-}
-
-/** What core functions outside the instance need of it. */
-export interface AuthInternals {
-  readonly rateLimit: RateLimitHook | undefined
-}
-
-const internals = new WeakMap<Auth, AuthInternals>()
-
-/** @internal */
-export function internalsOf(auth: Auth): AuthInternals {
-  const found = internals.get(auth)
-  if (found === undefined) throw new TypeError('canonical-auth: expected an Auth from createAuth()')
-  return found
 }

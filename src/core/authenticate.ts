@@ -1,11 +1,9 @@
-import type { LegacyConfig } from './config/config.js'
 import { AuthError, isAuthError } from './errors.js'
+import { codeOf, type Emit } from './events.js'
 import { extractToken, type HeadersInput, type TokenSources } from './http/extract.js'
-import { canonicalizeEmail } from './lib/email.js'
-import { isUuid } from './lib/uuid.js'
-import { safeCause } from './token-check-error.js'
+import { authenticateLegacy, type LegacyConfig } from './legacy.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
-import type { ReadToken } from './verify/verify.js'
+import type { DecodedToken } from './verify/verify.js'
 
 /** What `authenticate` reads from a request. */
 export interface AuthenticateRequest {
@@ -19,11 +17,15 @@ export interface AuthenticateSteps {
   readonly legacy: LegacyConfig | undefined
   cached(token: string): VerifiedToken | undefined
   /** The token decoded and matched to a configured issuer, or why not (then: legacy). */
-  read(token: string): ReadToken | AuthError
-  /** Whether a token `read` refused names a configured issuer anywhere, however malformed. */
+  decode(token: string): DecodedToken | AuthError
+  /** Whether a token `decode` refused names a configured issuer anywhere, however malformed. */
   claimsIssuer(token: string): boolean
-  verify(token: string, read: ReadToken): Promise<VerifiedToken>
+  /** Verifies a decoded token, reporting the outcome itself. */
+  verify(token: string, decoded: DecodedToken): Promise<VerifiedToken>
+  /** Resolves a verified token, reporting the outcome itself. */
   resolve(verified: VerifiedToken): Promise<CanonicalUser>
+  /** Reports what this step decides itself: a refusal before verification, a legacy user. */
+  readonly emit: Emit
 }
 
 /**
@@ -35,50 +37,57 @@ export async function authenticateRequest(
   request: AuthenticateRequest,
   steps: AuthenticateSteps,
 ): Promise<AuthContext> {
-  const token = extractToken(request.headers, steps.tokenSources)
+  let token: string
+  try {
+    token = extractToken(request.headers, steps.tokenSources)
+  } catch (error) {
+    throw refused(error, steps)
+  }
   // A token verified moments ago skips decoding and the signature check altogether.
   const cached = steps.cached(token)
   if (cached !== undefined) {
     const user = await steps.resolve(cached)
     return { userId: user.id, user, token: cached }
   }
-  if (token.length > steps.maxTokenLength)
-    throw new AuthError('token_invalid', 'The access token is too long')
-  const read = steps.read(token)
-  if (isAuthError(read)) {
-    // Without a legacy hook, the answer says why the token is not a configured issuer's JWT.
-    if (steps.legacy === undefined) throw read
-    if (steps.claimsIssuer(token)) {
-      throw new AuthError(
-        'token_invalid',
-        'The token names a configured issuer but is not a well-formed token of it',
-      )
-    }
-    return authenticateLegacy(token, steps.legacy)
+  if (token.length > steps.maxTokenLength) {
+    throw refused(new AuthError('token_invalid', 'The access token is too long'), steps)
   }
-  const verified = await steps.verify(token, read)
+  const decoded = steps.decode(token)
+  if (isAuthError(decoded)) return authenticateOther(token, decoded, steps)
+  const verified = await steps.verify(token, decoded)
   const user = await steps.resolve(verified)
   return { userId: user.id, user, token: verified }
 }
 
-async function authenticateLegacy(token: string, legacy: LegacyConfig): Promise<AuthContext> {
-  let identity: Awaited<ReturnType<LegacyConfig['verify']>>
+/** A token that is not a configured issuer's JWT: the legacy hook's, or refused with why. */
+async function authenticateOther(
+  token: string,
+  why: AuthError,
+  steps: AuthenticateSteps,
+): Promise<AuthContext> {
+  // Without a legacy hook, the answer says why the token is not a configured issuer's JWT.
+  if (steps.legacy === undefined) throw refused(why, steps)
+  if (steps.claimsIssuer(token)) {
+    throw refused(
+      new AuthError(
+        'token_invalid',
+        'The token names a configured issuer but is not a well-formed token of it',
+      ),
+      steps,
+    )
+  }
+  let context: AuthContext
   try {
-    identity = await legacy.verify(token)
+    context = await authenticateLegacy(token, steps.legacy)
   } catch (error) {
-    if (isAuthError(error)) throw error
-    throw new AuthError('token_invalid', undefined, { cause: safeCause(error) })
+    throw refused(error, steps)
   }
-  if (identity === null || identity === undefined) throw new AuthError('token_invalid')
-  if (!isUuid(identity.userId)) {
-    throw new AuthError('token_invalid', 'The legacy token does not carry a canonical user id')
-  }
-  const email = canonicalizeEmail(identity.email)?.address
-  const user: CanonicalUser = {
-    id: identity.userId.toLowerCase(),
-    ...(email === undefined ? {} : { email }),
-    source: 'legacy',
-    created: false,
-  }
-  return { userId: user.id, user }
+  const { user } = context
+  steps.emit({ type: 'user.resolved', userId: user.id, source: user.source, created: false })
+  return context
+}
+
+function refused(error: unknown, steps: AuthenticateSteps): unknown {
+  steps.emit({ type: 'token.rejected', code: codeOf(error) })
+  return error
 }

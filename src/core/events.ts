@@ -1,5 +1,5 @@
 import { type AuthErrorCode, isAuthError } from './errors.js'
-import type { CanonicalUser, VerifiedToken } from './types.js'
+import type { CanonicalUser } from './types.js'
 
 /**
  * What canonical-auth reports to an `onEvent` hook. No event ever carries a token, an email or
@@ -66,8 +66,11 @@ export type AuthEventHook = (event: AuthEvent) => void | Promise<void>
 /** An emitter that never lets the hook break a request. */
 export type Emit = (event: AuthEvent) => void
 
-export function emitterFor(hook: AuthEventHook | undefined): Emit | undefined {
-  if (hook === undefined) return undefined
+const ignore: Emit = () => {}
+
+/** The emitter for a hook: a no-op without one, so every step reports without asking. */
+export function emitterFor(hook: AuthEventHook | undefined): Emit {
+  if (hook === undefined) return ignore
   return (event) => {
     try {
       const result = hook(event)
@@ -81,42 +84,4 @@ export function emitterFor(hook: AuthEventHook | undefined): Emit | undefined {
 /** The code an error is answered with. */
 export function codeOf(error: unknown): AuthErrorCode {
   return isAuthError(error) ? error.code : 'internal_error'
-}
-
-/** Reports the outcome of a verification, passing it through unchanged. */
-export function reportVerification(
-  verification: Promise<VerifiedToken>,
-  emit: Emit,
-  reported: WeakSet<object>,
-): Promise<VerifiedToken> {
-  return verification.then(
-    (verified) => {
-      emit({ type: 'token.verified', issuer: verified.issuer, cached: false })
-      return verified
-    },
-    (error: unknown) => {
-      emit({ type: 'token.rejected', code: codeOf(error) })
-      if (typeof error === 'object' && error !== null) reported.add(error)
-      throw error
-    },
-  )
-}
-
-/** Reports the outcome of a resolution, passing it through unchanged. */
-export function reportResolution(
-  resolution: Promise<CanonicalUser>,
-  emit: Emit,
-  reported: WeakSet<object>,
-): Promise<CanonicalUser> {
-  return resolution.then(
-    (user) => {
-      emit({ type: 'user.resolved', userId: user.id, source: user.source, created: user.created })
-      return user
-    },
-    (error: unknown) => {
-      emit({ type: 'user.unresolved', code: codeOf(error) })
-      if (typeof error === 'object' && error !== null) reported.add(error)
-      throw error
-    },
-  )
 }

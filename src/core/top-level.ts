@@ -59,15 +59,15 @@ function fingerprint(config: AuthConfig): string {
 }
 
 /** The shared {@link Auth} for a config, created on first use. */
-export function sharedAuth(config: AuthConfig): Auth {
+export function instanceFor(config: AuthConfig): Auth {
   const key = fingerprint(config)
   let auth = instances.get(key)
   if (auth === undefined) {
-    auth = createAuthWith(resolveConfig(config), (tenant, resolved) => {
-      const setKey = `${tenant.jwksUri}\n${JSON.stringify(resolved.jwks)}`
+    auth = createAuthWith(resolveConfig(config), (jwksUri, jwks) => {
+      const setKey = `${jwksUri}\n${JSON.stringify(jwks)}`
       let keySet = keySets.get(setKey)
       if (keySet === undefined) {
-        keySet = new RemoteKeySet(tenant.jwksUri, resolved.jwks)
+        keySet = new RemoteKeySet(jwksUri, jwks)
         keySets.set(setKey, keySet)
       }
       return keySet
@@ -92,7 +92,7 @@ export function sharedAuth(config: AuthConfig): Auth {
  * ```
  */
 export function verifyAuth0Token(token: string, config: AuthConfig): Promise<VerifiedToken> {
-  return sharedAuth(config).verifyAuth0Token(token)
+  return instanceFor(config).verifyAuth0Token(token)
 }
 
 /**
@@ -109,7 +109,7 @@ export function resolveCanonicalUser(
   verified: VerifiedToken,
   config: AuthConfig,
 ): Promise<CanonicalUser> {
-  return sharedAuth(config).resolveCanonicalUser(verified)
+  return instanceFor(config).resolveCanonicalUser(verified)
 }
 
 /**
@@ -123,5 +123,5 @@ export function resolveCanonicalUser(
  * ```
  */
 export function discoverAuthProvider(email: string, config: AuthConfig): Promise<Discovery> {
-  return sharedAuth(config).discoverAuthProvider(email)
+  return instanceFor(config).discoverAuthProvider(email)
 }

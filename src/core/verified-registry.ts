@@ -1,29 +1,22 @@
-import type { ResolvedTenant } from './config/config.js'
 import type { VerifiedToken } from './types.js'
 
-/** What an instance remembers of a token it verified. */
-export interface VerifiedRecord {
-  /** The raw token, for `/userinfo`. */
-  readonly token: string
-  /** The tenant that issued it: its claims and trust policy apply to it, and no other's. */
-  readonly tenant: ResolvedTenant
-}
-
 /**
- * The tokens one `Auth` instance verified. Resolution accepts only these: a hand-made object, or a
- * result verified by another instance (another configuration, other tenants, another trust
- * policy), is refused.
+ * The tokens one `Auth` instance verified, each with the raw token (for `/userinfo`). Resolution
+ * accepts only these: a hand-made object, or a result verified by another instance (another
+ * configuration, other tenants, another trust policy), is refused. Verification adds to it and
+ * resolution reads it; neither step imports the other.
  */
 export class VerifiedRegistry {
-  readonly #records = new WeakMap<VerifiedToken, VerifiedRecord>()
+  readonly #tokens = new WeakMap<VerifiedToken, string>()
 
-  add(verified: VerifiedToken, record: VerifiedRecord): void {
-    this.#records.set(verified, record)
+  add(verified: VerifiedToken, token: string): void {
+    this.#tokens.set(verified, token)
   }
 
-  get(verified: VerifiedToken): VerifiedRecord | undefined {
+  /** The raw token of a result this instance verified, or undefined for anything else. */
+  tokenOf(verified: VerifiedToken): string | undefined {
     // A WeakMap refuses primitives as keys by throwing; a caller may pass anything at run time.
     if (typeof verified !== 'object' || verified === null) return undefined
-    return this.#records.get(verified)
+    return this.#tokens.get(verified)
   }
 }

@@ -226,6 +226,15 @@ const cases: readonly Case[] = [
     status: 200,
   },
   {
+    name: 'discovery over its rate limit',
+    method: 'POST',
+    path: '/public/auth/discover-limited',
+    body: '{"email":"ada@acme.com"}',
+    status: 429,
+    error: 'rate_limited',
+    retryAfter: true,
+  },
+  {
     name: 'discovery with a bad email',
     method: 'POST',
     path: '/public/auth/discover',

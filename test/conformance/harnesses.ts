@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { type Auth, isAuthError } from 'canonical-auth'
+import { type Auth, type DiscoverHandlerOptions, isAuthError } from 'canonical-auth'
 import {
   discoverHandler as expressDiscover,
   requireAuth as expressRequireAuth,
@@ -40,7 +40,13 @@ export interface Harness {
 //   GET  /delegated   requireAuth({ delegateErrors: true }); the framework's error handler answers 418
 //   GET  /keys-down   requireAuth() on a tenant whose key set is unreachable
 //   POST /public/auth/discover                                          discoverHandler
+//   POST /public/auth/discover-limited      discoverHandler with a rate limit that refuses everyone
 export const ADMIN = { anyOf: ['admin:all', 'admin:users'] }
+
+/** The discover rate limit of `/public/auth/discover-limited`: every client is over it. */
+export const overLimit: DiscoverHandlerOptions = {
+  rateLimit: () => ({ allowed: false, retryAfterSeconds: 7 }),
+}
 
 function expressHarness(name: string, express: typeof express5): Harness {
   return {
@@ -57,6 +63,7 @@ function expressHarness(name: string, express: typeof express5): Harness {
       app.get('/delegated', expressRequireAuth(main, { delegateErrors: true }), me)
       app.get('/keys-down', expressRequireAuth(keysDown), me)
       app.post('/public/auth/discover', expressDiscover(main))
+      app.post('/public/auth/discover-limited', expressDiscover(main, overLimit))
       app.use(
         (
           error: unknown,
@@ -94,6 +101,13 @@ const fastifyHarness: Harness = {
       scope.get('/delegated', { preHandler: scope.requireAuth({ delegateErrors: true }) }, me)
     })
     await app.register(async (scope) => {
+      await scope.register(canonicalAuth, {
+        auth: main,
+        discoverPath: '/public/auth/discover-limited',
+        discover: overLimit,
+      })
+    })
+    await app.register(async (scope) => {
       await scope.register(canonicalAuth, { auth: keysDown })
       scope.get('/keys-down', { preHandler: scope.requireAuth() }, me)
     })
@@ -121,6 +135,7 @@ function koaHarness(name: string, Koa: typeof Koa3): Harness {
         'GET /delegated': [koaRequireAuth(main, { delegateErrors: true }), me],
         'GET /keys-down': [koaRequireAuth(keysDown), me],
         'POST /public/auth/discover': [koaDiscover(main)],
+        'POST /public/auth/discover-limited': [koaDiscover(main, overLimit)],
       }
       app.use(async (ctx, next) => {
         try {

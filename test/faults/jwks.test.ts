@@ -11,7 +11,7 @@ import { useTestStack } from '../stack.js'
 
 const stack = useTestStack(() => ({
   cache: { tokens: false },
-  jwks: { timeoutMs: 500, cacheMaxAgeMs: 60_000, staleIfErrorMs: 120_000 },
+  jwks: { timeoutMs: 500, maxAgeMs: 60_000, staleIfErrorMs: 120_000 },
 }))
 const authFor = stack.auth
 

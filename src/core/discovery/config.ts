@@ -1,12 +1,22 @@
+import { z } from 'zod'
+import { DEFAULTS } from '../defaults.js'
 import { CONSUMER_DOMAINS } from '../lib/consumer-domains.js'
-import { canonicalizeEmail } from '../lib/email.js'
+import { canonicalDomain } from '../lib/email.js'
+import {
+  hook,
+  hostName,
+  milliseconds,
+  millisecondsOrZero,
+  nonEmpty,
+  secureUrl,
+} from '../lib/schema-rules.js'
 
 /** How one email domain logs in with SSO. */
 export interface DomainRule {
   /** The Auth0 connection name, e.g. `acme-waad`. */
   connection: string
   /** The Auth0 organization id, when the domain belongs to one (`org_…`). */
-  organization?: string
+  organization?: string | undefined
 }
 
 /**
@@ -18,62 +28,51 @@ export type DiscoveryResolver = (
   email: string,
 ) => DomainRule | null | undefined | Promise<DomainRule | null | undefined>
 
-/** Decides whether a client may call discovery now. `client` is what the adapter passes (the IP). */
-export type RateLimitHook = (
-  client: string,
-) => RateLimitDecision | boolean | Promise<RateLimitDecision | boolean>
-
-/** A rate limit hook's answer. */
-export interface RateLimitDecision {
-  allowed: boolean
-  /** Sent as `Retry-After` when refused. */
-  retryAfterSeconds?: number
-}
-
 /** A discovery source. */
 export type DiscoverySource = 'static' | 'resolver' | 'management' | 'webfinger'
 
 /** Home-realm discovery: how an email logs in. Only the static map is on unless more is configured. */
 export interface DiscoveryConfig {
   /** Email domain → SSO rule, e.g. `{ 'acme.com': { connection: 'acme-waad' } }`. Matched exactly. */
-  domains?: Record<string, DomainRule>
+  domains?: Record<string, DomainRule> | undefined
   /** The order sources are asked in. Default: static, resolver, management, webfinger (those configured). */
-  order?: readonly DiscoverySource[]
+  order?: readonly DiscoverySource[] | undefined
   /**
    * The Auth0 Management API: enterprise connections enabled for `discovery.clientId`, matched by
    * `options.domain_aliases`. A machine-to-machine app's credentials with `read:connections` and
    * `read:clients`.
    */
-  management?: { clientId: string; clientSecret: string; domain?: string }
+  management?: { clientId: string; clientSecret: string; domain?: string | undefined } | undefined
   /** Auth0 WebFinger domain discovery (a yes/no per domain). */
-  webfinger?: boolean
+  webfinger?: boolean | undefined
   /** Your own source. */
-  resolver?: DiscoveryResolver
+  resolver?: DiscoveryResolver | undefined
   /** The login application's client id (the `client_id` of the authorization URL). */
-  clientId?: string
+  clientId?: string | undefined
   /** `redirect_uri` of the authorization URL. */
-  redirectUri?: string
+  redirectUri?: string | undefined
   /** `response_type`. Default `code`. */
-  responseType?: string
+  responseType?: string | undefined
   /** `scope`. Default `openid profile email`. */
-  scope?: string
+  scope?: string | undefined
   /** `audience` of the authorization URL. */
-  audience?: string
+  audience?: string | undefined
   /** The database connection named in a `password` answer. */
-  passwordConnection?: string
+  passwordConnection?: string | undefined
   /** More consumer mail domains that dynamic sources may never route to SSO. */
-  consumerDomains?: readonly string[]
+  consumerDomains?: readonly string[] | undefined
   /** How long a source's answer is reused, in milliseconds. Default 600 000 (10 min). */
-  cacheTtlMs?: number
-  /** How long past `cacheTtlMs` a cached answer is served while its source is down. Default 3 600 000. */
-  staleTtlMs?: number
+  maxAgeMs?: number | undefined
+  /**
+   * How long past `maxAgeMs` a cached answer is served while its source is down, in milliseconds.
+   * Default 3 600 000.
+   */
+  staleIfErrorMs?: number | undefined
   /**
    * Deadline of one request to a source (the Management API token, each page of connections, a
    * WebFinger lookup), its retry and its body included, in milliseconds. Default 3 000.
    */
-  timeoutMs?: number
-  /** Per-client rate limit for the discover endpoint. */
-  rateLimit?: RateLimitHook
+  timeoutMs?: number | undefined
 }
 
 export interface ResolvedDiscovery {
@@ -94,107 +93,149 @@ export interface ResolvedDiscovery {
   }
   readonly passwordConnection: string | undefined
   readonly consumerDomains: ReadonlySet<string>
-  readonly cacheTtlMs: number
-  readonly staleTtlMs: number
+  readonly maxAgeMs: number
+  readonly staleIfErrorMs: number
   readonly timeoutMs: number
-  readonly rateLimit: RateLimitHook | undefined
 }
 
-/** An email domain in canonical form (lower-case ASCII), or undefined. */
-export function canonicalDomain(domain: string): string | undefined {
-  return canonicalizeEmail(`x@${domain}`)?.domain
-}
+const SOURCES = ['static', 'resolver', 'management', 'webfinger'] as const
 
-/**
- * Fills in discovery defaults. `tenantOrigin` is the first tenant's `https://<domain>` (or its
- * issuer's origin), where `/authorize` and WebFinger live.
- */
-export function resolveDiscovery(
-  input: DiscoveryConfig | undefined,
-  tenant: { origin: string; domain: string | undefined },
-): { value: ResolvedDiscovery; issues: { path: string; message: string }[] } {
-  const config = input ?? {}
-  const issues: { path: string; message: string }[] = []
-  const consumerDomains = new Set(CONSUMER_DOMAINS)
-  for (const [index, extra] of (config.consumerDomains ?? []).entries()) {
-    const domain = canonicalDomain(extra)
-    if (domain === undefined)
-      issues.push({ path: `discovery.consumerDomains.${index}`, message: 'expected a domain' })
-    else consumerDomains.add(domain)
-  }
-  const domains = new Map<string, DomainRule>()
-  for (const [key, rule] of Object.entries(config.domains ?? {})) {
-    const domain = canonicalDomain(key)
-    if (domain === undefined) {
-      issues.push({
-        path: `discovery.domains.${key}`,
-        message: 'expected an email domain such as acme.com',
+export const discoverySchema = z
+  .strictObject({
+    domains: z
+      .record(
+        z.string(),
+        z.strictObject(
+          { connection: nonEmpty, organization: nonEmpty.optional() },
+          { error: 'expected { connection, organization? }' },
+        ),
+      )
+      .optional(),
+    order: z
+      .array(z.enum(SOURCES))
+      .min(1)
+      .refine((order) => new Set(order).size === order.length, {
+        error: 'expected each source once',
       })
-    } else if (consumerDomains.has(domain)) {
-      issues.push({
-        path: `discovery.domains.${key}`,
-        message: 'a consumer mail domain cannot be mapped to SSO',
-      })
-    } else {
-      domains.set(domain, rule)
+      .optional(),
+    management: z
+      .strictObject({ clientId: nonEmpty, clientSecret: nonEmpty, domain: hostName.optional() })
+      .optional(),
+    webfinger: z.boolean().optional(),
+    resolver: hook<DiscoveryResolver>('a function resolver(domain, email)').optional(),
+    clientId: nonEmpty.optional(),
+    redirectUri: secureUrl.optional(),
+    responseType: nonEmpty.optional(),
+    scope: nonEmpty.optional(),
+    audience: nonEmpty.optional(),
+    passwordConnection: nonEmpty.optional(),
+    consumerDomains: z.array(nonEmpty).optional(),
+    maxAgeMs: milliseconds().optional(),
+    staleIfErrorMs: millisecondsOrZero(86_400_000).optional(),
+    timeoutMs: milliseconds().optional(),
+  })
+  .superRefine((config, ctx) => {
+    const consumer = consumerDomainsOf(config)
+    for (const [index, extra] of (config.consumerDomains ?? []).entries()) {
+      if (canonicalDomain(extra) === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumerDomains', index],
+          message: 'expected a domain',
+        })
     }
+    for (const key of Object.keys(config.domains ?? {})) {
+      const domain = canonicalDomain(key)
+      if (domain === undefined || consumer.has(domain)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domains', key],
+          message:
+            domain === undefined
+              ? 'expected an email domain such as acme.com'
+              : 'a consumer mail domain cannot be mapped to SSO',
+        })
+      }
+    }
+    if (config.management !== undefined && config.clientId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientId'],
+        message:
+          'required with discovery.management: only connections enabled for this client are used',
+      })
+    }
+    const configured = configuredSources(config)
+    for (const source of config.order ?? []) {
+      if (!configured[source])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['order'],
+          message: `source '${source}' is not configured`,
+        })
+    }
+  })
+
+function consumerDomainsOf(config: DiscoveryConfig): Set<string> {
+  const domains = new Set(CONSUMER_DOMAINS)
+  for (const extra of config.consumerDomains ?? []) {
+    const domain = canonicalDomain(extra)
+    if (domain !== undefined) domains.add(domain)
   }
-  const managementDomain = config.management?.domain ?? tenant.domain
-  if (config.management !== undefined && managementDomain === undefined) {
-    issues.push({
-      path: 'discovery.management.domain',
-      message: 'required when no auth0.domain is configured',
-    })
-  }
-  if (config.management !== undefined && config.clientId === undefined) {
-    issues.push({
-      path: 'discovery.clientId',
-      message:
-        'required with discovery.management: only connections enabled for this client are used',
-    })
-  }
-  const configured: Record<DiscoverySource, boolean> = {
+  return domains
+}
+
+function configuredSources(config: DiscoveryConfig): Record<DiscoverySource, boolean> {
+  return {
     static: true,
     resolver: config.resolver !== undefined,
     management: config.management !== undefined,
     webfinger: config.webfinger === true,
   }
-  for (const source of config.order ?? []) {
-    if (!configured[source])
-      issues.push({ path: 'discovery.order', message: `source '${source}' is not configured` })
+}
+
+/**
+ * Fills in discovery defaults, for a configuration the schema accepted. `tenant` is the first
+ * tenant: its `https://<domain>` (or its issuer's origin), where `/authorize` and WebFinger live,
+ * and its domain, where the Management API lives unless `management.domain` says otherwise.
+ */
+export function resolveDiscovery(
+  input: DiscoveryConfig | undefined,
+  tenant: { origin: string; domain: string | undefined },
+): ResolvedDiscovery {
+  const config = input ?? {}
+  const defaults = DEFAULTS.discovery
+  const domains = new Map<string, DomainRule>()
+  for (const [key, rule] of Object.entries(config.domains ?? {})) {
+    domains.set(canonicalDomain(key) as string, rule)
   }
-  const order = (
-    config.order ?? (['static', 'resolver', 'management', 'webfinger'] as const)
-  ).filter((source) => configured[source])
+  const managementDomain = config.management?.domain ?? tenant.domain
+  const configured = configuredSources(config)
   return {
-    issues,
-    value: {
-      domains,
-      order,
-      management:
-        config.management === undefined || managementDomain === undefined
-          ? undefined
-          : {
-              clientId: config.management.clientId,
-              clientSecret: config.management.clientSecret,
-              origin: `https://${managementDomain.toLowerCase()}`,
-            },
-      webfinger: config.webfinger === true ? { origin: tenant.origin } : undefined,
-      resolver: config.resolver,
-      authorize: {
-        url: `${tenant.origin}/authorize`,
-        clientId: config.clientId,
-        redirectUri: config.redirectUri,
-        responseType: config.responseType ?? 'code',
-        scope: config.scope ?? 'openid profile email',
-        audience: config.audience,
-      },
-      passwordConnection: config.passwordConnection,
-      consumerDomains,
-      cacheTtlMs: config.cacheTtlMs ?? 600_000,
-      staleTtlMs: config.staleTtlMs ?? 3_600_000,
-      timeoutMs: config.timeoutMs ?? 3_000,
-      rateLimit: config.rateLimit,
+    domains,
+    order: (config.order ?? defaults.order).filter((source) => configured[source]),
+    management:
+      config.management === undefined || managementDomain === undefined
+        ? undefined
+        : {
+            clientId: config.management.clientId,
+            clientSecret: config.management.clientSecret,
+            origin: `https://${managementDomain.toLowerCase()}`,
+          },
+    webfinger: config.webfinger === true ? { origin: tenant.origin } : undefined,
+    resolver: config.resolver,
+    authorize: {
+      url: `${tenant.origin}/authorize`,
+      clientId: config.clientId,
+      redirectUri: config.redirectUri,
+      responseType: config.responseType ?? defaults.responseType,
+      scope: config.scope ?? defaults.scope,
+      audience: config.audience,
     },
+    passwordConnection: config.passwordConnection,
+    consumerDomains: consumerDomainsOf(config),
+    maxAgeMs: config.maxAgeMs ?? defaults.maxAgeMs,
+    staleIfErrorMs: config.staleIfErrorMs ?? defaults.staleIfErrorMs,
+    timeoutMs: config.timeoutMs ?? defaults.timeoutMs,
   }
 }

@@ -33,8 +33,8 @@ export class Discoverer {
   constructor(config: ResolvedDiscovery) {
     this.#config = config
     const timing = {
-      cacheTtlMs: config.cacheTtlMs,
-      staleTtlMs: config.staleTtlMs,
+      maxAgeMs: config.maxAgeMs,
+      staleIfErrorMs: config.staleIfErrorMs,
       timeoutMs: config.timeoutMs,
     }
     this.#management =

@@ -1,8 +1,7 @@
-import { type Auth, internalsOf } from '../auth.js'
+import type { Auth } from '../auth.js'
 import { AuthError, isAuthError } from '../errors.js'
 import { errorAnswer, type HttpAnswer, jsonAnswer } from '../http/answer.js'
 import { type BodyRead, readBody } from '../http/request-body.js'
-import type { RateLimitDecision, RateLimitHook } from './config.js'
 import type { Discovery } from './discoverer.js'
 
 /** What the discover endpoint reads from a request. */
@@ -23,6 +22,27 @@ export interface DiscoverRequest {
   readonly contentType?: string | undefined
   /** Who is asking, for the rate limit hook (usually the client IP). */
   readonly client?: string
+}
+
+/** Decides whether a client may call discovery now. `client` is what the adapter passes (the IP). */
+export type RateLimitHook = (
+  client: string,
+) => RateLimitDecision | boolean | Promise<RateLimitDecision | boolean>
+
+/** A rate limit hook's answer. */
+export interface RateLimitDecision {
+  allowed: boolean
+  /** Sent as `Retry-After` when refused, in seconds. */
+  retryAfterSeconds?: number
+}
+
+/** Options of the discover endpoint, in every adapter. */
+export interface DiscoverHandlerOptions {
+  /**
+   * Per-client rate limit: called with the client's address before each lookup; `false` (or
+   * `{ allowed: false, retryAfterSeconds }`) answers 429 `rate_limited`. Default none.
+   */
+  rateLimit?: RateLimitHook
 }
 
 export interface DiscoverSteps {
@@ -144,18 +164,21 @@ function readEmail(body: unknown): unknown {
  * @example
  * ```ts
  * // a Node http server with no body parser
- * const answer = await handleDiscoverRequest(auth, {
- *   stream: req,
- *   contentType: req.headers['content-type'],
- *   client: req.socket.remoteAddress ?? '',
- * })
+ * const answer = await handleDiscoverRequest(
+ *   auth,
+ *   { stream: req, contentType: req.headers['content-type'], client: req.socket.remoteAddress ?? '' },
+ *   { rateLimit: (client) => limiter.tryTake(client) },
+ * )
  * res.writeHead(answer.status, answer.headers).end(JSON.stringify(answer.body))
  * ```
  */
-export function handleDiscoverRequest(auth: Auth, request: DiscoverRequest): Promise<HttpAnswer> {
-  const { rateLimit } = internalsOf(auth)
+export function handleDiscoverRequest(
+  auth: Auth,
+  request: DiscoverRequest,
+  options: DiscoverHandlerOptions = {},
+): Promise<HttpAnswer> {
   return answerDiscover(request, {
-    rateLimit,
+    rateLimit: options.rateLimit,
     discover: (email) => auth.discoverAuthProvider(email as string),
   })
 }

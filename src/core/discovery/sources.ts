@@ -1,70 +1,16 @@
 import ky from 'ky'
-import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import { AuthError, isAuthError } from '../errors.js'
 import { ENTERPRISE_STRATEGIES } from '../lib/connection.js'
+import { canonicalDomain } from '../lib/email.js'
 import { callUpstream, statusError, UpstreamError } from '../upstream/client.js'
-import { canonicalDomain, type DiscoveryResolver, type DomainRule } from './config.js'
+import type { DiscoveryResolver, DomainRule } from './config.js'
+import { type SourceTiming, StaleIfErrorCache } from './stale-if-error.js'
 
 /** What a source says of a domain: an SSO rule (the connection may be unknown), or `null`: not federated. */
-export type SourceAnswer = { connection?: string; organization?: string } | null
-
-export interface SourceTiming {
-  readonly cacheTtlMs: number
-  readonly staleTtlMs: number
-  readonly timeoutMs: number
-}
-
-interface Dated<T> {
-  readonly value: T
-  readonly at: number
-}
-
-/**
- * Runs `load` for a key at most once at a time, reuses its answer for `cacheTtlMs`, and when a
- * reload fails serves the last answer for `staleTtlMs` more; past that the failure is
- * `discovery_unavailable`.
- */
-class StaleWhileError<T> {
-  readonly #timing: SourceTiming
-  readonly #entries: LRUCache<string, Dated<T>>
-  readonly #flights = new Map<string, Promise<T>>()
-
-  constructor(timing: SourceTiming) {
-    this.#timing = timing
-    this.#entries = new LRUCache({ max: 10_000 })
-  }
-
-  async get(key: string, load: () => Promise<T>): Promise<T> {
-    const entry = this.#entries.get(key)
-    if (entry !== undefined && Date.now() - entry.at < this.#timing.cacheTtlMs) return entry.value
-    let flight = this.#flights.get(key)
-    if (flight === undefined) {
-      flight = load().then((value) => {
-        this.#entries.set(key, { value, at: Date.now() })
-        return value
-      })
-      flight.then(
-        () => this.#flights.delete(key),
-        () => this.#flights.delete(key),
-      )
-      this.#flights.set(key, flight)
-    }
-    try {
-      return await flight
-    } catch (error) {
-      if (
-        entry !== undefined &&
-        Date.now() - entry.at < this.#timing.cacheTtlMs + this.#timing.staleTtlMs
-      ) {
-        return entry.value
-      }
-      throw isAuthError(error)
-        ? error
-        : new AuthError('discovery_unavailable', undefined, { cause: error })
-    }
-  }
-}
+export type SourceAnswer = {
+  connection?: string | undefined
+  organization?: string | undefined
+} | null
 
 const MAX_PAGES = 100
 // Byte caps: a token answer; one page of up to 100 connections; a WebFinger resource descriptor.
@@ -100,8 +46,8 @@ export class ManagementSource {
     loginClientId: string
   }
   readonly #timing: SourceTiming
-  readonly #map: StaleWhileError<ReadonlyMap<string, string>>
-  #token: Dated<string> | undefined
+  readonly #map: StaleIfErrorCache<ReadonlyMap<string, string>>
+  #token: { readonly value: string; readonly usableUntil: number } | undefined
   #tokenFlight: Promise<string> | undefined
 
   constructor(
@@ -110,7 +56,7 @@ export class ManagementSource {
   ) {
     this.#options = options
     this.#timing = timing
-    this.#map = new StaleWhileError(timing)
+    this.#map = new StaleIfErrorCache(timing)
   }
 
   async lookup(domain: string): Promise<SourceAnswer> {
@@ -171,7 +117,7 @@ export class ManagementSource {
   }
 
   async #accessToken(): Promise<string> {
-    if (this.#token !== undefined && Date.now() < this.#token.at) return this.#token.value
+    if (this.#token !== undefined && Date.now() < this.#token.usableUntil) return this.#token.value
     this.#tokenFlight ??= this.#fetchToken().finally(() => {
       this.#tokenFlight = undefined
     })
@@ -205,7 +151,7 @@ export class ManagementSource {
     const lifetimeMs = parsed.data.expires_in * 1000
     // Renew a minute early (or at 90% of a short lifetime) so no request carries an expiring token.
     const usableMs = lifetimeMs - Math.min(60_000, lifetimeMs / 10)
-    this.#token = { value: parsed.data.access_token, at: Date.now() + usableMs }
+    this.#token = { value: parsed.data.access_token, usableUntil: Date.now() + usableMs }
     return parsed.data.access_token
   }
 }
@@ -217,12 +163,12 @@ export class ManagementSource {
 export class WebfingerSource {
   readonly #origin: string
   readonly #timing: SourceTiming
-  readonly #answers: StaleWhileError<SourceAnswer>
+  readonly #answers: StaleIfErrorCache<SourceAnswer>
 
   constructor(origin: string, timing: SourceTiming) {
     this.#origin = origin
     this.#timing = timing
-    this.#answers = new StaleWhileError(timing)
+    this.#answers = new StaleIfErrorCache(timing)
   }
 
   lookup(domain: string): Promise<SourceAnswer> {
@@ -267,11 +213,11 @@ const ruleSchema = z.object({
 /** A custom resolver, cached per domain like the other dynamic sources. */
 export class ResolverSource {
   readonly #resolve: DiscoveryResolver
-  readonly #answers: StaleWhileError<SourceAnswer>
+  readonly #answers: StaleIfErrorCache<SourceAnswer>
 
   constructor(resolve: DiscoveryResolver, timing: SourceTiming) {
     this.#resolve = resolve
-    this.#answers = new StaleWhileError(timing)
+    this.#answers = new StaleIfErrorCache(timing)
   }
 
   lookup(domain: string, email: string): Promise<SourceAnswer> {

@@ -4,7 +4,7 @@ import { AuthError, isAuthError } from '../errors.js'
 import type { AuthContext } from '../types.js'
 
 /** Required scopes or permissions: a list (all of them), or `{ anyOf }` / `{ allOf }`. */
-export type Requirement =
+export type ScopeRequirement =
   | readonly string[]
   | { readonly anyOf: readonly string[] }
   | { readonly allOf: readonly string[] }
@@ -12,9 +12,9 @@ export type Requirement =
 /** Options of `requireAuth` in every adapter. */
 export interface RequireAuthOptions {
   /** OAuth scopes the token must carry (its `scope` claim). */
-  scopes?: Requirement
+  scopes?: ScopeRequirement
   /** Auth0 RBAC permissions the token must carry (its `permissions` claim). */
-  permissions?: Requirement
+  permissions?: ScopeRequirement
   /**
    * Let requests without a token through, without `auth`. A token that is present but invalid is
    * still refused.
@@ -32,7 +32,7 @@ interface Rule {
   readonly values: readonly string[]
 }
 
-function toRule(requirement: Requirement | undefined, name: string): Rule | undefined {
+function toRule(requirement: ScopeRequirement | undefined, name: string): Rule | undefined {
   if (requirement === undefined) return undefined
   if (
     !Array.isArray(requirement) &&

@@ -99,3 +99,8 @@ function toAsciiDomain(raw: string): string | undefined {
   if (/^\d+$/.test(labels.at(-1) as string)) return undefined
   return host
 }
+
+/** An email domain in canonical form (lower-case ASCII), or undefined when it is not one. */
+export function canonicalDomain(domain: string): string | undefined {
+  return canonicalizeEmail(`x@${domain}`)?.domain
+}

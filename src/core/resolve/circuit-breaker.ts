@@ -20,7 +20,7 @@ type State = 'closed' | 'open' | 'half_open'
  */
 export class CircuitBreaker {
   readonly #options: CircuitBreakerOptions
-  readonly #emit: Emit | undefined
+  readonly #emit: Emit
   #state: State = 'closed'
   #failures = 0
   /** Who the failures in a row were for: an outage fails many; a bug in one user's row, one. */
@@ -28,7 +28,7 @@ export class CircuitBreaker {
   #openUntil = 0
   #probing = false
 
-  constructor(options: CircuitBreakerOptions, emit: Emit | undefined) {
+  constructor(options: CircuitBreakerOptions, emit: Emit) {
     this.#options = options
     this.#emit = emit
   }
@@ -81,6 +81,6 @@ export class CircuitBreaker {
 
   #transition(state: State): void {
     this.#state = state
-    this.#emit?.({ type: 'circuit.state', circuit: 'directory', state })
+    this.#emit({ type: 'circuit.state', circuit: 'directory', state })
   }
 }

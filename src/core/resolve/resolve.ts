@@ -1,7 +1,5 @@
-import type { LinkIdentity, ResolvedTrust } from '../config/config.js'
 import { AuthError, isAuthError } from '../errors.js'
-import type { Emit } from '../events.js'
-import { canonicalizeEmail } from '../lib/email.js'
+import { codeOf, type Emit } from '../events.js'
 import { safeCause } from '../token-check-error.js'
 import type { CanonicalUser, VerifiedToken } from '../types.js'
 import type { VerifiedRegistry } from '../verified-registry.js'
@@ -13,6 +11,7 @@ import {
   isDirectoryOutage,
   type UserDirectory,
 } from './directory.js'
+import { type LinkIdentity, linkableIdentity, type ResolvedTrust } from './trust.js'
 import { UserCache } from './user-cache.js'
 import type { UserinfoClient } from './userinfo.js'
 
@@ -23,19 +22,36 @@ import type { UserinfoClient } from './userinfo.js'
  */
 export type UserCreatedHook = (user: CanonicalUser, token: VerifiedToken) => void | Promise<void>
 
+/** What resolution needs of the tenant that issued a token. */
+export interface TenantPolicy {
+  /** Whom the tenant's tokens may be linked to by email. */
+  readonly trust: ResolvedTrust
+  /** The leeway past `exp` that verification allowed. */
+  readonly clockToleranceSeconds: number
+}
+
 /** What resolution needs, prepared once per instance. */
 export interface ResolverContext {
-  readonly directory: UserDirectory | undefined
-  readonly mode: 'ensure' | 'lookup'
-  readonly deadlineMs: number
-  /** The tokens this instance verified, each with its tenant (whose trust policy applies). */
+  /** The user directory and how to ask it; undefined when none is configured. */
+  readonly directory:
+    | {
+        readonly client: UserDirectory
+        readonly mode: 'ensure' | 'lookup'
+        /** Overall deadline of one resolution's directory call, retries included. */
+        readonly deadlineMs: number
+      }
+    | undefined
+  /** The tokens this instance verified. */
   readonly registry: VerifiedRegistry
+  /** Each configured issuer's policy: its trust applies to its tokens, and no other's. */
+  readonly tenants: ReadonlyMap<string, TenantPolicy>
   readonly cache: UserCache
   readonly userinfo: UserinfoClient | undefined
   readonly onUserCreated: UserCreatedHook | undefined
   /** Refuses directory calls while the directory keeps failing; undefined when turned off. */
   readonly breaker: CircuitBreaker | undefined
-  readonly emit: Emit | undefined
+  /** Reports each resolution where it ends, and each directory call. */
+  readonly emit: Emit
 }
 
 /**
@@ -50,15 +66,34 @@ export async function resolveUser(
   verified: VerifiedToken,
   context: ResolverContext,
 ): Promise<CanonicalUser> {
-  const record = context.registry.get(verified)
-  if (record === undefined) {
+  let user: CanonicalUser
+  try {
+    user = await findUser(verified, context)
+  } catch (error) {
+    context.emit({ type: 'user.unresolved', code: codeOf(error) })
+    throw error
+  }
+  context.emit({
+    type: 'user.resolved',
+    userId: user.id,
+    source: user.source,
+    created: user.created,
+  })
+  return user
+}
+
+async function findUser(verified: VerifiedToken, context: ResolverContext): Promise<CanonicalUser> {
+  const token = context.registry.tokenOf(verified)
+  // Verified here, so its issuer is one of this instance's tenants.
+  const tenant = token === undefined ? undefined : context.tenants.get(verified.issuer)
+  if (token === undefined || tenant === undefined) {
     throw new AuthError(
       'token_invalid',
       'The token was not verified by this canonical-auth instance',
     )
   }
   // A result kept past its expiry (a handler that holds on to it) no longer vouches for anyone.
-  if (verified.expiresAt.getTime() + record.tenant.clockToleranceSeconds * 1000 <= Date.now()) {
+  if (verified.expiresAt.getTime() + tenant.clockToleranceSeconds * 1000 <= Date.now()) {
     throw new AuthError('token_expired')
   }
   if (isMachineToken(verified)) {
@@ -78,8 +113,12 @@ export async function resolveUser(
   if (cached !== undefined) return { ...cached, source: 'cache', created: false }
   if (cache.isKnownMissing(key)) throw notProvisioned()
 
-  return cache.flight(key, async () => {
-    const identity = await trustedIdentity(verified, record.token, record.tenant.trust, context)
+  return cache.singleFlight(key, async () => {
+    const identity = await linkableIdentity(
+      await emailClaim(verified, token, context),
+      verified,
+      tenant.trust,
+    )
     const user = await askDirectory(identity, verified, context)
     if (user === null) {
       cache.markMissing(key)
@@ -117,66 +156,12 @@ export function isMachineToken(verified: VerifiedToken): boolean {
   return verified.subject.endsWith('@clients') || verified.claims.gty === 'client-credentials'
 }
 
-/** The email to link by, only when the tenant's trust policy allows linking by it. */
-async function trustedIdentity(
-  verified: VerifiedToken,
-  rawToken: string,
-  trust: ResolvedTrust,
-  context: ResolverContext,
-): Promise<LinkIdentity> {
-  let { email, emailVerified } = verified
-  if (email === undefined && context.userinfo !== undefined) {
-    const profile = await context.userinfo.profile(verified.issuer, verified.subject, rawToken)
-    email = profile.email
-    emailVerified = profile.emailVerified
+/** The token's email claim, or `/userinfo`'s when the token carries none and it is configured. */
+async function emailClaim(verified: VerifiedToken, token: string, context: ResolverContext) {
+  if (verified.email !== undefined || context.userinfo === undefined) {
+    return { email: verified.email, emailVerified: verified.emailVerified }
   }
-  if (email === undefined) {
-    throw new AuthError('identity_untrusted', 'The token carries no email to identify the user by')
-  }
-  const canonical = canonicalizeEmail(email)
-  if (canonical === undefined) {
-    throw new AuthError('identity_untrusted', 'The email address is not acceptable')
-  }
-  const connection = verified.connection
-  // A trusted connection vouches only for the domains it owns, never for another company's.
-  const trustedConnection =
-    connection !== undefined && trust.connections.get(connection)?.has(canonical.domain) === true
-  if (emailVerified !== true && !trustedConnection) {
-    throw new AuthError(
-      'identity_untrusted',
-      'The email is not verified, and no trusted connection owns its domain',
-    )
-  }
-  // Frozen: the allow hook is asked about this identity, and may not change what gets linked.
-  const identity: LinkIdentity = Object.freeze({
-    email: canonical.address,
-    domain: canonical.domain,
-    emailVerified: emailVerified === true,
-    connection,
-    trustedConnection,
-  })
-  if (trust.allow !== undefined) await askAllow(trust.allow, identity, verified)
-  return identity
-}
-
-/** The `trust.allow` hook's verdict: only `true` lets the identity be linked. */
-async function askAllow(
-  allow: NonNullable<ResolvedTrust['allow']>,
-  identity: LinkIdentity,
-  verified: VerifiedToken,
-): Promise<void> {
-  let allowed: unknown
-  try {
-    allowed = await allow(identity, verified)
-  } catch (error) {
-    if (isAuthError(error)) throw error
-    throw new AuthError('internal_error', 'The trust.allow hook failed', {
-      cause: safeCause(error),
-    })
-  }
-  if (allowed !== true) {
-    throw new AuthError('identity_untrusted', 'The trust policy does not admit this identity')
-  }
+  return context.userinfo.profile(verified.issuer, verified.subject, token)
 }
 
 function askDirectory(
@@ -184,19 +169,20 @@ function askDirectory(
   verified: VerifiedToken,
   context: ResolverContext,
 ): Promise<DirectoryUser | null> {
-  const directory = context.directory
+  const { directory } = context
   if (directory === undefined) {
     throw new AuthError('internal_error', 'No user directory is configured (directory option)')
   }
+  const { client, deadlineMs } = directory
   // The directory's row is per email: failures for one email alone are not an outage.
   const key = identity.email
-  if (context.mode === 'lookup') {
-    return guardedCall(context, 'lookup', key, (options) =>
-      directory.lookup(identity.email, options),
+  if (directory.mode === 'lookup') {
+    return guardedCall(context, deadlineMs, 'lookup', key, (options) =>
+      client.lookup(identity.email, options),
     )
   }
-  return guardedCall(context, 'ensure', key, (options) =>
-    directory.ensure(
+  return guardedCall(context, deadlineMs, 'ensure', key, (options) =>
+    client.ensure(
       {
         email: identity.email,
         emailVerified: identity.emailVerified,
@@ -216,6 +202,7 @@ function askDirectory(
  */
 async function guardedCall(
   context: ResolverContext,
+  deadlineMs: number,
   operation: 'ensure' | 'lookup',
   identity: string,
   call: (options: DirectoryCallOptions) => Promise<DirectoryUser | null>,
@@ -224,22 +211,22 @@ async function guardedCall(
   const started = Date.now()
   const waitMs = breaker?.admit(started) ?? 0
   if (waitMs > 0) {
-    emit?.({ type: 'directory.call', operation, outcome: 'rejected', durationMs: 0 })
+    emit({ type: 'directory.call', operation, outcome: 'rejected', durationMs: 0 })
     throw new AuthError('directory_unavailable', 'The user directory is failing; not asking it', {
       retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
     })
   }
   try {
-    const user = await callDirectory(context.deadlineMs, call)
+    const user = await callDirectory(deadlineMs, call)
     breaker?.succeeded()
     const outcome = user === null ? 'not_found' : 'ok'
-    emit?.({ type: 'directory.call', operation, outcome, durationMs: Date.now() - started })
+    emit({ type: 'directory.call', operation, outcome, durationMs: Date.now() - started })
     return user
   } catch (error) {
     if (isDirectoryOutage(error)) breaker?.failed(identity)
     else breaker?.succeeded()
     const refused = isAuthError(error) && error.code !== 'directory_unavailable'
-    emit?.({
+    emit({
       type: 'directory.call',
       operation,
       outcome: refused ? 'refused' : 'error',

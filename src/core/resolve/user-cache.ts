@@ -9,7 +9,7 @@ export interface CachedUser {
   /**
    * When a shared store's entry stops being valid, in epoch milliseconds, if the store knows. A
    * store may return it from `get`: the in-memory copy then lives no longer than the entry, so a
-   * user read near the end of its TTL is not kept for a whole `cache.ttlMs` more.
+   * user read near the end of its TTL is not kept for a whole `cache.maxAgeMs` more.
    */
   readonly expiresAt?: number
 }
@@ -38,8 +38,8 @@ export interface UserCacheStore {
 
 export interface UserCacheOptions {
   readonly max: number
-  readonly ttlMs: number
-  readonly negativeTtlMs: number
+  readonly maxAgeMs: number
+  readonly negativeMaxAgeMs: number
   readonly store: UserCacheStore | undefined
   readonly storeTimeoutMs: number
 }
@@ -57,16 +57,16 @@ const KEY_PREFIX = 'canonical-auth:user:v1:'
  */
 export class UserCache {
   readonly #options: UserCacheOptions
-  readonly #emit: Emit | undefined
+  readonly #emit: Emit
   readonly #local: LRUCache<string, CachedUser>
   readonly #missing: LRUCache<string, true>
-  readonly #flights = new Map<string, Promise<unknown>>()
+  readonly #inflight = new Map<string, Promise<unknown>>()
 
-  constructor(options: UserCacheOptions, emit?: Emit) {
+  constructor(options: UserCacheOptions, emit: Emit) {
     this.#options = options
     this.#emit = emit
-    this.#local = new LRUCache({ max: options.max, ttl: options.ttlMs })
-    this.#missing = new LRUCache({ max: options.max, ttl: Math.max(1, options.negativeTtlMs) })
+    this.#local = new LRUCache({ max: options.max, ttl: options.maxAgeMs })
+    this.#missing = new LRUCache({ max: options.max, ttl: Math.max(1, options.negativeMaxAgeMs) })
   }
 
   static key(issuer: string, subject: string): string {
@@ -88,35 +88,35 @@ export class UserCache {
       id: shared.id.toLowerCase(),
       ...(typeof shared.email === 'string' ? { email: shared.email } : {}),
     }
-    // Never kept in memory past the shared entry's own expiry, nor longer than ttlMs.
+    // Never kept in memory past the shared entry's own expiry, nor longer than maxAgeMs.
     const remainingMs =
-      typeof shared.expiresAt === 'number' ? shared.expiresAt - Date.now() : this.#options.ttlMs
+      typeof shared.expiresAt === 'number' ? shared.expiresAt - Date.now() : this.#options.maxAgeMs
     if (!(remainingMs > 0)) return undefined
-    this.#local.set(key, user, { ttl: Math.min(this.#options.ttlMs, Math.ceil(remainingMs)) })
+    this.#local.set(key, user, { ttl: Math.min(this.#options.maxAgeMs, Math.ceil(remainingMs)) })
     return user
   }
 
   async set(key: string, user: CachedUser): Promise<void> {
     this.#local.set(key, user)
     this.#missing.delete(key)
-    await this.#withStore('set', (store) => store.set(key, user, this.#options.ttlMs))
+    await this.#withStore('set', (store) => store.set(key, user, this.#options.maxAgeMs))
   }
 
   /** Whether a recent read-only lookup found no user for this key. */
   isKnownMissing(key: string): boolean {
-    return this.#options.negativeTtlMs > 0 && this.#missing.has(key)
+    return this.#options.negativeMaxAgeMs > 0 && this.#missing.has(key)
   }
 
   markMissing(key: string): void {
-    if (this.#options.negativeTtlMs > 0) this.#missing.set(key, true)
+    if (this.#options.negativeMaxAgeMs > 0) this.#missing.set(key, true)
   }
 
   /** Runs `work` once for concurrent callers with the same key. */
-  flight<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const running = this.#flights.get(key)
+  singleFlight<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const running = this.#inflight.get(key)
     if (running !== undefined) return running as Promise<T>
-    const started = work().finally(() => this.#flights.delete(key))
-    this.#flights.set(key, started)
+    const started = work().finally(() => this.#inflight.delete(key))
+    this.#inflight.set(key, started)
     return started
   }
 
@@ -151,7 +151,7 @@ export class UserCache {
       clearTimeout(timer)
     }
     const answer = result === TIMED_OUT || result === FAILED || result === null ? undefined : result
-    this.#emit?.({
+    this.#emit({
       type: 'cache.store',
       operation,
       outcome: storeOutcome(operation, result, answer),

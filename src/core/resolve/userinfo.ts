@@ -30,9 +30,9 @@ export class UserinfoClient {
   readonly #timeoutMs: number
   readonly #cache: LRUCache<string, UserinfoProfile>
 
-  constructor(options: { timeoutMs: number; ttlMs: number; max: number }) {
+  constructor(options: { timeoutMs: number; maxAgeMs: number; max: number }) {
     this.#timeoutMs = options.timeoutMs
-    this.#cache = new LRUCache({ max: options.max, ttl: options.ttlMs })
+    this.#cache = new LRUCache({ max: options.max, ttl: options.maxAgeMs })
   }
 
   async profile(issuer: string, subject: string, token: string): Promise<UserinfoProfile> {

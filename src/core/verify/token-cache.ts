@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
-import type { ResolvedTenant } from '../config/config.js'
 import type { VerifiedToken } from '../types.js'
+import type { TenantVerification } from './config.js'
 
 interface Entry {
   readonly verified: VerifiedToken
@@ -11,17 +11,17 @@ interface Entry {
 /**
  * Verification results by the exact token string, so a token presented again skips the
  * signature check. An entry is used only while the token is still valid: never past its `exp`,
- * never past `iat + maxTokenAge`, and never longer than `ttlMs` after it was verified (the bound on
+ * never past `iat + maxTokenAge`, and never longer than `maxAgeMs` after it was verified (the bound on
  * how long a key removed from the key set keeps vouching for tokens it signed). Failures are not
  * cached. The key is the token itself, never a normalised form.
  */
 export class VerifiedTokenCache {
   readonly #entries: LRUCache<string, Entry>
-  readonly #ttlMs: number
+  readonly #maxAgeMs: number
 
-  constructor(options: { max: number; ttlMs: number }) {
+  constructor(options: { readonly max: number; readonly maxAgeMs: number }) {
     this.#entries = new LRUCache({ max: options.max })
-    this.#ttlMs = options.ttlMs
+    this.#maxAgeMs = options.maxAgeMs
   }
 
   get(token: string): VerifiedToken | undefined {
@@ -34,13 +34,13 @@ export class VerifiedTokenCache {
     return entry.verified
   }
 
-  set(token: string, verified: VerifiedToken, tenant: ResolvedTenant): void {
+  set(token: string, verified: VerifiedToken, tenant: TenantVerification): void {
     const now = Date.now()
     const iat = verified.claims.iat as number
     const until = Math.min(
       verified.expiresAt.getTime(),
       (iat + tenant.maxTokenAgeSeconds) * 1000,
-      now + this.#ttlMs,
+      now + this.#maxAgeMs,
     )
     if (until > now) this.#entries.set(token, { verified, until })
   }

@@ -19,8 +19,27 @@ interface SchemaLike {
   }
 }
 
+// Keys that earlier versions had, with what took their place.
+const RENAMED: Readonly<Record<string, string>> = {
+  cacheMaxAgeMs: 'maxAgeMs',
+  cacheTtlMs: 'maxAgeMs',
+  ttlMs: 'maxAgeMs',
+  staleTtlMs: 'staleIfErrorMs',
+  negativeTtlMs: 'negativeMaxAgeMs',
+}
+const MOVED: Readonly<Record<string, string>> = {
+  rateLimit:
+    'the rate limit belongs to the discover endpoint: discoverHandler(auth, { rateLimit }), ' +
+    'or the Fastify plugin option discover: { rateLimit }',
+}
+
 /** The message for a key no schema knows, naming the key it was probably meant to be. */
 export function unknownKey(key: string, known: readonly string[]): string {
+  const renamed = Object.hasOwn(RENAMED, key) ? RENAMED[key] : undefined
+  if (renamed !== undefined && known.includes(renamed)) {
+    return `unknown key '${key}'; it is now '${renamed}'`
+  }
+  if (Object.hasOwn(MOVED, key)) return `unknown key '${key}'; ${MOVED[key]}`
   const meant = closestKey(key, known)
   return `unknown key '${key}'${meant === undefined ? '' : `; did you mean '${meant}'?`}`
 }

@@ -1,0 +1,65 @@
+import type { JWTPayload } from 'jose'
+import { connectionFromSubject } from '../lib/connection.js'
+import { isUuid } from '../lib/uuid.js'
+import type { VerifiedToken } from '../types.js'
+import type { ResolvedClaims } from './config.js'
+
+/**
+ * The {@link VerifiedToken} for a payload that passed every check: identity facts read from the
+ * claims the tenant names, all of it frozen.
+ */
+export function toVerifiedToken(payload: JWTPayload, claims: ResolvedClaims): VerifiedToken {
+  const subject = payload.sub as string
+  const email = payload[claims.email]
+  const emailVerified = payload[claims.emailVerified]
+  const connection =
+    claims.connection === undefined ? connectionFromSubject(subject) : payload[claims.connection]
+  const canonicalUserId =
+    claims.canonicalUserId === undefined ? undefined : payload[claims.canonicalUserId]
+  // Frozen, arrays included: with the verification cache one object serves every request that
+  // presents this token, so no handler may change what the next one sees.
+  return Object.freeze({
+    subject,
+    issuer: payload.iss as string,
+    audience: Object.freeze(typeof payload.aud === 'string' ? [payload.aud] : strings(payload.aud)),
+    expiresAt: new ReadonlyDate((payload.exp as number) * 1000),
+    ...(typeof email === 'string' ? { email } : {}),
+    ...(typeof emailVerified === 'boolean' ? { emailVerified } : {}),
+    ...(typeof connection === 'string' && connection !== '' ? { connection } : {}),
+    ...(isUuid(canonicalUserId) ? { canonicalUserId: canonicalUserId.toLowerCase() } : {}),
+    scopes: Object.freeze(
+      typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+    ),
+    permissions: Object.freeze(strings(payload.permissions)),
+    claims: deepFreeze(payload),
+  })
+}
+
+/**
+ * A Date whose setters throw: a cached VerifiedToken, `expiresAt` included, is shared by every
+ * request that presents the token, so none may move another's expiry.
+ */
+class ReadonlyDate extends Date {}
+for (const name of Object.getOwnPropertyNames(Date.prototype)) {
+  if (!name.startsWith('set')) continue
+  Object.defineProperty(ReadonlyDate.prototype, name, {
+    value() {
+      throw new TypeError('VerifiedToken.expiresAt is read-only')
+    },
+  })
+}
+
+/** Freezes a parsed JSON value all the way down (its size is bounded by the token size cap). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : []
+}
