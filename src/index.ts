@@ -9,18 +9,18 @@ export type {
   DomainRule,
 } from './core/discovery/config.js'
 export type { Discovery } from './core/discovery/discoverer.js'
+export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/errors.js'
+export { AuthError, isAuthError } from './core/errors.js'
+export type { AuthEvent, AuthEventHook } from './core/events.js'
+export { errorAnswer, type HttpAnswer } from './core/http/answer.js'
+export type { TokenSourcesConfig } from './core/http/config.js'
 export {
   type DiscoverHandlerOptions,
   type DiscoverRequest,
   handleDiscoverRequest,
   type RateLimitDecision,
   type RateLimitHook,
-} from './core/discovery/handler.js'
-export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/errors.js'
-export { AuthError, isAuthError } from './core/errors.js'
-export type { AuthEvent, AuthEventHook } from './core/events.js'
-export { errorAnswer, type HttpAnswer } from './core/http/answer.js'
-export type { TokenSourcesConfig } from './core/http/config.js'
+} from './core/http/discover.js'
 export type { HeadersInput } from './core/http/extract.js'
 export type { JwksConfig } from './core/jwks/config.js'
 export type { LegacyConfig, LegacyIdentity } from './core/legacy.js'

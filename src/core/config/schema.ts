@@ -1,31 +1,16 @@
 import { z } from 'zod'
-import { type DiscoveryConfig, discoverySchema } from '../discovery/config.js'
+import { discoverySchema } from '../discovery/config.js'
 import type { AuthEventHook } from '../events.js'
-import { type TokenSourcesConfig, tokenSourcesSchema } from '../http/config.js'
-import { type JwksConfig, jwksSchema } from '../jwks/config.js'
-import { type LegacyConfig, legacySchema } from '../legacy.js'
+import { tokenSourcesSchema } from '../http/config.js'
+import { jwksSchema } from '../jwks/config.js'
+import { legacySchema } from '../legacy.js'
 import { hook } from '../lib/schema-rules.js'
-import {
-  type CacheConfig,
-  type CustomDirectoryConfig,
-  cacheSchema,
-  type customDirectorySchema,
-  directorySchema,
-  type HttpDirectoryConfig,
-  type httpDirectorySchema,
-  userinfoSchema,
-} from '../resolve/config.js'
+import { cacheSchema, directorySchema, userinfoSchema } from '../resolve/config.js'
 import type { UserCreatedHook } from '../resolve/resolve.js'
-import { type TrustConfig, trustSchema } from '../resolve/trust.js'
-import {
-  type ClaimsConfig,
-  claimsSchema,
-  tenantVerifyShape,
-  verifyShape,
-} from '../verify/config.js'
-import type { Auth0TenantConfig, AuthConfig } from './config.js'
+import { trustSchema } from '../resolve/trust.js'
+import { claimsSchema, tenantVerifyShape, verifyShape } from '../verify/config.js'
 
-const tenantSchema = z
+export const tenantSchema = z
   .strictObject({ ...tenantVerifyShape, trust: trustSchema.optional() })
   .refine((tenant) => tenant.domain !== undefined || tenant.issuer !== undefined, {
     error: 'expected a domain (or an issuer)',
@@ -80,25 +65,3 @@ export const configSchema = z
 
 /** What the schema hands on: the tenants always as a list. */
 export type ParsedConfig = z.output<typeof configSchema>
-
-// Compile-time ties between each schema and the public type it validates: a field added to one
-// and not the other fails the build here. (That each field is read as its type says is checked by
-// the resolution, which takes the schema's output as the public types with no cast.)
-type Assert<T extends true> = T
-type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never]
-  ? true
-  : false
-type Keys<Schema extends z.ZodType, Public> = SameKeys<NonNullable<z.input<Schema>>, Public>
-export type SchemaMatchesTypes = [
-  Assert<Keys<typeof configSchema, AuthConfig>>,
-  Assert<Keys<typeof tenantSchema, Auth0TenantConfig>>,
-  Assert<Keys<typeof claimsSchema, ClaimsConfig>>,
-  Assert<Keys<typeof trustSchema, TrustConfig>>,
-  Assert<Keys<typeof jwksSchema, JwksConfig>>,
-  Assert<Keys<typeof cacheSchema, CacheConfig>>,
-  Assert<Keys<typeof httpDirectorySchema, HttpDirectoryConfig>>,
-  Assert<Keys<typeof customDirectorySchema, CustomDirectoryConfig>>,
-  Assert<Keys<typeof tokenSourcesSchema, TokenSourcesConfig>>,
-  Assert<Keys<typeof discoverySchema, DiscoveryConfig>>,
-  Assert<Keys<typeof legacySchema, LegacyConfig>>,
-]

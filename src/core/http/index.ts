@@ -1,13 +1,13 @@
 // What an adapter needs of the core, and nothing more: an adapter imports from here (and its own
 // framework's types) only, so that a new one is a translation of requests and answers.
 export type { Auth } from '../auth.js'
+export type { AuthContext } from '../types.js'
+export { errorAnswer, type HttpAnswer } from './answer.js'
 export {
   type DiscoverHandlerOptions,
   handleDiscoverRequest,
   notJsonAnswer,
   type RateLimitDecision,
   type RateLimitHook,
-} from '../discovery/handler.js'
-export type { AuthContext } from '../types.js'
-export { errorAnswer, type HttpAnswer } from './answer.js'
+} from './discover.js'
 export { createGuard, type RequireAuthOptions, type ScopeRequirement } from './guard.js'

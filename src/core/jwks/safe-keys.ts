@@ -1,5 +1,5 @@
 import { base64url, type JSONWebKeySet, type JWK } from 'jose'
-import { isCanonicalBase64url } from '../verify/token-shape.js'
+import { isCanonicalBase64url } from '../lib/base64url.js'
 
 /**
  * The usable keys of a JWKS document: public signing keys that are safe to verify with. Dropped:

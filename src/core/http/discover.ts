@@ -1,8 +1,8 @@
 import type { Auth } from '../auth.js'
+import type { Discovery } from '../discovery/discoverer.js'
 import { AuthError, isAuthError } from '../errors.js'
-import { errorAnswer, type HttpAnswer, jsonAnswer } from '../http/answer.js'
-import { type BodyRead, readBody } from '../http/request-body.js'
-import type { Discovery } from './discoverer.js'
+import { errorAnswer, type HttpAnswer, jsonAnswer } from './answer.js'
+import { type BodyRead, readBody } from './request-body.js'
 
 /** What the discover endpoint reads from a request. */
 export interface DiscoverRequest {
