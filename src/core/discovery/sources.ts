@@ -1,8 +1,8 @@
-import ky from 'ky'
 import { z } from 'zod'
 import { ENTERPRISE_STRATEGIES } from '../lib/connection.js'
 import { canonicalDomain } from '../lib/email.js'
-import { callUpstream, statusError, UpstreamError } from '../upstream/client.js'
+import { statusError, UpstreamError } from '../upstream/client.js'
+import { upstreamRequest } from '../upstream/request.js'
 import type { DiscoveryResolver, DomainRule } from './config.js'
 import { type SourceTiming, StaleIfErrorCache } from './stale-if-error.js'
 
@@ -17,7 +17,6 @@ const MAX_PAGES = 100
 const MAX_TOKEN_BYTES = 65_536
 const MAX_PAGE_BYTES = 1_048_576
 const MAX_WEBFINGER_BYTES = 16_384
-const RETRIED = [429, 500, 502, 503, 504]
 
 const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() })
 const connectionSchema = z.object({
@@ -72,18 +71,12 @@ export class ManagementSource {
     let from: string | undefined
     for (let page = 0; page < MAX_PAGES; page++) {
       const query = new URLSearchParams({ take: '100', ...(from === undefined ? {} : { from }) })
-      const body = await callUpstream(
+      const body = await upstreamRequest(
         { upstream: 'management', timeoutMs: this.#timing.timeoutMs, maxBytes: MAX_PAGE_BYTES },
-        (init) =>
-          ky.get(
-            `${origin}/api/v2/clients/${encodeURIComponent(loginClientId)}/connections?${query}`,
-            {
-              ...init,
-              timeout: this.#timing.timeoutMs,
-              retry: { limit: 1, statusCodes: RETRIED },
-              headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-            },
-          ),
+        {
+          url: `${origin}/api/v2/clients/${encodeURIComponent(loginClientId)}/connections?${query}`,
+          headers: { authorization: `Bearer ${token}` },
+        },
         (response) => {
           if (response.status === 401) this.#token = undefined
           if (!response.ok) throw statusError('management', response.status)
@@ -126,20 +119,18 @@ export class ManagementSource {
 
   async #fetchToken(): Promise<string> {
     const { origin, clientId, clientSecret } = this.#options
-    const body = await callUpstream(
+    const body = await upstreamRequest(
       { upstream: 'management', timeoutMs: this.#timing.timeoutMs, maxBytes: MAX_TOKEN_BYTES },
-      (init) =>
-        ky.post(`${origin}/oauth/token`, {
-          ...init,
-          timeout: this.#timing.timeoutMs,
-          retry: { limit: 1, methods: ['post'], statusCodes: RETRIED },
-          json: {
-            grant_type: 'client_credentials',
-            client_id: clientId,
-            client_secret: clientSecret,
-            audience: `${origin}/api/v2/`,
-          },
-        }),
+      {
+        method: 'post',
+        url: `${origin}/oauth/token`,
+        json: {
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: clientSecret,
+          audience: `${origin}/api/v2/`,
+        },
+      },
       (response) => {
         if (!response.ok) throw statusError('management', response.status)
         return response.json()
@@ -173,18 +164,12 @@ export class WebfingerSource {
 
   lookup(domain: string): Promise<SourceAnswer> {
     return this.#answers.get(domain, () =>
-      callUpstream(
+      upstreamRequest(
         { upstream: 'webfinger', timeoutMs: this.#timing.timeoutMs, maxBytes: MAX_WEBFINGER_BYTES },
-        (init) =>
-          ky.get(
-            `${this.#origin}/.well-known/webfinger?resource=urn:auth0:discovery:domain:${domain}`,
-            {
-              ...init,
-              timeout: this.#timing.timeoutMs,
-              retry: { limit: 1, statusCodes: RETRIED },
-              headers: { accept: 'application/jrd+json, application/json' },
-            },
-          ),
+        {
+          url: `${this.#origin}/.well-known/webfinger?resource=urn:auth0:discovery:domain:${domain}`,
+          headers: { accept: 'application/jrd+json, application/json' },
+        },
         async (response): Promise<SourceAnswer> => {
           if (response.status === 404) return null
           if (!response.ok) throw statusError('webfinger', response.status)

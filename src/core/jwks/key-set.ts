@@ -1,7 +1,8 @@
 import { createLocalJWKSet, type JWSHeaderParameters } from 'jose'
 import { AuthError } from '../errors.js'
 import { isJoseError } from '../token-check-error.js'
-import { callUpstream, statusError } from '../upstream/client.js'
+import { statusError } from '../upstream/client.js'
+import { upstreamRequest } from '../upstream/request.js'
 import type { ResolvedJwks } from './config.js'
 import { parseKeySet } from './safe-keys.js'
 
@@ -164,14 +165,15 @@ export class RemoteKeySet {
   }
 
   async #fetch(): Promise<Snapshot> {
-    const document = await callUpstream(
+    const document = await upstreamRequest(
       {
         upstream: 'jwks',
         timeoutMs: this.#options.timeoutMs,
         maxBytes: MAX_JWKS_BYTES,
         signal: this.#abort.signal,
       },
-      (init) => fetch(this.#uri, { ...init, headers: { accept: 'application/json' } }),
+      // No retry here: a failed fetch starts this key set's own backoff.
+      { url: this.#uri, retries: 0 },
       (response) => {
         if (!response.ok) throw statusError('jwks', response.status)
         return response.json()

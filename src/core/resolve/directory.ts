@@ -1,8 +1,8 @@
-import ky from 'ky'
 import { z } from 'zod'
 import { AuthError, isAuthError } from '../errors.js'
 import { isUuid } from '../lib/uuid.js'
-import { callUpstream, statusError, toUpstreamError, UpstreamError } from '../upstream/client.js'
+import { statusError, toUpstreamError, UpstreamError } from '../upstream/client.js'
+import { RETRIED_STATUSES, upstreamRequest } from '../upstream/request.js'
 
 /** What the directory is told about a verified identity when it is asked to get-or-create it. */
 export interface DirectoryIdentity {
@@ -93,12 +93,9 @@ const MAX_ANSWER_BYTES = 16_384
 // (it will not accept this identity's data).
 const REFUSALS = new Set([403, 409, 410, 422])
 
-// Statuses that say the directory is struggling: retried, and counted by the circuit breaker.
-const RETRIED_STATUSES = [408, 429, 500, 502, 503, 504] as const
-
 /**
- * The default {@link UserDirectory}: the HTTP wire contract, with ky's per-attempt timeouts and
- * retries (network errors, 408, 429, 5xx), under one deadline that covers the body, a 16 KiB
+ * The default {@link UserDirectory}: the HTTP wire contract, with per-attempt timeouts and the
+ * upstream retry policy (network errors, 408, 429, 5xx), under one deadline that covers the body, a 16 KiB
  * answer cap, and no redirect followed.
  *
  * Statuses other than the contract's answers:
@@ -115,25 +112,11 @@ const RETRIED_STATUSES = [408, 429, 500, 502, 503, 504] as const
  */
 export function createHttpDirectory(options: HttpDirectoryOptions): UserDirectory {
   const base = options.baseUrl.replace(/\/+$/, '')
-  const client = ky.create({
-    timeout: options.timeoutMs,
-    throwHttpErrors: true,
-    retry: {
-      limit: options.retries,
-      // ensure is idempotent (get-or-create), so both calls may be retried.
-      methods: ['get', 'post'],
-      statusCodes: [...RETRIED_STATUSES],
-      afterStatusCodes: [429, 503],
-      maxRetryAfter: options.deadlineMs,
-      retryOnTimeout: true,
-      delay: (attempt) => 100 * 2 ** (attempt - 1),
-      backoffLimit: 1_000,
-      jitter: true,
-    },
-  })
-  const headers = async (): Promise<Record<string, string>> => {
-    const value = typeof options.headers === 'function' ? await options.headers() : options.headers
-    return { accept: 'application/json', ...value }
+  // The service credential (a function may rotate it per call) and the retry policy.
+  const attempts = {
+    headers: options.headers,
+    retries: options.retries,
+    attemptTimeoutMs: options.timeoutMs,
   }
   const limits = (signal: AbortSignal) => ({
     upstream: 'directory',
@@ -144,20 +127,20 @@ export function createHttpDirectory(options: HttpDirectoryOptions): UserDirector
 
   return {
     ensure(identity, { signal }) {
-      return callUpstream(
+      return upstreamRequest(
         limits(signal),
-        async (init) =>
-          client.post(`${base}${options.paths.ensure}`, {
-            ...init,
-            headers: await headers(),
-            json: {
-              email: identity.email,
-              email_verified: identity.emailVerified,
-              auth0_sub: identity.auth0Sub,
-              connection: identity.connection ?? null,
-              auth0_issuer: identity.issuer,
-            },
-          }),
+        {
+          ...attempts,
+          method: 'post',
+          url: `${base}${options.paths.ensure}`,
+          json: {
+            email: identity.email,
+            email_verified: identity.emailVerified,
+            auth0_sub: identity.auth0Sub,
+            connection: identity.connection ?? null,
+            auth0_issuer: identity.issuer,
+          },
+        },
         async (response) => {
           if (response.status !== 200 && response.status !== 201) throw refusal(response.status)
           const answer = parseAnswer(await response.json())
@@ -167,9 +150,9 @@ export function createHttpDirectory(options: HttpDirectoryOptions): UserDirector
     },
     lookup(email, { signal }) {
       const path = options.paths.lookup.replace('{email}', encodeURIComponent(email))
-      return callUpstream(
+      return upstreamRequest(
         limits(signal),
-        async (init) => client.get(`${base}${path}`, { ...init, headers: await headers() }),
+        { ...attempts, url: `${base}${path}` },
         async (response) => {
           if (response.status === 404) return null
           if (response.status !== 200) throw refusal(response.status)

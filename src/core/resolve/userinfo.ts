@@ -1,8 +1,8 @@
-import ky from 'ky'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { AuthError, isAuthError } from '../errors.js'
-import { callUpstream, statusError, toUpstreamError, UpstreamError } from '../upstream/client.js'
+import { statusError, toUpstreamError, UpstreamError } from '../upstream/client.js'
+import { upstreamRequest } from '../upstream/request.js'
 
 /** The profile facts canonical-auth reads from Auth0 `/userinfo`. */
 export interface UserinfoProfile {
@@ -41,15 +41,12 @@ export class UserinfoClient {
     if (cached !== undefined) return cached
     let body: unknown
     try {
-      body = await callUpstream(
+      body = await upstreamRequest(
         { upstream: 'userinfo', timeoutMs: this.#timeoutMs, maxBytes: MAX_PROFILE_BYTES },
-        (init) =>
-          ky.get(new URL('userinfo', issuer.endsWith('/') ? issuer : `${issuer}/`), {
-            ...init,
-            timeout: this.#timeoutMs,
-            retry: { limit: 1, methods: ['get'], statusCodes: [429, 500, 502, 503, 504] },
-            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-          }),
+        {
+          url: new URL('userinfo', issuer.endsWith('/') ? issuer : `${issuer}/`),
+          headers: { authorization: `Bearer ${token}` },
+        },
         (response) => {
           if (response.status === 401 || response.status === 403) {
             throw new AuthError('identity_untrusted', 'The token cannot read the user profile', {
