@@ -1,6 +1,6 @@
 import { AuthError, isAuthError } from './errors.js'
 import { codeOf, type Emit } from './events.js'
-import { extractToken, type HeadersInput, type TokenSources } from './http/extract.js'
+import { extractToken, type HeadersInput, plainToken, type TokenSources } from './http/extract.js'
 import { authenticateLegacy, type LegacyConfig } from './legacy.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import type { DecodedToken } from './verify/verify.js'
@@ -37,17 +37,18 @@ export async function authenticateRequest(
   request: AuthenticateRequest,
   steps: AuthenticateSteps,
 ): Promise<AuthContext> {
+  // A token verified moments ago skips its syntax check, decoding and the signature check.
+  const plain = plainToken(request.headers, steps.tokenSources)
+  const cached = plain === undefined ? undefined : steps.cached(plain)
+  if (cached !== undefined) {
+    const user = await steps.resolve(cached)
+    return { userId: user.id, user, token: cached }
+  }
   let token: string
   try {
     token = extractToken(request.headers, steps.tokenSources)
   } catch (error) {
     throw refused(error, steps)
-  }
-  // A token verified moments ago skips decoding and the signature check altogether.
-  const cached = steps.cached(token)
-  if (cached !== undefined) {
-    const user = await steps.resolve(cached)
-    return { userId: user.id, user, token: cached }
   }
   if (token.length > steps.maxTokenLength) {
     throw refused(new AuthError('token_invalid', 'The access token is too long'), steps)

@@ -27,8 +27,13 @@ function read(headers: HeadersInput, name: string): string | undefined {
   const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>
   let value: unknown = record[name]
   if (value === undefined) {
-    const key = Object.keys(record).find((candidate) => candidate.toLowerCase() === name)
-    value = key === undefined ? undefined : record[key]
+    // Node frameworks lower-case header names; a hand-built record may not.
+    for (const key in record) {
+      if (key.length === name.length && key.toLowerCase() === name) {
+        value = record[key]
+        break
+      }
+    }
   }
   if (Array.isArray(value)) {
     if (value.length > 1) throw new AuthError('invalid_request', `The ${name} header is repeated`)
@@ -39,6 +44,53 @@ function read(headers: HeadersInput, name: string): string | undefined {
   if (typeof value !== 'string')
     throw new AuthError('invalid_request', `The ${name} header is malformed`)
   return value
+}
+
+/**
+ * The token of a request in the plain case, without checking its syntax: `Bearer <token>` (no
+ * other white space) or a bare token header, or both carrying the same token. `undefined` for
+ * anything else, which {@link extractToken} then reads in full. Only a token that verified before
+ * may be taken from here as it is: the verification cache holds canonical compact JWS strings
+ * only, which {@link extractToken} would have accepted.
+ */
+export function plainToken(headers: HeadersInput, sources: TokenSources): string | undefined {
+  let token: string | undefined
+  if (sources.bearer) {
+    const authorization = read(headers, 'authorization')
+    if (authorization !== undefined) {
+      if (!isBearer(authorization)) return undefined
+      token = authorization.slice(7)
+      if (!isTight(token)) return undefined
+    }
+  }
+  for (const name of sources.headers) {
+    const value = read(headers, name)
+    if (value === undefined) continue
+    if (token === undefined) {
+      if (!isTight(value)) return undefined
+      token = value
+    } else if (value !== token) return undefined
+  }
+  return token
+}
+
+/** `Bearer ` in any case, then something. */
+function isBearer(value: string): boolean {
+  return (
+    value.length > 7 &&
+    value.charCodeAt(6) === 32 &&
+    (value.charCodeAt(0) | 0x20) === 98 && // b
+    (value.charCodeAt(1) | 0x20) === 101 && // e
+    (value.charCodeAt(2) | 0x20) === 97 && // a
+    (value.charCodeAt(3) | 0x20) === 114 && // r
+    (value.charCodeAt(4) | 0x20) === 101 && // e
+    (value.charCodeAt(5) | 0x20) === 114 // r
+  )
+}
+
+/** Non-empty, with no white space or control character at either end. */
+function isTight(value: string): boolean {
+  return value.length > 0 && value.charCodeAt(0) > 32 && value.charCodeAt(value.length - 1) > 32
 }
 
 /**
