@@ -12,7 +12,7 @@ import {
   type UserDirectory,
 } from './directory.js'
 import { type LinkIdentity, linkableIdentity, type ResolvedTrust } from './trust.js'
-import { UserCache } from './user-cache.js'
+import type { UserCache } from './user-cache.js'
 import type { UserinfoClient } from './userinfo.js'
 
 /**
@@ -62,17 +62,27 @@ export interface ResolverContext {
  * are resolved. Machine-to-machine tokens identify no user. Every failure is an
  * {@link AuthError}; no path ever returns the Auth0 sub as an id.
  */
-export async function resolveUser(
+export function resolveUser(
   verified: VerifiedToken,
   context: ResolverContext,
 ): Promise<CanonicalUser> {
-  let user: CanonicalUser
+  let found: CanonicalUser | Promise<CanonicalUser>
   try {
-    user = await findUser(verified, context)
+    found = findUser(verified, context)
   } catch (error) {
-    context.emit({ type: 'user.unresolved', code: codeOf(error) })
-    throw error
+    return Promise.reject(unresolved(error, context))
   }
+  // A user already in memory: no await, the promise is settled.
+  if (!(found instanceof Promise)) return Promise.resolve(resolved(found, context))
+  return found.then(
+    (user) => resolved(user, context),
+    (error: unknown) => {
+      throw unresolved(error, context)
+    },
+  )
+}
+
+function resolved(user: CanonicalUser, context: ResolverContext): CanonicalUser {
   context.emit({
     type: 'user.resolved',
     userId: user.id,
@@ -82,7 +92,16 @@ export async function resolveUser(
   return user
 }
 
-async function findUser(verified: VerifiedToken, context: ResolverContext): Promise<CanonicalUser> {
+function unresolved(error: unknown, context: ResolverContext): unknown {
+  context.emit({ type: 'user.unresolved', code: codeOf(error) })
+  return error
+}
+
+/** The user from the claim or memory at once; otherwise the store, then the directory. */
+function findUser(
+  verified: VerifiedToken,
+  context: ResolverContext,
+): CanonicalUser | Promise<CanonicalUser> {
   const token = context.registry.tokenOf(verified)
   // Verified here, so its issuer is one of this instance's tenants.
   const tenant = token === undefined ? undefined : context.tenants.get(verified.issuer)
@@ -107,10 +126,20 @@ async function findUser(verified: VerifiedToken, context: ResolverContext): Prom
       created: false,
     }
   }
+  const key = context.cache.keyOf(verified)
+  return context.cache.local(key) ?? findUncached(verified, token, tenant, key, context)
+}
+
+async function findUncached(
+  verified: VerifiedToken,
+  token: string,
+  tenant: TenantPolicy,
+  key: string,
+  context: ResolverContext,
+): Promise<CanonicalUser> {
   const { cache } = context
-  const key = UserCache.key(verified.issuer, verified.subject)
   const cached = await cache.get(key)
-  if (cached !== undefined) return { ...cached, source: 'cache', created: false }
+  if (cached !== undefined) return cached
   if (cache.isKnownMissing(key)) throw notProvisioned()
 
   return cache.singleFlight(key, async () => {

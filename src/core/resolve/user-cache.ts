@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { Emit } from '../events.js'
 import { isUuid } from '../lib/uuid.js'
+import type { CanonicalUser, VerifiedToken } from '../types.js'
 
 /** What the cache keeps for a (issuer, sub) pair. */
 export interface CachedUser {
@@ -58,7 +59,10 @@ const KEY_PREFIX = 'canonical-auth:user:v1:'
 export class UserCache {
   readonly #options: UserCacheOptions
   readonly #emit: Emit
-  readonly #local: LRUCache<string, CachedUser>
+  /** Frozen, ready to hand out: a cache hit allocates nothing. */
+  readonly #local: LRUCache<string, CanonicalUser>
+  /** Each verified token's cache key, built once (a cached token is presented again and again). */
+  readonly #keys = new WeakMap<VerifiedToken, string>()
   readonly #missing: LRUCache<string, true>
   readonly #inflight = new Map<string, Promise<unknown>>()
 
@@ -73,8 +77,23 @@ export class UserCache {
     return `${KEY_PREFIX}${issuer}\n${subject}`
   }
 
-  /** The cached user, from the local cache or the shared store. */
-  async get(key: string): Promise<CachedUser | undefined> {
+  /** The cache key of a verified token's (issuer, sub). */
+  keyOf(verified: VerifiedToken): string {
+    let key = this.#keys.get(verified)
+    if (key === undefined) {
+      key = UserCache.key(verified.issuer, verified.subject)
+      this.#keys.set(verified, key)
+    }
+    return key
+  }
+
+  /** The user in memory, as a frozen `CanonicalUser` with `source: 'cache'`. */
+  local(key: string): CanonicalUser | undefined {
+    return this.#local.get(key)
+  }
+
+  /** The cached user, from memory or the shared store. */
+  async get(key: string): Promise<CanonicalUser | undefined> {
     const local = this.#local.get(key)
     if (local !== undefined || this.#options.store === undefined) return local
     const shared = await this.#withStore('get', (store) => store.get(key))
@@ -84,10 +103,10 @@ export class UserCache {
       void this.#withStore('delete', (store) => store.delete(key))
       return undefined
     }
-    const user = {
+    const user = fromCache({
       id: shared.id.toLowerCase(),
       ...(typeof shared.email === 'string' ? { email: shared.email } : {}),
-    }
+    })
     // Never kept in memory past the shared entry's own expiry, nor longer than maxAgeMs.
     const remainingMs =
       typeof shared.expiresAt === 'number' ? shared.expiresAt - Date.now() : this.#options.maxAgeMs
@@ -97,7 +116,7 @@ export class UserCache {
   }
 
   async set(key: string, user: CachedUser): Promise<void> {
-    this.#local.set(key, user)
+    this.#local.set(key, fromCache(user))
     this.#missing.delete(key)
     await this.#withStore('set', (store) => store.set(key, user, this.#options.maxAgeMs))
   }
@@ -170,6 +189,16 @@ function storeOutcome(
   if (result === FAILED) return 'error'
   if (operation !== 'get') return 'ok'
   return answer === undefined ? 'miss' : 'hit'
+}
+
+/** What a later request gets for a cached user: frozen, since every such request shares it. */
+function fromCache(user: CachedUser): CanonicalUser {
+  return Object.freeze({
+    id: user.id,
+    ...(user.email === undefined ? {} : { email: user.email }),
+    source: 'cache',
+    created: false,
+  })
 }
 
 function isCachedUser(value: unknown): value is CachedUser {
