@@ -86,12 +86,15 @@ describe('onEvent', () => {
     await expect(auth.authenticate({ headers: {} })).rejects.toThrow()
     const forged = `${b64({ alg: 'none' })}.${b64({ ...claims, iss: stack.issuer.issuer })}.`
     await expect(auth.authenticate({ headers: headers(forged) })).rejects.toThrow()
+    const repeated = { authorization: [`Bearer ${expired}`, `Bearer ${expired}`] }
+    await expect(auth.authenticate({ headers: repeated })).rejects.toThrow()
 
     expect(events.filter((event) => event.type === 'token.rejected')).toEqual([
       { type: 'token.rejected', code: 'token_expired' },
       { type: 'token.rejected', code: 'token_expired' },
       { type: 'token.rejected', code: 'token_missing' },
       { type: 'token.rejected', code: 'token_invalid' },
+      { type: 'token.rejected', code: 'invalid_request' },
     ])
     expectNothingSecret(expired)
   })

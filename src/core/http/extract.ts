@@ -17,24 +17,26 @@ export interface TokenSources {
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: |$)/
 
-function read(headers: HeadersInput, name: string): string | undefined {
+/** A header's value as the headers hold it, unchecked. */
+function lookup(headers: HeadersInput, name: string): unknown {
   if (
     typeof (headers as Headers).get === 'function' &&
     typeof (headers as Headers).has === 'function'
   ) {
     return (headers as Headers).get(name) ?? undefined
   }
-  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>
-  let value: unknown = record[name]
-  if (value === undefined) {
-    // Node frameworks lower-case header names; a hand-built record may not.
-    for (const key in record) {
-      if (key.length === name.length && key.toLowerCase() === name) {
-        value = record[key]
-        break
-      }
-    }
+  const record = headers as Readonly<Record<string, unknown>>
+  const value = record[name]
+  if (value !== undefined) return value
+  // Node frameworks lower-case header names; a hand-built record may not.
+  for (const key in record) {
+    if (key.length === name.length && key.toLowerCase() === name) return record[key]
   }
+  return undefined
+}
+
+function read(headers: HeadersInput, name: string): string | undefined {
+  let value = lookup(headers, name)
   if (Array.isArray(value)) {
     if (value.length > 1) throw new AuthError('invalid_request', `The ${name} header is repeated`)
     value = value[0]
@@ -48,24 +50,26 @@ function read(headers: HeadersInput, name: string): string | undefined {
 
 /**
  * The token of a request in the plain case, without checking its syntax: `Bearer <token>` (no
- * other white space) or a bare token header, or both carrying the same token. `undefined` for
- * anything else, which {@link extractToken} then reads in full. Only a token that verified before
+ * other white space) or a bare token header, or both carrying the same token, each a single
+ * string. `undefined` for anything else, which {@link extractToken} then reads in full; it never
+ * throws. Only a token that verified before
  * may be taken from here as it is: the verification cache holds canonical compact JWS strings
  * only, which {@link extractToken} would have accepted.
  */
 export function plainToken(headers: HeadersInput, sources: TokenSources): string | undefined {
   let token: string | undefined
   if (sources.bearer) {
-    const authorization = read(headers, 'authorization')
+    const authorization = lookup(headers, 'authorization')
     if (authorization !== undefined) {
-      if (!isBearer(authorization)) return undefined
+      if (typeof authorization !== 'string' || !isBearer(authorization)) return undefined
       token = authorization.slice(7)
       if (!isTight(token)) return undefined
     }
   }
   for (const name of sources.headers) {
-    const value = read(headers, name)
+    const value = lookup(headers, name)
     if (value === undefined) continue
+    if (typeof value !== 'string') return undefined
     if (token === undefined) {
       if (!isTight(value)) return undefined
       token = value
