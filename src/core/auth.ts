@@ -7,7 +7,12 @@ import type { ResolvedJwks } from './jwks/config.js'
 import { RemoteKeySet } from './jwks/key-set.js'
 import { CircuitBreaker } from './resolve/circuit-breaker.js'
 import { createHttpDirectory, type HttpDirectoryOptions } from './resolve/directory.js'
-import { type ResolverContext, resolveUser, type TenantPolicy } from './resolve/resolve.js'
+import {
+  type ResolverContext,
+  resolveUser,
+  resolveUserNow,
+  type TenantPolicy,
+} from './resolve/resolve.js'
 import { UserCache } from './resolve/user-cache.js'
 import { UserinfoClient } from './resolve/userinfo.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
@@ -148,12 +153,12 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     decode: (token: string) => decodeToken(token, verifier),
     claimsIssuer: issuerSniffer(config.tenants.map((tenant) => tenant.issuer)),
     verify: (token: string, decoded: DecodedToken) => verifyDecoded(token, decoded, verifier),
-    resolve: (verified: VerifiedToken) => resolveUser(verified, resolver),
+    resolve: (verified: VerifiedToken) => resolveUserNow(verified, resolver),
   }
 
   let closed = false
   const whileOpen = () => {
-    if (closed) throw new AuthError('internal_error', 'This canonical-auth instance is closed')
+    if (closed) throw closedError()
   }
   return {
     verifyAuth0Token(token) {
@@ -164,13 +169,17 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
         return Promise.reject(error)
       }
     },
-    async resolveCanonicalUser(verified) {
-      whileOpen()
+    resolveCanonicalUser(verified) {
+      if (closed) return Promise.reject(closedError())
       return resolveUser(verified, resolver)
     },
-    async authenticate(request) {
-      whileOpen()
-      return authenticateRequest(request, steps)
+    authenticate(request) {
+      if (closed) return Promise.reject(closedError())
+      try {
+        return authenticateRequest(request, steps)
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
     async discoverAuthProvider(email) {
       whileOpen()
@@ -253,4 +262,8 @@ function resolverFor(
         : new CircuitBreaker(directory.circuitBreaker, emit),
     emit,
   }
+}
+
+function closedError(): AuthError {
+  return new AuthError('internal_error', 'This canonical-auth instance is closed')
 }

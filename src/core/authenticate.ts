@@ -22,8 +22,8 @@ export interface AuthenticateSteps {
   claimsIssuer(token: string): boolean
   /** Verifies a decoded token, reporting the outcome itself. */
   verify(token: string, decoded: DecodedToken): Promise<VerifiedToken>
-  /** Resolves a verified token, reporting the outcome itself. */
-  resolve(verified: VerifiedToken): Promise<CanonicalUser>
+  /** Resolves a verified token, reporting the outcome itself; a user in memory comes at once. */
+  resolve(verified: VerifiedToken): CanonicalUser | Promise<CanonicalUser>
   /** Reports what this step decides itself: a refusal before verification, a legacy user. */
   readonly emit: Emit
 }
@@ -33,17 +33,34 @@ export interface AuthenticateSteps {
  * verified and resolved; any other token goes to the legacy hook, or is `token_invalid`. A token
  * that names a configured issuer anywhere, read leniently, never reaches the hook.
  */
-export async function authenticateRequest(
+export function authenticateRequest(
   request: AuthenticateRequest,
   steps: AuthenticateSteps,
 ): Promise<AuthContext> {
-  // A token verified moments ago skips its syntax check, decoding and the signature check.
+  // A token verified moments ago skips its syntax check, decoding and the signature check; a
+  // user in memory comes at once, and the answer is a settled promise.
   const plain = plainToken(request.headers, steps.tokenSources)
   const cached = plain === undefined ? undefined : steps.cached(plain)
-  if (cached !== undefined) {
-    const user = await steps.resolve(cached)
-    return { userId: user.id, user, token: cached }
+  if (cached === undefined) return authenticateToken(request, steps)
+  let user: CanonicalUser | Promise<CanonicalUser>
+  try {
+    user = steps.resolve(cached)
+  } catch (error) {
+    return Promise.reject(error)
   }
+  if (user instanceof Promise) return user.then((found) => contextOf(found, cached))
+  return Promise.resolve(contextOf(user, cached))
+}
+
+function contextOf(user: CanonicalUser, token: VerifiedToken): AuthContext {
+  return { userId: user.id, user, token }
+}
+
+/** The whole way: the token read and checked, decoded, verified, then resolved. */
+async function authenticateToken(
+  request: AuthenticateRequest,
+  steps: AuthenticateSteps,
+): Promise<AuthContext> {
   let token: string
   try {
     token = extractToken(request.headers, steps.tokenSources)
@@ -56,8 +73,7 @@ export async function authenticateRequest(
   const decoded = steps.decode(token)
   if (isAuthError(decoded)) return authenticateOther(token, decoded, steps)
   const verified = await steps.verify(token, decoded)
-  const user = await steps.resolve(verified)
-  return { userId: user.id, user, token: verified }
+  return contextOf(await steps.resolve(verified), verified)
 }
 
 /** A token that is not a configured issuer's JWT: the legacy hook's, or refused with why. */

@@ -66,14 +66,29 @@ export function resolveUser(
   verified: VerifiedToken,
   context: ResolverContext,
 ): Promise<CanonicalUser> {
+  try {
+    return Promise.resolve(resolveUserNow(verified, context))
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/**
+ * {@link resolveUser}, but a user found at once (the claim, or memory) is returned as it is, with
+ * no promise: the request's hot path awaits nothing that is already there. Throws a refusal
+ * decided at once.
+ */
+export function resolveUserNow(
+  verified: VerifiedToken,
+  context: ResolverContext,
+): CanonicalUser | Promise<CanonicalUser> {
   let found: CanonicalUser | Promise<CanonicalUser>
   try {
     found = findUser(verified, context)
   } catch (error) {
-    return Promise.reject(unresolved(error, context))
+    throw unresolved(error, context)
   }
-  // A user already in memory: no await, the promise is settled.
-  if (!(found instanceof Promise)) return Promise.resolve(resolved(found, context))
+  if (!(found instanceof Promise)) return resolved(found, context)
   return found.then(
     (user) => resolved(user, context),
     (error: unknown) => {
