@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, preHandlerHookHandler } from 'fastify'
 import {
   type Auth,
   type AuthContext,
@@ -14,7 +14,7 @@ import {
 declare module 'fastify' {
   interface FastifyInstance {
     /** A preHandler that authenticates the request and sets `request.auth`. */
-    requireAuth(options?: RequireAuthOptions): preHandlerAsyncHookHandler
+    requireAuth(options?: RequireAuthOptions): preHandlerHookHandler
   }
   interface FastifyRequest {
     /** Set by `requireAuth`: the canonical user. Absent on an optional route without a token. */
@@ -56,22 +56,28 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
     )
   }
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', undefined)
-  fastify.decorate(
-    'requireAuth',
-    (options: RequireAuthOptions = {}): preHandlerAsyncHookHandler => {
-      const guard = createGuard(auth, options)
-      return async (request, reply) => {
-        let context: AuthContext | undefined
-        try {
-          context = await guard({ headers: request.headers })
-        } catch (error) {
-          if (options.delegateErrors) throw error
-          return send(reply, errorAnswer(error))
-        }
-        if (context !== undefined) request.auth = context
+  fastify.decorate('requireAuth', (options: RequireAuthOptions = {}): preHandlerHookHandler => {
+    const guard = createGuard(auth, options)
+    return (request, reply, done) => {
+      const result = guard({ headers: request.headers })
+      // A token and user in memory: on to the handler at once.
+      if (!(result instanceof Promise)) {
+        if (result !== undefined) request.auth = result
+        return done()
       }
-    },
-  )
+      result.then(
+        (context) => {
+          if (context !== undefined) request.auth = context
+          done()
+        },
+        (error: unknown) => {
+          // An answer sent from a hook ends the request: `done` is not called after it.
+          if (options.delegateErrors) done(error as Error)
+          else send(reply, errorAnswer(error))
+        },
+      )
+    }
+  })
   if (discoverPath !== undefined) {
     // An encapsulated context that hands the body stream, unread, to the core: the core checks
     // the content type and reads the body within its size and time limits, as in every other

@@ -44,17 +44,24 @@ function send(ctx: Context, answer: HttpAnswer): void {
  */
 export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middleware {
   const guard = createGuard(auth, options)
-  return async (ctx: Context, next: Next) => {
-    let context: AuthContext | undefined
-    try {
-      context = await guard({ headers: ctx.headers })
-    } catch (error) {
-      if (options.delegateErrors) throw error
-      send(ctx, errorAnswer(error))
-      return
+  const refuse = (ctx: Context, error: unknown): void => {
+    if (options.delegateErrors) throw error
+    send(ctx, errorAnswer(error))
+  }
+  return (ctx: Context, next: Next) => {
+    const result = guard({ headers: ctx.headers })
+    // A token and user in memory: on to the next middleware at once.
+    if (!(result instanceof Promise)) {
+      if (result !== undefined) ctx.state.auth = result
+      return next()
     }
-    if (context !== undefined) ctx.state.auth = context
-    await next()
+    return result.then(
+      (context) => {
+        if (context !== undefined) ctx.state.auth = context
+        return next()
+      },
+      (error: unknown) => refuse(ctx, error),
+    )
   }
 }
 

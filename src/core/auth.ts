@@ -1,4 +1,10 @@
-import { type AuthenticateRequest, authenticateRequest } from './authenticate.js'
+import {
+  AUTHENTICATE_NOW,
+  type AuthenticateRequest,
+  type AuthenticatesNow,
+  authenticateNow,
+  authenticateRequest,
+} from './authenticate.js'
 import { type AuthConfig, type ResolvedConfig, resolveConfig } from './config/config.js'
 import { Discoverer, type Discovery } from './discovery/discoverer.js'
 import { AuthError } from './errors.js'
@@ -160,7 +166,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
   const whileOpen = () => {
     if (closed) throw closedError()
   }
-  return {
+  const auth: Auth & AuthenticatesNow = {
     verifyAuth0Token(token) {
       try {
         whileOpen()
@@ -191,7 +197,12 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       userCache.clear()
       keySets.close()
     },
+    [AUTHENTICATE_NOW](request) {
+      whileOpen()
+      return authenticateNow(request, steps)
+    },
   }
+  return auth
 }
 
 /**

@@ -38,10 +38,12 @@ export interface Harness {
 //   GET  /admin       requireAuth({ permissions: { anyOf: [...] } })    → { userId }
 //   GET  /optional    requireAuth({ optional: true })                   → { userId | null }
 //   GET  /delegated   requireAuth({ delegateErrors: true }); the framework's error handler answers 418
+//   GET  /delegated-scope  the same, and scopes: ['read:reports']
 //   GET  /keys-down   requireAuth() on a tenant whose key set is unreachable
 //   POST /public/auth/discover                                          discoverHandler
 //   POST /public/auth/discover-limited      discoverHandler with a rate limit that refuses everyone
 export const ADMIN = { anyOf: ['admin:all', 'admin:users'] }
+const DELEGATED_SCOPE = { delegateErrors: true, scopes: ['read:reports'] }
 
 /** The discover rate limit of `/public/auth/discover-limited`: every client is over it. */
 export const overLimit: DiscoverHandlerOptions = {
@@ -61,6 +63,7 @@ function expressHarness(name: string, express: typeof express5): Harness {
       app.get('/admin', expressRequireAuth(main, { permissions: ADMIN }), me)
       app.get('/optional', expressRequireAuth(main, { optional: true }), me)
       app.get('/delegated', expressRequireAuth(main, { delegateErrors: true }), me)
+      app.get('/delegated-scope', expressRequireAuth(main, DELEGATED_SCOPE), me)
       app.get('/keys-down', expressRequireAuth(keysDown), me)
       app.post('/public/auth/discover', expressDiscover(main))
       app.post('/public/auth/discover-limited', expressDiscover(main, overLimit))
@@ -99,6 +102,7 @@ const fastifyHarness: Harness = {
       scope.get('/admin', { preHandler: scope.requireAuth({ permissions: ADMIN }) }, me)
       scope.get('/optional', { preHandler: scope.requireAuth({ optional: true }) }, me)
       scope.get('/delegated', { preHandler: scope.requireAuth({ delegateErrors: true }) }, me)
+      scope.get('/delegated-scope', { preHandler: scope.requireAuth(DELEGATED_SCOPE) }, me)
     })
     await app.register(async (scope) => {
       await scope.register(canonicalAuth, {
@@ -133,6 +137,7 @@ function koaHarness(name: string, Koa: typeof Koa3): Harness {
         'GET /admin': [koaRequireAuth(main, { permissions: ADMIN }), me],
         'GET /optional': [koaRequireAuth(main, { optional: true }), me],
         'GET /delegated': [koaRequireAuth(main, { delegateErrors: true }), me],
+        'GET /delegated-scope': [koaRequireAuth(main, DELEGATED_SCOPE), me],
         'GET /keys-down': [koaRequireAuth(keysDown), me],
         'POST /public/auth/discover': [koaDiscover(main)],
         'POST /public/auth/discover-limited': [koaDiscover(main, overLimit)],

@@ -1,5 +1,9 @@
 import type { Auth } from '../auth.js'
-import type { AuthenticateRequest } from '../authenticate.js'
+import {
+  AUTHENTICATE_NOW,
+  type AuthenticateRequest,
+  type AuthenticatesNow,
+} from '../authenticate.js'
 import { AuthError, isAuthError } from '../errors.js'
 import type { AuthContext } from '../types.js'
 
@@ -66,25 +70,24 @@ function satisfied(rule: Rule | undefined, granted: readonly string[]): boolean 
     : rule.values.some((v) => granted.includes(v))
 }
 
+/** What a guard answers: the context, `undefined` (an optional route without a token), or later. */
+export type GuardResult = AuthContext | undefined | Promise<AuthContext | undefined>
+
 /**
  * The one request check every adapter runs: authenticate, then the route's scope and permission
- * requirements. Resolves to the context, or `undefined` for an optional route without a token.
+ * requirements. A request whose token and user are in memory is answered at once, with no promise
+ * (the adapter then goes on synchronously); anything else is a promise. Never throws: a refusal is
+ * a rejected promise.
  */
 export function createGuard(
   auth: Auth,
   options: RequireAuthOptions = {},
-): (request: AuthenticateRequest) => Promise<AuthContext | undefined> {
+): (request: AuthenticateRequest) => GuardResult {
   const scopes = toRule(options.scopes, 'scopes')
   const permissions = toRule(options.permissions, 'permissions')
   const optional = options.optional === true
-  return async (request) => {
-    let context: AuthContext
-    try {
-      context = await auth.authenticate(request)
-    } catch (error) {
-      if (optional && isAuthError(error) && error.code === 'token_missing') return undefined
-      throw error
-    }
+  const now = (auth as Partial<AuthenticatesNow>)[AUTHENTICATE_NOW]
+  const check = (context: AuthContext): AuthContext => {
     if (!satisfied(scopes, context.token?.scopes ?? [])) {
       throw new AuthError('insufficient_scope', undefined, { requiredScopes: scopes?.values ?? [] })
     }
@@ -92,5 +95,22 @@ export function createGuard(
       throw new AuthError('insufficient_scope', 'The access token lacks the required permission')
     }
     return context
+  }
+  const missing = (error: unknown): undefined => {
+    if (optional && isAuthError(error) && error.code === 'token_missing') return undefined
+    throw error
+  }
+  return (request) => {
+    try {
+      const result = now === undefined ? auth.authenticate(request) : now.call(auth, request)
+      if (!(result instanceof Promise)) return check(result)
+      return result.then(check, missing)
+    } catch (error) {
+      try {
+        return missing(error)
+      } catch (refusal) {
+        return Promise.reject(refusal)
+      }
+    }
   }
 }
