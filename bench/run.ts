@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { arch, cpus, platform, totalmem } from 'node:os'
+import { runAllocation } from './allocation.js'
 import { runHerd } from './herd.js'
 import { ANCHORS, type HttpRow, runHttp } from './http/run.js'
 import type { Framework } from './http/server.js'
@@ -239,6 +240,11 @@ const targetTable = (targets: readonly Target[]) =>
 console.log(`canonical-auth benchmarks${quick ? ' (quick smoke run)' : ''}`)
 console.log('micro: token verification')
 const micro = await runMicro(microOptions, console.log)
+console.log('allocation: bytes per cached authenticate call')
+const allocation = await runAllocation(quick ? 2_000 : 20_000)
+console.log(
+  `  ${allocation.bytesPerCall.toFixed(0)} bytes per call (${allocation.collections} collections meanwhile)`,
+)
 console.log('http: hello world behind each guard (autocannon)')
 const http = await runHttp(httpOptions, console.log)
 console.log('cold herd: 1,000 concurrent first requests for one new user')
@@ -269,6 +275,14 @@ const memoryOk = users < 250_000 || last <= settled * 1.1 + 4
 const targets: Target[] = [
   ...httpTargets(http.rows),
   ...microTargets(micro),
+  {
+    name: 'bytes allocated per cached `authenticate` call ≤ 1 KiB',
+    measured:
+      allocation.collections === 0
+        ? `${allocation.bytesPerCall.toFixed(0)} bytes`
+        : `not measured: ${allocation.collections} collections ran while counting`,
+    ok: allocation.collections === 0 && allocation.bytesPerCall <= 1024,
+  },
   {
     name: 'cold herd: 1,000 concurrent first requests → 1 directory call and 1 key set fetch',
     measured: `${herd.directoryCalls} and ${herd.jwksFetches}`,
@@ -324,6 +338,10 @@ canonical-auth also runs its stricter pre- and post-checks (size, shape, canonic
 claim types).
 
 ${microTable(micro)}
+
+Allocation: ${format(allocation.calls)} cached \`authenticate\` calls (token and user in memory, each request with
+headers of its own as an HTTP parser makes them) grew the heap by ${allocation.bytesPerCall.toFixed(0)} bytes per call, counted in a
+process of its own with a young generation large enough that ${allocation.collections === 0 ? 'no collection ran meanwhile' : `**${allocation.collections} collections ran meanwhile** (the figure does not hold)`}.
 
 ## Cold herd
 
