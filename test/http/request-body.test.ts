@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { readBody } from '../src/core/http/request-body.js'
-import { authFailure } from './helpers.js'
+import { readBody } from '../../src/core/http/request-body.js'
+import { authFailure } from '../helpers.js'
 
 const options = { limit: 16, deadlineMs: 5_000 }
 const bytes = (text: string) => new TextEncoder().encode(text)

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { nowSeconds, rejectsWith } from './helpers.js'
-import { useTestStack } from './stack.js'
+import { nowSeconds, rejectsWith } from '../helpers.js'
+import { useTestStack } from '../stack.js'
 
 const stack = useTestStack(
   ({ directory }) => ({ directory: { baseUrl: directory.baseUrl }, signatureCheck: 'jose' }),

@@ -1,8 +1,8 @@
 import { isAuthError } from 'canonical-auth'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isCanonicalBase64url } from '../src/core/lib/base64url.js'
-import { assertCompactJws } from '../src/core/verify/token-shape.js'
+import { isCanonicalBase64url } from '../../src/core/lib/base64url.js'
+import { assertCompactJws } from '../../src/core/verify/token-shape.js'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const segment = fc

@@ -4,15 +4,15 @@ import { createTestIssuer } from 'canonical-auth/testing'
 import type { JWK } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import { parseKeySet } from '../src/core/jwks/safe-keys.js'
-import { UPSTREAM_SECRET } from '../src/testing/transport.js'
-import { claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
-import { ecKey, rsaKey } from './keys.js'
-import { server } from './msw.js'
-import { useTestStack } from './stack.js'
+import { parseKeySet } from '../../src/core/jwks/safe-keys.js'
+import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
+import { claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from '../helpers.js'
+import { ecKey, rsaKey } from '../keys.js'
+import { server } from '../msw.js'
+import { useTestStack } from '../stack.js'
 
-// The verification cache is off here: these tests are about the key set. test/token-cache.test.ts
-// covers how the two bounds combine.
+// The verification cache is off here: these tests are about the key set.
+// test/verify/token-cache.test.ts covers how the two bounds combine.
 const stack = useTestStack(() => ({ cache: { tokens: false } }), { fakeDate: true })
 const authFor = stack.auth
 

@@ -1,6 +1,6 @@
 import { AuthError, UpstreamError } from 'canonical-auth'
 import { describe, expect, it } from 'vitest'
-import { callUpstream, statusError, type UpstreamInit } from '../src/core/upstream/client.js'
+import { callUpstream, statusError, type UpstreamInit } from '../../src/core/upstream/client.js'
 
 // The one helper every upstream call goes through, on answers made in memory: one deadline that
 // covers the body, a byte cap that holds whatever the headers say, no redirect followed.

@@ -10,8 +10,8 @@ import {
 import { createTestDirectory, createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from './helpers.js'
-import { server } from './msw.js'
+import { rejectsWith } from '../helpers.js'
+import { server } from '../msw.js'
 
 const ID = '9b2f3a1e-7c4d-4e5f-8a6b-1c2d3e4f5a6b'
 const BASE = 'https://users.canonical-auth.invalid'

@@ -1,8 +1,8 @@
 import type { Auth, CanonicalUser, LinkIdentity } from 'canonical-auth'
 import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from './helpers.js'
-import { useTestStack } from './stack.js'
+import { rejectsWith } from '../helpers.js'
+import { useTestStack } from '../stack.js'
 
 const ACME = { 'acme-waad': ['acme.com', 'acme.co.uk'] }
 

@@ -8,9 +8,9 @@ import {
   verifyAuth0Token,
 } from 'canonical-auth'
 import { describe, expect, it, vi } from 'vitest'
-import { UPSTREAM_SECRET } from '../src/testing/transport.js'
-import { rejectsWith } from './helpers.js'
-import { useTestStack } from './stack.js'
+import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
+import { rejectsWith } from '../helpers.js'
+import { useTestStack } from '../stack.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 

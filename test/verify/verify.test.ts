@@ -5,10 +5,10 @@ import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { AsymmetricAlgorithm } from '../src/core/verify/config.js'
-import { b64, claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from './helpers.js'
-import { ecKey, forgeForExponentOne, rsaKey } from './keys.js'
-import { server, strayRequests } from './msw.js'
+import type { AsymmetricAlgorithm } from '../../src/core/verify/config.js'
+import { b64, claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from '../helpers.js'
+import { ecKey, forgeForExponentOne, rsaKey } from '../keys.js'
+import { server, strayRequests } from '../msw.js'
 
 // The whole rejection suite runs twice: with the node:crypto fast path (the default where it
 // exists) and with jose alone. Both must refuse exactly the same tokens.

@@ -9,8 +9,8 @@ import {
 } from 'canonical-auth'
 import { HttpResponse, http } from 'msw'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from './helpers.js'
-import { server, strayRequests } from './msw.js'
+import { rejectsWith } from '../helpers.js'
+import { server, strayRequests } from '../msw.js'
 
 const TENANT = 'tenant.canonical-auth.invalid'
 const ORIGIN = `https://${TENANT}`
