@@ -1,6 +1,6 @@
 import type { AuthEvent } from 'canonical-auth'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { b64, nowSeconds } from './helpers.js'
+import { b64, bearer, nowSeconds } from './helpers.js'
 import { useTestStack } from './stack.js'
 
 const stack = useTestStack(({ directory }) => ({
@@ -16,7 +16,6 @@ beforeEach(() => {
 
 const EMAIL = 'Ada.Lovelace@Acme.com'
 const claims = { sub: 'samlp|acme-waad|ada', email: EMAIL, email_verified: true }
-const headers = (token: string) => ({ authorization: `Bearer ${token}` })
 
 /** No event may carry the token, any part of it, the email or the sub. */
 function expectNothingSecret(token: string): void {
@@ -35,8 +34,8 @@ describe('onEvent', () => {
       delete: async (key: string) => void shared.delete(key),
     }
     const token = await stack.issuer.sign(claims)
-    await authFor({ cache: { store } }).authenticate({ headers: headers(token) })
-    await authFor({ cache: { store } }).authenticate({ headers: headers(token) })
+    await authFor({ cache: { store } }).authenticate({ headers: bearer(token) })
+    await authFor({ cache: { store } }).authenticate({ headers: bearer(token) })
     const calls = events.filter((event) => event.type === 'cache.store')
     expect(calls).toEqual([
       { type: 'cache.store', operation: 'get', outcome: 'miss', durationMs: expect.any(Number) },
@@ -50,8 +49,8 @@ describe('onEvent', () => {
   it('reports a first request and a repeat: key set fetch, verification, directory, cache', async () => {
     const auth = authFor()
     const token = await stack.issuer.sign(claims)
-    const first = await auth.authenticate({ headers: headers(token) })
-    await auth.authenticate({ headers: headers(token) })
+    const first = await auth.authenticate({ headers: bearer(token) })
+    await auth.authenticate({ headers: bearer(token) })
 
     expect(events).toEqual([
       {
@@ -82,10 +81,10 @@ describe('onEvent', () => {
       iat: nowSeconds() - 900,
     })
     await expect(auth.verifyAuth0Token(expired)).rejects.toThrow()
-    await expect(auth.authenticate({ headers: headers(expired) })).rejects.toThrow()
+    await expect(auth.authenticate({ headers: bearer(expired) })).rejects.toThrow()
     await expect(auth.authenticate({ headers: {} })).rejects.toThrow()
     const forged = `${b64({ alg: 'none' })}.${b64({ ...claims, iss: stack.issuer.issuer })}.`
-    await expect(auth.authenticate({ headers: headers(forged) })).rejects.toThrow()
+    await expect(auth.authenticate({ headers: bearer(forged) })).rejects.toThrow()
     const repeated = { authorization: [`Bearer ${expired}`, `Bearer ${expired}`] }
     await expect(auth.authenticate({ headers: repeated })).rejects.toThrow()
 
@@ -103,7 +102,7 @@ describe('onEvent', () => {
     const auth = authFor()
     stack.directory.fail('5xx')
     const token = await stack.issuer.sign(claims)
-    await expect(auth.authenticate({ headers: headers(token) })).rejects.toThrow()
+    await expect(auth.authenticate({ headers: bearer(token) })).rejects.toThrow()
     expect(events.slice(-2)).toEqual([
       {
         type: 'directory.call',
@@ -147,7 +146,7 @@ describe('onEvent', () => {
       ]) {
         const auth = authFor({ onEvent })
         const context = await auth.authenticate({
-          headers: headers(await stack.issuer.sign(claims)),
+          headers: bearer(await stack.issuer.sign(claims)),
         })
         expect(context.userId).toMatch(/^[0-9a-f-]{36}$/)
       }

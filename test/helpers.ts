@@ -1,8 +1,15 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type AuthError, type AuthErrorCode, errorAnswer, isAuthError } from 'canonical-auth'
+import {
+  type AuthError,
+  type AuthErrorCode,
+  errorAnswer,
+  isAuthError,
+  UpstreamError,
+} from 'canonical-auth'
+import type { TestIssuer } from 'canonical-auth/testing'
 import { CompactSign, type CryptoKey, generateKeyPair } from 'jose'
-import { expect } from 'vitest'
+import { expect, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../src/testing/transport.js'
 
 /** base64url of a JSON value or raw text. */
@@ -67,6 +74,22 @@ export async function expectFailsClosed(
   return error
 }
 
+/** Awaits a promise that must reject with an UpstreamError, and returns the error. */
+export async function upstreamFailure(promise: Promise<unknown>): Promise<UpstreamError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected the call to fail')
+    },
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(UpstreamError)
+  return error as UpstreamError
+}
+
+/** Reads an upstream answer's body as JSON: the `read` of a call that only wants the body. */
+export const readJson = (response: { json(): Promise<unknown> }): Promise<unknown> =>
+  response.json()
+
 /** Asserts a promise rejects with an AuthError of `code`, and that its message leaks no token. */
 export async function rejectsWith(
   promise: Promise<unknown>,
@@ -90,6 +113,55 @@ export async function rejectsWith(
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
+/** Moves the faked `Date` on by `ms` (the test has called `vi.useFakeTimers`). */
+export function advance(ms: number): void {
+  vi.setSystemTime(Date.now() + ms)
+}
+
+/** A UUID as RFC 9562 writes it (versions 1 to 8, the variant bits 10), in lower case. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+/**
+ * Signs a token as Auth0 issues it for an SSO login through the `acme-waad` enterprise connection:
+ * sub `samlp|acme-waad|<user>` and the verified email `<user>@acme.com`, for `user` `ada` unless
+ * named. `claims` are added to these, or replace them.
+ *
+ * @example
+ * ```ts
+ * await ssoToken(stack.issuer) // ada
+ * await ssoToken(stack.issuer, { email_verified: false }) // ada, unverified
+ * await ssoToken(stack.issuer, 'u2') // samlp|acme-waad|u2, u2@acme.com
+ * ```
+ */
+export function ssoToken(
+  issuer: Pick<TestIssuer, 'sign'>,
+  claims?: Record<string, unknown>,
+): Promise<string>
+export function ssoToken(
+  issuer: Pick<TestIssuer, 'sign'>,
+  user: string,
+  claims?: Record<string, unknown>,
+): Promise<string>
+export function ssoToken(
+  issuer: Pick<TestIssuer, 'sign'>,
+  userOrClaims: string | Record<string, unknown> = 'ada',
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const [user, claims] =
+    typeof userOrClaims === 'string' ? [userOrClaims, extra] : ['ada', userOrClaims]
+  return issuer.sign({
+    sub: `samlp|acme-waad|${user}`,
+    email: `${user}@acme.com`,
+    email_verified: true,
+    ...claims,
+  })
+}
+
+/** The headers of a request that carries `token` as `Authorization: Bearer`. */
+export const bearer = (token: string): { authorization: string } => ({
+  authorization: `Bearer ${token}`,
+})
 
 /** The claims of a valid token of `issuer`, issued now: sub `auth0|u1`, valid for ten minutes. */
 export function claimsFor(

@@ -4,7 +4,7 @@ import { createRedisStore } from 'canonical-auth/redis'
 import { Redis as IoRedis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from './helpers.js'
+import { bearer, rejectsWith, ssoToken } from './helpers.js'
 import { type RedisServer, redisAvailable, startRedisServer } from './redis-server.js'
 import { useTestStack } from './stack.js'
 
@@ -96,14 +96,10 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       return { auth, client }
     }
 
+    // User `n` (u<n>@acme.com) with a sub of its own on every call: the Redis server is shared.
     const tokenFor = (n: number) =>
-      stack.issuer.sign({
-        sub: `samlp|acme-waad|${kind}-${n}-${Math.random()}`,
-        email: `u${n}@acme.com`,
-        email_verified: true,
-      })
-    const login = (auth: Auth, token: string) =>
-      auth.authenticate({ headers: { authorization: `Bearer ${token}` } })
+      ssoToken(stack.issuer, `u${n}`, { sub: `samlp|acme-waad|${kind}-${n}-${Math.random()}` })
+    const login = (auth: Auth, token: string) => auth.authenticate({ headers: bearer(token) })
 
     it('shares a resolved user between replicas: one directory call for both', async () => {
       const a = await replica()

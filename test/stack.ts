@@ -7,6 +7,31 @@ import {
 } from 'canonical-auth/testing'
 import { afterEach, beforeEach, vi } from 'vitest'
 
+interface Closable {
+  close(): Promise<void>
+}
+
+/**
+ * Registers an afterEach hook that closes, one after the other, every instance handed to the
+ * returned `keep` during the test; `keep` returns what it was given.
+ *
+ * @example
+ * ```ts
+ * const keep = useInstances()
+ * const authFor = (config: AuthConfig) => keep(createAuth(config))
+ * ```
+ */
+export function useInstances(): <T extends Closable>(instance: T) => T {
+  const instances: Closable[] = []
+  afterEach(async () => {
+    for (const instance of instances.splice(0)) await instance.close()
+  })
+  return (instance) => {
+    instances.push(instance)
+    return instance
+  }
+}
+
 /** A fresh test issuer and directory per test, and the instances made on them. */
 export interface TestStack {
   readonly issuer: TestIssuer
@@ -26,7 +51,6 @@ export function useTestStack(
 ): TestStack {
   let issuer: TestIssuer | undefined
   let directory: TestDirectory | undefined
-  const instances: Auth[] = []
   const stack: TestStack = {
     get issuer() {
       if (issuer === undefined) throw new Error('the test stack is used outside a test')
@@ -37,9 +61,7 @@ export function useTestStack(
       return directory
     },
     auth(extra = {}) {
-      const auth = createAuth({ auth0: stack.issuer.auth0, ...defaults(stack), ...extra })
-      instances.push(auth)
-      return auth
+      return keep(createAuth({ auth0: stack.issuer.auth0, ...defaults(stack), ...extra }))
     },
   }
   beforeEach(async () => {
@@ -49,9 +71,10 @@ export function useTestStack(
   })
   afterEach(async () => {
     vi.useRealTimers()
-    for (const auth of instances.splice(0)) await auth.close()
     await issuer?.close()
     await directory?.close()
   })
+  // Registered last, so run first (hooks run as a stack): instances close before their upstreams.
+  const keep = useInstances()
   return stack
 }

@@ -7,11 +7,9 @@ import {
 } from 'canonical-auth/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
+import { nowSeconds, UUID } from '../helpers.js'
 import { harnesses, type RunningApp } from './harnesses.js'
 import { type SlowAnswer, slowPost } from './slow-client.js'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
-const now = () => Math.floor(Date.now() / 1000)
 
 let issuer: TestIssuer
 let deadIssuer: TestIssuer
@@ -36,7 +34,11 @@ beforeAll(async () => {
   tokens.plain = await issuer.sign(user)
   tokens.reports = await issuer.sign({ ...user, scope: 'openid read:reports' })
   tokens.admin = await issuer.sign({ ...user, permissions: ['admin:users'] })
-  tokens.expired = await issuer.sign({ ...user, iat: now() - 7200, exp: now() - 3600 })
+  tokens.expired = await issuer.sign({
+    ...user,
+    iat: nowSeconds() - 7200,
+    exp: nowSeconds() - 3600,
+  })
   tokens.forged = `${tokens.plain.slice(0, -16)}AAAAAAAAAAAAAAAA`
   tokens.other = await issuer.sign({
     sub: 'samlp|acme-waad|bob',

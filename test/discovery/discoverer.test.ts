@@ -9,32 +9,30 @@ import {
 } from 'canonical-auth'
 import { HttpResponse, http } from 'msw'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from '../helpers.js'
+import { advance, rejectsWith } from '../helpers.js'
 import { server, strayRequests } from '../msw.js'
+import { useInstances } from '../stack.js'
 
 const TENANT = 'tenant.canonical-auth.invalid'
 const ORIGIN = `https://${TENANT}`
-const instances: Auth[] = []
-
-function authFor(discovery: DiscoveryConfig, extra: Partial<AuthConfig> = {}): Auth {
-  const auth = createAuth({
-    auth0: { domain: TENANT, audience: 'https://api.example' },
-    discovery,
-    ...extra,
-  })
-  instances.push(auth)
-  return auth
-}
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] })
 })
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers()
-  for (const auth of instances.splice(0)) await auth.close()
 })
+const keep = useInstances()
 
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
+function authFor(discovery: DiscoveryConfig, extra: Partial<AuthConfig> = {}): Auth {
+  return keep(
+    createAuth({
+      auth0: { domain: TENANT, audience: 'https://api.example' },
+      discovery,
+      ...extra,
+    }),
+  )
+}
 
 const login = {
   clientId: 'spa-client',

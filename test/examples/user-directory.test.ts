@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../examples/user-directory/database.js'
 import { type DirectoryServer, startDirectoryServer } from '../../examples/user-directory/server.js'
 import { createUserStore, type UserStore } from '../../examples/user-directory/store.js'
+import { UUID } from '../helpers.js'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 // PGlite by default; the real PostgreSQL server when DATABASE_URL is set (scripts/with-postgres.sh).
 const run = randomUUID().slice(0, 8)
 const at = (name: string) => `${name}-${run}@acme.com`

@@ -10,7 +10,7 @@ import { createTestDirectory, FAULT_MODES } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { authFailure, expectFailsClosed } from '../helpers.js'
+import { advance, authFailure, bearer, expectFailsClosed, ssoToken } from '../helpers.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
 
@@ -37,9 +37,8 @@ function authFor(extra: Partial<AuthConfig> = {}, directoryExtra: object = {}): 
   })
 }
 
-const userToken = (n = 1) =>
-  stack.issuer.sign({ sub: `samlp|acme-waad|u${n}`, email: `u${n}@acme.com`, email_verified: true })
-const headers = (token: string) => ({ authorization: `Bearer ${token}` })
+/** User `n`'s token: `samlp|acme-waad|u<n>`, `u<n>@acme.com`. */
+const userToken = (n = 1) => ssoToken(stack.issuer, `u${n}`)
 
 describe.each(FAULT_MODES)('directory fault: %s', (mode) => {
   it('answers 502 directory_unavailable by the deadline, leaks nothing, caches nothing', async () => {
@@ -47,7 +46,7 @@ describe.each(FAULT_MODES)('directory fault: %s', (mode) => {
     stack.directory.fail(mode)
     const token = await userToken()
     await expectFailsClosed(
-      auth.authenticate({ headers: headers(token) }),
+      auth.authenticate({ headers: bearer(token) }),
       'directory_unavailable',
       NO_HANG_MS,
       ['samlp|acme-waad|u1', token.split('.')[1] as string],
@@ -55,7 +54,7 @@ describe.each(FAULT_MODES)('directory fault: %s', (mode) => {
 
     stack.directory.fail(null)
     const calls = stack.directory.calls.ensure
-    const context = await auth.authenticate({ headers: headers(token) })
+    const context = await auth.authenticate({ headers: bearer(token) })
     expect(stack.directory.calls.ensure).toBeGreaterThan(calls)
     expect(context.user.source).toBe('directory')
     expect(context.userId).not.toBe('samlp|acme-waad|u1')
@@ -90,7 +89,7 @@ describe.each(['ensure', 'lookup'] as const)('directory bodies and redirects (%s
     directory.fail('trickle')
     const token = await userToken()
     await expectFailsClosed(
-      auth.authenticate({ headers: headers(token) }),
+      auth.authenticate({ headers: bearer(token) }),
       'directory_unavailable',
       NO_HANG_MS,
       [SERVICE_KEY],
@@ -104,7 +103,7 @@ describe.each(['ensure', 'lookup'] as const)('directory bodies and redirects (%s
     directory.fail('huge')
     const token = await userToken()
     await expectFailsClosed(
-      auth.authenticate({ headers: headers(token) }),
+      auth.authenticate({ headers: bearer(token) }),
       'directory_unavailable',
       NO_HANG_MS,
       [SERVICE_KEY],
@@ -114,7 +113,7 @@ describe.each(['ensure', 'lookup'] as const)('directory bodies and redirects (%s
 
     directory.fail(null)
     const before = calls()
-    const context = await auth.authenticate({ headers: headers(token) })
+    const context = await auth.authenticate({ headers: bearer(token) })
     expect(calls()).toBe(before + 1)
     expect(context.user).toMatchObject({ source: 'directory', email: 'u1@acme.com' })
   })
@@ -124,7 +123,7 @@ describe.each(['ensure', 'lookup'] as const)('directory bodies and redirects (%s
     directory.fail('redirect')
     const token = await userToken()
     await expectFailsClosed(
-      auth.authenticate({ headers: headers(token) }),
+      auth.authenticate({ headers: bearer(token) }),
       'directory_unavailable',
       NO_HANG_MS,
       [SERVICE_KEY],
@@ -145,7 +144,7 @@ describe('directory faults that pass', () => {
       http.post(ensure, () => new HttpResponse(UPSTREAM_SECRET, { status: 503 }), { once: true }),
       http.post(ensure, () => new HttpResponse(UPSTREAM_SECRET, { status: 500 }), { once: true }),
     )
-    const context = await auth.authenticate({ headers: headers(await userToken()) })
+    const context = await auth.authenticate({ headers: bearer(await userToken()) })
     expect(context.user.source).toBe('directory')
     expect(stack.directory.calls.ensure).toBe(1)
   })
@@ -162,14 +161,14 @@ describe('directory faults that pass', () => {
         },
       ),
     )
-    const context = await auth.authenticate({ headers: headers(await userToken()) })
+    const context = await auth.authenticate({ headers: bearer(await userToken()) })
     expect(context.user.source).toBe('directory')
   })
 
   it('answers 502 when the directory refuses connections (nothing listening)', async () => {
     const auth = authFor()
     await stack.directory.close()
-    const error = await authFailure(auth.authenticate({ headers: headers(await userToken()) }))
+    const error = await authFailure(auth.authenticate({ headers: bearer(await userToken()) }))
     expect(error.code).toBe('directory_unavailable')
     expect(errorAnswer(error).status).toBe(502)
   })
@@ -188,16 +187,16 @@ describe('circuit breaker', () => {
     stack.directory.refuse('u1@acme.com', 500)
     for (let attempt = 0; attempt < 6; attempt++) {
       // A fresh token each time, so the verification cache plays no part.
-      const error = await authFailure(auth.authenticate({ headers: headers(await userToken(1)) }))
+      const error = await authFailure(auth.authenticate({ headers: bearer(await userToken(1)) }))
       expect(error.code).toBe('directory_unavailable')
     }
     expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
-    const other = await auth.authenticate({ headers: headers(await userToken(2)) })
+    const other = await auth.authenticate({ headers: bearer(await userToken(2)) })
     expect(other.user.source).toBe('directory')
     // Two users failing is an outage again.
     stack.directory.fail('5xx')
     for (const n of [3, 4, 5])
-      await authFailure(auth.authenticate({ headers: headers(await userToken(n)) }))
+      await authFailure(auth.authenticate({ headers: bearer(await userToken(n)) }))
     expect(events).toContainEqual({ type: 'circuit.state', circuit: 'directory', state: 'open' })
   })
 
@@ -208,13 +207,13 @@ describe('circuit breaker', () => {
     stack.directory.fail('5xx')
     for (let i = 1; i <= 3; i++) {
       expect(
-        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+        (await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))).code,
       ).toBe('directory_unavailable')
     }
     expect(stack.directory.calls.ensure).toBe(3)
     expect(events).toContainEqual({ type: 'circuit.state', circuit: 'directory', state: 'open' })
 
-    const error = await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
+    const error = await authFailure(auth.authenticate({ headers: bearer(await userToken(4)) }))
     expect(error.code).toBe('directory_unavailable')
     expect(stack.directory.calls.ensure).toBe(3)
     const answer = errorAnswer(error)
@@ -231,16 +230,16 @@ describe('circuit breaker', () => {
     const auth = breakerAuth(events)
     stack.directory.fail('down')
     for (let i = 1; i <= 3; i++)
-      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
+      await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))
     stack.directory.fail(null)
     // Still open: refused without a call even though the directory is back.
-    await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
+    await authFailure(auth.authenticate({ headers: bearer(await userToken(4)) }))
     expect(stack.directory.calls.ensure).toBe(3)
 
-    vi.setSystemTime(Date.now() + 5_001)
+    advance(5_001)
     const tokens = await Promise.all([5, 6, 7].map((n) => userToken(n)))
     const outcomes = await Promise.allSettled(
-      tokens.map((token) => auth.authenticate({ headers: headers(token) })),
+      tokens.map((token) => auth.authenticate({ headers: bearer(token) })),
     )
     // One probe went out and succeeded; the two that came with it were refused, not queued.
     expect(stack.directory.calls.ensure).toBe(4)
@@ -248,7 +247,7 @@ describe('circuit breaker', () => {
     expect(
       events.filter((event) => event.type === 'circuit.state').map((event) => event.state),
     ).toEqual(['open', 'half_open', 'closed'])
-    await expect(auth.authenticate({ headers: headers(await userToken(8)) })).resolves.toBeTruthy()
+    await expect(auth.authenticate({ headers: bearer(await userToken(8)) })).resolves.toBeTruthy()
   })
 
   it('opens again when the probe fails', async () => {
@@ -256,12 +255,12 @@ describe('circuit breaker', () => {
     const auth = breakerAuth()
     stack.directory.fail('5xx')
     for (let i = 1; i <= 3; i++)
-      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
-    vi.setSystemTime(Date.now() + 5_001)
-    await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
+      await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))
+    advance(5_001)
+    await authFailure(auth.authenticate({ headers: bearer(await userToken(4)) }))
     expect(stack.directory.calls.ensure).toBe(4)
     stack.directory.fail(null)
-    const error = await authFailure(auth.authenticate({ headers: headers(await userToken(5)) }))
+    const error = await authFailure(auth.authenticate({ headers: bearer(await userToken(5)) }))
     expect(error.retryAfterSeconds).toBe(5)
     expect(stack.directory.calls.ensure).toBe(4)
   })
@@ -277,15 +276,13 @@ describe('circuit breaker', () => {
     )
     for (let i = 1; i <= 4; i++) {
       expect(
-        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+        (await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))).code,
       ).toBe('user_not_provisioned')
     }
     expect(stack.directory.calls.lookup).toBe(4)
   })
 
   const FIRED = 'fired@acme.com'
-  const firedToken = () =>
-    stack.issuer.sign({ sub: 'samlp|acme-waad|fired', email: FIRED, email_verified: true })
 
   it('a user the directory refuses (403) is identity_untrusted every time, and never opens it', async () => {
     const events: AuthEvent[] = []
@@ -295,9 +292,9 @@ describe('circuit breaker', () => {
       { retries: 2, circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 5_000 } },
     )
     stack.directory.refuse(FIRED, 403)
-    const token = await firedToken()
+    const token = await ssoToken(stack.issuer, 'fired')
     for (let i = 1; i <= 10; i++) {
-      const error = await authFailure(auth.authenticate({ headers: headers(token) }))
+      const error = await authFailure(auth.authenticate({ headers: bearer(token) }))
       expect(error.code).toBe('identity_untrusted')
       expect(errorAnswer(error).status).toBe(403)
     }
@@ -309,7 +306,7 @@ describe('circuit breaker', () => {
     ).toEqual(Array(10).fill('refused'))
     expect(JSON.stringify(events)).not.toContain(FIRED)
 
-    const context = await auth.authenticate({ headers: headers(await userToken(1)) })
+    const context = await auth.authenticate({ headers: bearer(await userToken(1)) })
     expect(context.user.source).toBe('directory')
     expect(stack.directory.calls.ensure).toBe(11)
   })
@@ -326,13 +323,13 @@ describe('circuit breaker', () => {
     const events: AuthEvent[] = []
     const auth = breakerAuth(events)
     stack.directory.refuse(FIRED, status)
-    const token = await firedToken()
+    const token = await ssoToken(stack.issuer, 'fired')
     for (let i = 1; i <= 6; i++) {
-      expect((await authFailure(auth.authenticate({ headers: headers(token) }))).code).toBe(code)
+      expect((await authFailure(auth.authenticate({ headers: bearer(token) }))).code).toBe(code)
     }
     expect(stack.directory.calls.ensure).toBe(6)
     expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
-    await expect(auth.authenticate({ headers: headers(await userToken(1)) })).resolves.toBeTruthy()
+    await expect(auth.authenticate({ headers: bearer(await userToken(1)) })).resolves.toBeTruthy()
   })
 
   it('in lookup mode, a refused user (403) and unknown users (404) never open it', async () => {
@@ -346,19 +343,19 @@ describe('circuit breaker', () => {
       },
     )
     stack.directory.refuse(FIRED, 403)
-    const token = await firedToken()
+    const token = await ssoToken(stack.issuer, 'fired')
     for (let i = 1; i <= 5; i++) {
-      expect((await authFailure(auth.authenticate({ headers: headers(token) }))).code).toBe(
+      expect((await authFailure(auth.authenticate({ headers: bearer(token) }))).code).toBe(
         'identity_untrusted',
       )
       expect(
-        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+        (await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))).code,
       ).toBe('user_not_provisioned')
     }
     expect(stack.directory.calls.lookup).toBe(10)
     expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
     stack.directory.addUser('u9@acme.com')
-    await expect(auth.authenticate({ headers: headers(await userToken(9)) })).resolves.toBeTruthy()
+    await expect(auth.authenticate({ headers: bearer(await userToken(9)) })).resolves.toBeTruthy()
   })
 
   it('answers that are not a user (a redirect, an invalid body) never open it', async () => {
@@ -368,30 +365,30 @@ describe('circuit breaker', () => {
       stack.directory.fail(mode)
       for (let i = 1; i <= 3; i++) {
         expect(
-          (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+          (await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))).code,
         ).toBe('directory_unavailable')
       }
     }
     expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
     stack.directory.fail(null)
-    await expect(auth.authenticate({ headers: headers(await userToken(1)) })).resolves.toBeTruthy()
+    await expect(auth.authenticate({ headers: bearer(await userToken(1)) })).resolves.toBeTruthy()
   })
 
   it('a refusal does not hide an outage: 5xx for everyone still opens it', async () => {
     const events: AuthEvent[] = []
     const auth = breakerAuth(events)
     stack.directory.refuse(FIRED, 403)
-    const token = await firedToken()
-    await authFailure(auth.authenticate({ headers: headers(token) }))
+    const token = await ssoToken(stack.issuer, 'fired')
+    await authFailure(auth.authenticate({ headers: bearer(token) }))
     stack.directory.fail('5xx')
     for (let i = 1; i <= 3; i++) {
       expect(
-        (await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))).code,
+        (await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))).code,
       ).toBe('directory_unavailable')
     }
     expect(events).toContainEqual({ type: 'circuit.state', circuit: 'directory', state: 'open' })
     const calls = stack.directory.calls.ensure
-    await authFailure(auth.authenticate({ headers: headers(await userToken(4)) }))
+    await authFailure(auth.authenticate({ headers: bearer(await userToken(4)) }))
     expect(stack.directory.calls.ensure).toBe(calls)
   })
 
@@ -413,9 +410,9 @@ describe('circuit breaker', () => {
         circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 5_000 },
       },
     })
-    const token = await firedToken()
+    const token = await ssoToken(stack.issuer, 'fired')
     for (let i = 1; i <= 5; i++) {
-      const error = await authFailure(auth.authenticate({ headers: headers(token) }))
+      const error = await authFailure(auth.authenticate({ headers: bearer(token) }))
       expect(error).toBe(refusal)
     }
     expect(calls).toBe(5)
@@ -423,14 +420,14 @@ describe('circuit breaker', () => {
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'directory.call', outcome: 'refused' }),
     )
-    await expect(auth.authenticate({ headers: headers(await userToken(1)) })).resolves.toBeTruthy()
+    await expect(auth.authenticate({ headers: bearer(await userToken(1)) })).resolves.toBeTruthy()
   })
 
   it('can be turned off: every request asks the failing directory', async () => {
     const auth = authFor({}, { retries: 0, circuitBreaker: false })
     stack.directory.fail('5xx')
     for (let i = 1; i <= 8; i++)
-      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
+      await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))
     expect(stack.directory.calls.ensure).toBe(8)
   })
 
@@ -449,7 +446,7 @@ describe('circuit breaker', () => {
       },
     })
     for (let i = 1; i <= 4; i++)
-      await authFailure(auth.authenticate({ headers: headers(await userToken(i)) }))
+      await authFailure(auth.authenticate({ headers: bearer(await userToken(i)) }))
     expect(calls).toBe(2)
   })
 })

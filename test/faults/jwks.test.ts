@@ -2,7 +2,7 @@ import { errorAnswer } from 'canonical-auth'
 import { FAULT_MODES } from 'canonical-auth/testing'
 import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { authFailure, rejectsWith } from '../helpers.js'
+import { advance, authFailure, rejectsWith } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
 // The key set endpoint misbehaving: down at start, down after warm-up, slow, flapping, every
@@ -14,8 +14,6 @@ const stack = useTestStack(() => ({
   jwks: { timeoutMs: 500, maxAgeMs: 60_000, staleIfErrorMs: 120_000 },
 }))
 const authFor = stack.auth
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
 describe.each(FAULT_MODES)('key set fault: %s', (mode) => {
   it('at start: 503 jwks_unavailable with Retry-After, by the timeout, nothing kept', async () => {

@@ -1,11 +1,11 @@
 import { createAuth } from 'canonical-auth'
 import { FAULT_MODES, type FaultMode } from 'canonical-auth/testing'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { mswHandlers } from '../../src/testing/msw-handlers.js'
 import { faultRecorder, json, type Route, withFault } from '../../src/testing/transport.js'
 import { expectFailsClosed } from '../helpers.js'
 import { server } from '../msw.js'
-import { useTestStack } from '../stack.js'
+import { useInstances, useTestStack } from '../stack.js'
 
 // Auth0's /userinfo, Management API and WebFinger misbehaving in every fault mode. Each case asserts the
 // answer (status and code), that the call ends well before the `slow` upstream would answer, that
@@ -107,10 +107,7 @@ describe('Management API faults', () => {
     audience: 'https://api.example.com',
   }
   const management = { clientId: 'm2m', clientSecret: 'super-secret-value' }
-  const instances: { close(): Promise<void> }[] = []
-  afterEach(async () => {
-    for (const auth of instances.splice(0)) await auth.close()
-  })
+  const keep = useInstances()
 
   /** The tenant's token and connections endpoints, each with its own fault switch. */
   async function tenant() {
@@ -146,12 +143,12 @@ describe('Management API faults', () => {
   }
 
   function authFor() {
-    const auth = createAuth({
-      auth0: { domain: new URL(TENANT).host, audience: 'https://api.example' },
-      discovery: { ...login, management, timeoutMs: TIMEOUT_MS },
-    })
-    instances.push(auth)
-    return auth
+    return keep(
+      createAuth({
+        auth0: { domain: new URL(TENANT).host, audience: 'https://api.example' },
+        discovery: { ...login, management, timeoutMs: TIMEOUT_MS },
+      }),
+    )
   }
 
   describe.each(MODES)('%s', (mode) => {
@@ -217,10 +214,7 @@ describe('Management API faults', () => {
 
 describe('WebFinger faults', () => {
   const TENANT = 'https://tenant.canonical-auth.invalid'
-  const instances: { close(): Promise<void> }[] = []
-  afterEach(async () => {
-    for (const auth of instances.splice(0)) await auth.close()
-  })
+  const keep = useInstances()
 
   /** The tenant's WebFinger endpoint, federating acme.com, with a fault switch. */
   async function webfinger() {
@@ -240,12 +234,12 @@ describe('WebFinger faults', () => {
   }
 
   function authFor() {
-    const auth = createAuth({
-      auth0: { domain: new URL(TENANT).host, audience: 'https://api.example' },
-      discovery: { webfinger: true, timeoutMs: TIMEOUT_MS },
-    })
-    instances.push(auth)
-    return auth
+    return keep(
+      createAuth({
+        auth0: { domain: new URL(TENANT).host, audience: 'https://api.example' },
+        discovery: { webfinger: true, timeoutMs: TIMEOUT_MS },
+      }),
+    )
   }
 
   describe.each(MODES)('%s', (mode) => {

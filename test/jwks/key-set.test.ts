@@ -6,7 +6,7 @@ import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { parseKeySet } from '../../src/core/jwks/safe-keys.js'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from '../helpers.js'
+import { advance, claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from '../helpers.js'
 import { ecKey, rsaKey } from '../keys.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
@@ -15,8 +15,6 @@ import { useTestStack } from '../stack.js'
 // test/verify/token-cache.test.ts covers how the two bounds combine.
 const stack = useTestStack(() => ({ cache: { tokens: false } }), { fakeDate: true })
 const authFor = stack.auth
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
 describe('key set caching', () => {
   it('fetches the key set once for many verifications', async () => {

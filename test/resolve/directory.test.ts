@@ -9,44 +9,32 @@ import {
 } from 'canonical-auth'
 import { createTestDirectory, createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { HttpResponse, http } from 'msw'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from '../helpers.js'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { rejectsWith, ssoToken } from '../helpers.js'
 import { server } from '../msw.js'
+import { useInstances } from '../stack.js'
 
 const ID = '9b2f3a1e-7c4d-4e5f-8a6b-1c2d3e4f5a6b'
 const BASE = 'https://users.canonical-auth.invalid'
 const ENSURE = `${BASE}/api/v1/users/ensure`
 
 let issuer: TestIssuer
-const instances: Auth[] = []
+const keep = useInstances()
 
 function authFor(
   directory: NonNullable<AuthConfig['directory']>,
   extra: Partial<AuthConfig> = {},
 ): Auth {
-  const auth = createAuth({ auth0: issuer.auth0, directory, ...extra })
-  instances.push(auth)
-  return auth
+  return keep(createAuth({ auth0: issuer.auth0, directory, ...extra }))
 }
 
 beforeEach(async () => {
   issuer = await createTestIssuer({ listen: false })
   server.use(...issuer.handlers)
 })
-afterEach(async () => {
-  for (const auth of instances.splice(0)) await auth.close()
-})
-
-const token = (claims: Record<string, unknown> = {}) =>
-  issuer.sign({
-    sub: 'samlp|acme-waad|ada',
-    email: 'ada@acme.com',
-    email_verified: true,
-    ...claims,
-  })
 
 async function resolve(auth: Auth, claims: Record<string, unknown> = {}) {
-  return auth.resolveCanonicalUser(await auth.verifyAuth0Token(await token(claims)))
+  return auth.resolveCanonicalUser(await auth.verifyAuth0Token(await ssoToken(issuer, claims)))
 }
 
 /** Answers the ensure endpoint with each reply in turn, counting calls. */

@@ -9,26 +9,14 @@ import {
 } from 'canonical-auth'
 import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { rejectsWith } from '../helpers.js'
+import { rejectsWith, ssoToken, UUID } from '../helpers.js'
 import { useTestStack } from '../stack.js'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 const stack = useTestStack(({ directory }) => ({
   directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_500, retries: 1 },
   trust: { trustedConnections: { 'acme-waad': ['acme.com'] } },
 }))
 const authFor = stack.auth
-
-/** A token as Auth0 issues it for an SSO login through `connection`. */
-function ssoToken(claims: Record<string, unknown> = {}): Promise<string> {
-  return stack.issuer.sign({
-    sub: 'samlp|acme-waad|ada',
-    email: 'ada@acme.com',
-    email_verified: true,
-    ...claims,
-  })
-}
 
 async function resolve(auth: Auth, token: string): Promise<CanonicalUser> {
   return auth.resolveCanonicalUser(await auth.verifyAuth0Token(token))
@@ -38,7 +26,7 @@ describe('a first-time SSO user', () => {
   it('is created in the directory on the very first call, and gets its UUID', async () => {
     const created = vi.fn()
     const auth = authFor({ onUserCreated: created })
-    const user = await resolve(auth, await ssoToken())
+    const user = await resolve(auth, await ssoToken(stack.issuer))
     expect(user).toMatchObject({ source: 'directory', created: true, email: 'ada@acme.com' })
     expect(user.id).toMatch(UUID)
     expect(user.id).toBe(stack.directory.users.get('ada@acme.com')?.id)
@@ -58,8 +46,8 @@ describe('a first-time SSO user', () => {
 
   it('is served from the cache on the next call', async () => {
     const auth = authFor()
-    const first = await resolve(auth, await ssoToken())
-    const second = await resolve(auth, await ssoToken())
+    const first = await resolve(auth, await ssoToken(stack.issuer))
+    const second = await resolve(auth, await ssoToken(stack.issuer))
     expect(second).toEqual({ ...first, source: 'cache', created: false })
     expect(stack.directory.calls.ensure).toBe(1)
   })
@@ -67,7 +55,7 @@ describe('a first-time SSO user', () => {
   it('makes one directory call for 100 concurrent first calls, and runs the hook once', async () => {
     const created = vi.fn()
     const auth = authFor({ onUserCreated: created })
-    const token = await ssoToken()
+    const token = await ssoToken(stack.issuer)
     const verified = await auth.verifyAuth0Token(token)
     const users = await Promise.all(
       Array.from({ length: 100 }, () => auth.resolveCanonicalUser(verified)),
@@ -80,7 +68,7 @@ describe('a first-time SSO user', () => {
   it('gets the same UUID from a second service (another instance) without being created twice', async () => {
     const platformApi = authFor()
     const agenticBackend = authFor()
-    const token = await ssoToken()
+    const token = await ssoToken(stack.issuer)
     const first = await resolve(agenticBackend, token)
     const second = await resolve(platformApi, token)
     expect(second.id).toBe(first.id)
@@ -91,7 +79,7 @@ describe('a first-time SSO user', () => {
   it('existing users are returned, not created', async () => {
     const existing = stack.directory.addUser('ada@acme.com')
     const created = vi.fn()
-    const user = await resolve(authFor({ onUserCreated: created }), await ssoToken())
+    const user = await resolve(authFor({ onUserCreated: created }), await ssoToken(stack.issuer))
     expect(user).toMatchObject({ id: existing.id, created: false, source: 'directory' })
     expect(created).not.toHaveBeenCalled()
   })
@@ -103,7 +91,7 @@ describe('failing closed when the directory fails', () => {
     async (mode) => {
       const auth = authFor()
       stack.directory.fail(mode)
-      const token = await ssoToken()
+      const token = await ssoToken(stack.issuer)
       const error = await resolve(auth, token).catch((e: unknown) => e)
       expect(isAuthError(error) && error.code).toBe('directory_unavailable')
       expect(isAuthError(error) && error.status).toBe(502)
@@ -123,7 +111,7 @@ describe('failing closed when the directory fails', () => {
     const auth = authFor()
     stack.directory.fail('slow')
     const started = performance.now()
-    await rejectsWith(resolve(auth, await ssoToken()), 'directory_unavailable')
+    await rejectsWith(resolve(auth, await ssoToken(stack.issuer)), 'directory_unavailable')
     expect(performance.now() - started).toBeLessThan(3_000)
   })
 })
@@ -137,7 +125,10 @@ describe('lookup mode (read-only)', () => {
 
   it('finds a known user without creating anyone', async () => {
     const existing = stack.directory.addUser('ada@acme.com')
-    const user = await resolve(lookupAuth(), await ssoToken({ email: 'Ada@ACME.com' }))
+    const user = await resolve(
+      lookupAuth(),
+      await ssoToken(stack.issuer, { email: 'Ada@ACME.com' }),
+    )
     expect(user).toMatchObject({ id: existing.id, source: 'directory', created: false })
     expect(stack.directory.calls.ensure).toBe(0)
     expect(stack.directory.requests[0]?.path).toBe('/admin/user/ada%40acme.com')
@@ -145,7 +136,7 @@ describe('lookup mode (read-only)', () => {
 
   it('answers user_not_provisioned (401) for an unknown user, and remembers the miss briefly', async () => {
     const auth = lookupAuth(60_000)
-    const token = await ssoToken()
+    const token = await ssoToken(stack.issuer)
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     expect(stack.directory.calls.lookup).toBe(1)
@@ -154,7 +145,7 @@ describe('lookup mode (read-only)', () => {
 
   it('asks again once the negative cache entry has expired', async () => {
     const auth = lookupAuth(50)
-    const token = await ssoToken()
+    const token = await ssoToken(stack.issuer)
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     stack.directory.addUser('ada@acme.com')
     await new Promise((resolve) => setTimeout(resolve, 80))
@@ -165,9 +156,9 @@ describe('lookup mode (read-only)', () => {
     const auth = lookupAuth(60_000)
     stack.directory.addUser('ada@acme.com')
     stack.directory.fail('5xx')
-    await rejectsWith(resolve(auth, await ssoToken()), 'directory_unavailable')
+    await rejectsWith(resolve(auth, await ssoToken(stack.issuer)), 'directory_unavailable')
     stack.directory.fail(null)
-    expect((await resolve(auth, await ssoToken())).source).toBe('directory')
+    expect((await resolve(auth, await ssoToken(stack.issuer))).source).toBe('directory')
   })
 })
 
@@ -187,14 +178,14 @@ describe('the trust policy', () => {
 
   it('links an unverified email from a trusted enterprise connection', async () => {
     const auth = authFor()
-    const user = await resolve(auth, await ssoToken({ email_verified: undefined }))
+    const user = await resolve(auth, await ssoToken(stack.issuer, { email_verified: undefined }))
     expect(user.id).toMatch(UUID)
     expect(JSON.parse(stack.directory.requests[0]?.body ?? '').email_verified).toBe(false)
   })
 
   it('refuses a token with no email at all', async () => {
     await rejectsWith(
-      resolve(authFor(), await ssoToken({ email: undefined })),
+      resolve(authFor(), await ssoToken(stack.issuer, { email: undefined })),
       'identity_untrusted',
     )
     expect(stack.directory.requests).toHaveLength(0)
@@ -217,14 +208,20 @@ describe('the trust policy', () => {
     const auth = authFor()
     await resolve(
       auth,
-      await ssoToken({ sub: 'samlp|acme-waad|1', email: '  Ada.Lovelace+SSO@Bücher.Example ' }),
+      await ssoToken(stack.issuer, {
+        sub: 'samlp|acme-waad|1',
+        email: '  Ada.Lovelace+SSO@Bücher.Example ',
+      }),
     )
     expect(JSON.parse(stack.directory.requests[0]?.body ?? '').email).toBe(
       'ada.lovelace+sso@xn--bcher-kva.example',
     )
     const again = await resolve(
       auth,
-      await ssoToken({ sub: 'samlp|acme-waad|2', email: 'ADA.LOVELACE+sso@bücher.example' }),
+      await ssoToken(stack.issuer, {
+        sub: 'samlp|acme-waad|2',
+        email: 'ADA.LOVELACE+sso@bücher.example',
+      }),
     )
     expect(stack.directory.users.size).toBe(1)
     expect(again.id).toBe(stack.directory.users.get('ada.lovelace+sso@xn--bcher-kva.example')?.id)
@@ -247,7 +244,10 @@ describe('the trust policy', () => {
     ['a trailing line separator', 'ada@acme.com\u2028'],
     ['a trailing form feed', 'ada@acme.com\f'],
   ])('refuses %s, without asking the directory', async (_name, email) => {
-    await rejectsWith(resolve(authFor(), await ssoToken({ email })), 'identity_untrusted')
+    await rejectsWith(
+      resolve(authFor(), await ssoToken(stack.issuer, { email })),
+      'identity_untrusted',
+    )
     expect(stack.directory.requests).toHaveLength(0)
   })
 })
@@ -256,7 +256,10 @@ describe('the canonical-id claim', () => {
   it('is used first, with no directory call', async () => {
     const auth = authFor({ claims: { canonicalUserId: 'https://example.com/uuid' } })
     const id = '0b0e4e84-5b0c-4b2a-9b8f-3c2c8a1d2e3f'
-    const user = await resolve(auth, await ssoToken({ 'https://example.com/uuid': id }))
+    const user = await resolve(
+      auth,
+      await ssoToken(stack.issuer, { 'https://example.com/uuid': id }),
+    )
     expect(user).toEqual({ id, email: 'ada@acme.com', source: 'claim', created: false })
     expect(stack.directory.requests).toHaveLength(0)
   })
@@ -265,7 +268,7 @@ describe('the canonical-id claim', () => {
     const auth = authFor({ claims: { canonicalUserId: 'https://example.com/uuid' } })
     const user = await resolve(
       auth,
-      await ssoToken({ 'https://example.com/uuid': 'samlp|acme-waad|ada' }),
+      await ssoToken(stack.issuer, { 'https://example.com/uuid': 'samlp|acme-waad|ada' }),
     )
     expect(user.source).toBe('directory')
     expect(user.id).not.toBe('samlp|acme-waad|ada')
@@ -276,7 +279,7 @@ describe('the onUserCreated hook', () => {
   it('fails the request when it throws, and the user is not cached', async () => {
     const hook = vi.fn().mockRejectedValueOnce(new Error('membership table down'))
     const auth = authFor({ onUserCreated: hook })
-    const token = await ssoToken()
+    const token = await ssoToken(stack.issuer)
     const error = await resolve(auth, token).catch((e: unknown) => e)
     expect(isAuthError(error) && error.code).toBe('internal_error')
     expect((error as Error).message).not.toContain('membership')
@@ -292,7 +295,7 @@ describe('the onUserCreated hook', () => {
         throw new AuthError('identity_untrusted', 'Not a member of any organisation')
       },
     })
-    const error = await resolve(auth, await ssoToken()).catch((e: unknown) => e)
+    const error = await resolve(auth, await ssoToken(stack.issuer)).catch((e: unknown) => e)
     expect(error).toMatchObject({
       code: 'identity_untrusted',
       message: 'Not a member of any organisation',
@@ -317,13 +320,13 @@ describe('userinfo fallback', () => {
   it('reads the email from /userinfo when the access token has none, cached per sub', async () => {
     const auth = adaWithUserinfo()
     stack.directory.addUser('ada@acme.com')
-    const token = await ssoToken({ email: undefined, email_verified: undefined })
+    const token = await ssoToken(stack.issuer, { email: undefined, email_verified: undefined })
     expect((await resolve(auth, token)).email).toBe('ada@acme.com')
     stack.directory.users.clear()
     await rejectsWith(
       resolve(
         authFor({ userinfo: true }),
-        await ssoToken({ email: undefined, sub: 'auth0|nobody' }),
+        await ssoToken(stack.issuer, { email: undefined, sub: 'auth0|nobody' }),
       ),
       'identity_untrusted',
     )
@@ -332,7 +335,7 @@ describe('userinfo fallback', () => {
 
   it('does not call /userinfo again for the same sub', async () => {
     const auth = adaWithUserinfo()
-    const token = await ssoToken({ email: undefined, email_verified: undefined })
+    const token = await ssoToken(stack.issuer, { email: undefined, email_verified: undefined })
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     await rejectsWith(resolve(auth, token), 'user_not_provisioned')
     expect(stack.issuer.calls.userinfo).toBe(1)
@@ -341,7 +344,7 @@ describe('userinfo fallback', () => {
 
   it('fails closed (502) when /userinfo is down, and never sends the token anywhere else', async () => {
     const auth = authFor({ userinfo: { timeoutMs: 300 } })
-    const token = await ssoToken({ email: undefined })
+    const token = await ssoToken(stack.issuer, { email: undefined })
     const verified = await auth.verifyAuth0Token(token)
     stack.issuer.fail('5xx')
     const error = await auth.resolveCanonicalUser(verified).catch((e: unknown) => e)
@@ -358,7 +361,7 @@ describe('userinfo fallback', () => {
       email_verified: true,
     })
     await rejectsWith(
-      resolve(authFor(), await ssoToken({ email: undefined })),
+      resolve(authFor(), await ssoToken(stack.issuer, { email: undefined })),
       'identity_untrusted',
     )
     expect(stack.issuer.calls.userinfo).toBe(0)
@@ -385,7 +388,7 @@ describe('misuse', () => {
   it('refuses a verified token kept past its expiry', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const auth = authFor()
-    const verified = await auth.verifyAuth0Token(await ssoToken())
+    const verified = await auth.verifyAuth0Token(await ssoToken(stack.issuer))
     vi.setSystemTime(verified.expiresAt.getTime() + 10_000)
     await rejectsWith(auth.resolveCanonicalUser(verified), 'token_expired')
     expect(stack.directory.requests).toHaveLength(0)
@@ -394,7 +397,7 @@ describe('misuse', () => {
   it('needs a directory to resolve without a canonical claim', async () => {
     const auth = createAuth({ auth0: stack.issuer.auth0 })
     try {
-      await rejectsWith(resolve(auth, await ssoToken()), 'internal_error')
+      await rejectsWith(resolve(auth, await ssoToken(stack.issuer)), 'internal_error')
     } finally {
       await auth.close()
     }
@@ -407,7 +410,7 @@ describe('top-level resolveCanonicalUser', () => {
       auth0: stack.issuer.auth0,
       directory: { baseUrl: stack.directory.baseUrl },
     })
-    const token = await ssoToken()
+    const token = await ssoToken(stack.issuer)
     const first = await resolveCanonicalUser(await verifyAuth0Token(token, config()), config())
     const second = await resolveCanonicalUser(await verifyAuth0Token(token, config()), config())
     expect(second).toEqual({ ...first, source: 'cache', created: false })

@@ -1,6 +1,7 @@
-import { AuthError, UpstreamError } from 'canonical-auth'
+import { AuthError } from 'canonical-auth'
 import { describe, expect, it } from 'vitest'
 import { callUpstream, statusError, type UpstreamInit } from '../../src/core/upstream/client.js'
+import { readJson, upstreamFailure } from '../helpers.js'
 
 // The one helper every upstream call goes through, on answers made in memory: one deadline that
 // covers the body, a byte cap that holds whatever the headers say, no redirect followed.
@@ -48,33 +49,24 @@ function listenedSignal() {
   return { signal, abort: () => controller.abort(), listeners: () => listening }
 }
 
-const json = (response: { json(): Promise<unknown> }) => response.json()
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to fail')
-    },
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(UpstreamError)
-  return error as UpstreamError
-}
-
 describe('callUpstream', () => {
   it('reads and parses a body within its cap', async () => {
     const { stream } = body(['{"a":', '1}'])
-    await expect(callUpstream(limits, async () => new Response(stream), json)).resolves.toEqual({
-      a: 1,
-    })
+    await expect(callUpstream(limits, async () => new Response(stream), readJson)).resolves.toEqual(
+      {
+        a: 1,
+      },
+    )
   })
 
   it('accepts a body of exactly the cap, and refuses one byte more, cancelling the rest', async () => {
     await expect(
-      callUpstream(limits, async () => new Response('"12345678901234"'), json),
+      callUpstream(limits, async () => new Response('"12345678901234"'), readJson),
     ).resolves.toBe('12345678901234')
     const { stream, seen } = body(['"1234567890', '12345"', ' '.repeat(1_000)])
-    const error = await failure(callUpstream(limits, async () => new Response(stream), json))
+    const error = await upstreamFailure(
+      callUpstream(limits, async () => new Response(stream), readJson),
+    )
     expect(error.kind).toBe('too_large')
     expect(seen.pulls).toBe(2)
     expect(seen.cancelled).toBe(true)
@@ -83,7 +75,7 @@ describe('callUpstream', () => {
   it('refuses a declared length past the cap without reading the body', async () => {
     const { stream, seen } = body(['{}'])
     const response = new Response(stream, { headers: { 'content-length': '17' } })
-    const error = await failure(callUpstream(limits, async () => response, json))
+    const error = await upstreamFailure(callUpstream(limits, async () => response, readJson))
     expect(error.kind).toBe('too_large')
     expect(seen.pulls).toBe(0)
     expect(seen.cancelled).toBe(true)
@@ -92,20 +84,26 @@ describe('callUpstream', () => {
   it('counts the bytes whatever the declared length says', async () => {
     const { stream } = body(['"', 'x'.repeat(40), '"'])
     const response = new Response(stream, { headers: { 'content-length': '2' } })
-    expect((await failure(callUpstream(limits, async () => response, json))).kind).toBe('too_large')
+    expect((await upstreamFailure(callUpstream(limits, async () => response, readJson))).kind).toBe(
+      'too_large',
+    )
   })
 
   it('ends a body still arriving at the deadline, and cancels it', async () => {
     const { stream, seen } = body(['{"a":'], { end: false })
     const started = Date.now()
-    const error = await failure(callUpstream(limits, async () => new Response(stream), json))
+    const error = await upstreamFailure(
+      callUpstream(limits, async () => new Response(stream), readJson),
+    )
     expect(error.kind).toBe('timeout')
     expect(Date.now() - started).toBeLessThan(2_000)
     expect(seen.cancelled).toBe(true)
   })
 
   it('ends the wait for headers at the deadline, even if the request ignores its signal', async () => {
-    const error = await failure(callUpstream(limits, () => new Promise<Response>(() => {}), json))
+    const error = await upstreamFailure(
+      callUpstream(limits, () => new Promise<Response>(() => {}), readJson),
+    )
     expect(error.kind).toBe('timeout')
   })
 
@@ -115,16 +113,16 @@ describe('callUpstream', () => {
     const call = callUpstream(
       { ...limits, timeoutMs: 10_000, signal: caller.signal },
       async () => new Response(stream),
-      json,
+      readJson,
     )
     setTimeout(() => caller.abort(), 20)
-    expect((await failure(call)).kind).toBe('aborted')
+    expect((await upstreamFailure(call)).kind).toBe('aborted')
     expect(seen.cancelled).toBe(true)
     expect(caller.listeners()).toBe(0)
 
     // A call that succeeds lets go of it too.
     const other = listenedSignal()
-    await callUpstream({ ...limits, signal: other.signal }, async () => new Response('1'), json)
+    await callUpstream({ ...limits, signal: other.signal }, async () => new Response('1'), readJson)
     expect(other.listeners()).toBe(0)
   })
 
@@ -133,14 +131,14 @@ describe('callUpstream', () => {
     async (status) => {
       const { stream, seen } = body(['{"keys":[]}'])
       let init: UpstreamInit | undefined
-      const error = await failure(
+      const error = await upstreamFailure(
         callUpstream(
           limits,
           async (given) => {
             init = given
             return new Response(stream, { status, headers: { location: 'http://elsewhere/' } })
           },
-          json,
+          readJson,
         ),
       )
       expect(init?.redirect).toBe('manual')
@@ -163,7 +161,9 @@ describe('callUpstream', () => {
   })
 
   it('fails a body that is not JSON as invalid_response, without quoting it', async () => {
-    const error = await failure(callUpstream(limits, async () => new Response('<html>x'), json))
+    const error = await upstreamFailure(
+      callUpstream(limits, async () => new Response('<html>x'), readJson),
+    )
     expect(error.kind).toBe('invalid_response')
     expect(error.message).not.toContain('<html>')
   })
@@ -189,13 +189,13 @@ describe('callUpstream', () => {
         },
       ),
     ).rejects.toBe(status)
-    const error = await failure(
+    const error = await upstreamFailure(
       callUpstream(
         limits,
         async () => {
           throw new TypeError('fetch failed: http://dir/admin/user/ada%40acme.com')
         },
-        json,
+        readJson,
       ),
     )
     expect(error.kind).toBe('network')

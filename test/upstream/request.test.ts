@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { UpstreamError } from 'canonical-auth'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { RETRIED_STATUSES, upstreamRequest } from '../../src/core/upstream/request.js'
+import { readJson, upstreamFailure } from '../helpers.js'
+import { useInstances } from '../stack.js'
 
 // The one retry policy of every upstream call, against a real loopback server that answers each
 // request with the next reply of its script and records what it was sent.
@@ -15,10 +17,7 @@ interface Script {
   close(): Promise<void>
 }
 
-const servers: Script[] = []
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close()
-})
+const keep = useInstances()
 
 async function serve(...replies: Reply[]): Promise<Script> {
   const requests: Script['requests'] = []
@@ -39,28 +38,14 @@ async function serve(...replies: Reply[]): Promise<Script> {
         server.close(() => resolve())
       }),
   }
-  servers.push(script)
-  return script
+  return keep(script)
 }
 
 const limits = { upstream: 'test', timeoutMs: 5_000, maxBytes: 1_024 }
-const json = (response: { json(): Promise<unknown> }) => response.json()
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to fail')
-    },
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(UpstreamError)
-  return error as UpstreamError
-}
-
 describe('upstreamRequest', () => {
   it.each([408, 429, 500, 502, 503, 504])('tries once more after a %i', async (status) => {
     const server = await serve({ status }, { status: 200, body: '{"ok":true}' })
-    const answer = await upstreamRequest(limits, { url: `${server.origin}/x` }, json)
+    const answer = await upstreamRequest(limits, { url: `${server.origin}/x` }, readJson)
     expect(answer).toEqual({ ok: true })
     expect(server.requests).toHaveLength(2)
   })
@@ -77,7 +62,7 @@ describe('upstreamRequest', () => {
     const answer = await upstreamRequest(
       limits,
       { method: 'post', url: `${server.origin}/ensure`, json: { email: 'a@b.co' }, retries: 2 },
-      json,
+      readJson,
     )
     expect(answer).toEqual({ id: 1 })
     expect(server.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST'])
@@ -92,7 +77,7 @@ describe('upstreamRequest', () => {
 
   it('stops after the retries it was given, failing with the last status', async () => {
     const server = await serve({ status: 500 }, { status: 500 }, { status: 200 })
-    const error = await failure(
+    const error = await upstreamFailure(
       upstreamRequest(limits, { url: `${server.origin}/x`, retries: 1 }, (response) => {
         if (!response.ok) throw new UpstreamError('test', 'status', 'failed', response.status)
         return response.json()
@@ -119,7 +104,7 @@ describe('upstreamRequest', () => {
         url: server.origin,
         headers: async () => ({ authorization: `Bearer credential-${++calls}` }),
       },
-      json,
+      readJson,
     )
     expect(calls).toBe(1)
     expect(server.requests.map((r) => r.headers.authorization)).toEqual([
@@ -131,7 +116,7 @@ describe('upstreamRequest', () => {
 
   it('never follows a redirect', async () => {
     const server = await serve({ status: 302, headers: { location: '/elsewhere' } })
-    const error = await failure(upstreamRequest(limits, { url: server.origin }, json))
+    const error = await upstreamFailure(upstreamRequest(limits, { url: server.origin }, readJson))
     expect(error).toMatchObject({ kind: 'redirect', status: 302 })
     expect(server.requests.map((r) => r.url)).toEqual(['/'])
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { nowSeconds, rejectsWith } from '../helpers.js'
+import { advance, nowSeconds, rejectsWith } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
 const stack = useTestStack(
@@ -14,8 +14,6 @@ const authFor = stack.auth
 function signatureChecks() {
   return vi.spyOn(globalThis.crypto.subtle, 'verify')
 }
-
-const advance = (ms: number) => vi.setSystemTime(Date.now() + ms)
 
 describe('the verification cache', () => {
   it('checks the signature of a token once, however often it is presented', async () => {
