@@ -32,21 +32,27 @@ describe('authenticate: token locations', () => {
   it('accepts the scheme in any case, a fetch Headers object, and header names in any case', async () => {
     const auth = authFor()
     const token = await ssoToken(stack.issuer)
+    const ada = stack.directory.addUser('ada@acme.com')
+    const adaContext = { userId: ada.id, token: { subject: 'samlp|acme-waad|ada' } }
     await expect(
       auth.authenticate({ headers: { authorization: `bEaReR ${token}` } }),
-    ).resolves.toBeTruthy()
+    ).resolves.toMatchObject(adaContext)
     await expect(
       auth.authenticate({ headers: new Headers({ Authorization: `Bearer ${token}` }) }),
-    ).resolves.toBeTruthy()
+    ).resolves.toMatchObject(adaContext)
     await expect(
       auth.authenticate({ headers: { Authorization: `Bearer ${token}` } }),
-    ).resolves.toBeTruthy()
+    ).resolves.toMatchObject(adaContext)
   })
 
   it('accepts both locations when they carry the same token', async () => {
     const token = await ssoToken(stack.issuer)
+    const ada = stack.directory.addUser('ada@acme.com')
     const headers = { authorization: `Bearer ${token}`, 'x-user-token': token }
-    await expect(authFor().authenticate({ headers })).resolves.toBeTruthy()
+    await expect(authFor().authenticate({ headers })).resolves.toMatchObject({
+      userId: ada.id,
+      token: { subject: 'samlp|acme-waad|ada' },
+    })
   })
 
   it.each<[string, Record<string, unknown>, AuthErrorCode]>([
@@ -96,9 +102,10 @@ describe('authenticate: token locations', () => {
       custom.authenticate({ headers: { authorization: `Bearer ${token}` } }),
       'token_missing',
     )
+    const ada = stack.directory.addUser('ada@acme.com')
     await expect(
       custom.authenticate({ headers: { 'x-forwarded-access-token': token } }),
-    ).resolves.toBeTruthy()
+    ).resolves.toMatchObject({ userId: ada.id, token: { subject: 'samlp|acme-waad|ada' } })
   })
 
   it('rejects an invalid token before the directory is asked', async () => {

@@ -5,7 +5,7 @@ import type { JWK } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { AsymmetricAlgorithm } from '../src/core/verify/config.js'
-import { claimsFor, nowSeconds, rejectsWith } from './helpers.js'
+import { claimsFor, nowSeconds, rejectsWith, verifiedToken } from './helpers.js'
 import { ecKey, type NodeKey, rsaKey } from './keys.js'
 import { server } from './msw.js'
 
@@ -105,7 +105,9 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s, with every key war
       for (const kid of [['main'], { toString: 'main' }, 1, true]) {
         await rejectsWith(auth().verifyAuth0Token(main.sign(claims, { kid })), 'token_invalid')
       }
-      await expect(auth().verifyAuth0Token(main.sign(claims))).resolves.toBeTruthy()
+      await expect(auth().verifyAuth0Token(main.sign(claims))).resolves.toMatchObject(
+        verifiedToken(engines.issuer, 'auth0|u1'),
+      )
     })
 
     it('refuses a header that is not UTF-8, under a kid already verified', async () => {
@@ -125,7 +127,9 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s, with every key war
       }
       // Valid UTF-8 beyond ASCII is fine.
       const accented = Buffer.from(header.toString().replace('XX', 'é✓'))
-      await expect(auth().verifyAuth0Token(signBytes(accented, claims, main))).resolves.toBeTruthy()
+      await expect(
+        auth().verifyAuth0Token(signBytes(accented, claims, main)),
+      ).resolves.toMatchObject(verifiedToken(engines.issuer, 'auth0|u1'))
     })
 
     it('verifies a token under either of two keys that share a kid, and refuses a third', async () => {
@@ -143,10 +147,11 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s, with every key war
 
     it('verifies a kid-less token under whichever of the matching keys signed it', async () => {
       const claims = claimsFor(engines.issuer)
-      for (const key of [main, dup1, dup2, kidless]) {
+      for (const [name, key] of Object.entries({ main, dup1, dup2, kidless })) {
+        const sub = `auth0|${name}`
         await expect(
-          auth().verifyAuth0Token(key.sign(claims, { kid: undefined })),
-        ).resolves.toBeTruthy()
+          auth().verifyAuth0Token(key.sign({ ...claims, sub }, { kid: undefined })),
+        ).resolves.toMatchObject(verifiedToken(engines.issuer, sub))
       }
       await rejectsWith(
         auth().verifyAuth0Token(stranger.sign(claims, { kid: undefined })),
@@ -163,7 +168,7 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s, with every key war
       const claims = claimsFor(engines.issuer)
       await expect(
         auth().verifyAuth0Token(solo.sign(claims, { kid: undefined })),
-      ).resolves.toBeTruthy()
+      ).resolves.toMatchObject(verifiedToken(engines.issuer, 'auth0|u1'))
       for (const kid of ['', null]) {
         await rejectsWith(auth().verifyAuth0Token(solo.sign(claims, { kid })), 'token_invalid')
       }

@@ -114,6 +114,25 @@ export async function rejectsWith(
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
+/** The sub `TestIssuer.sign` gives a token whose claims name none. */
+export const TEST_SUB = 'auth0|test-user'
+
+/**
+ * What a VerifiedToken of `issuer` for `subject` (by default {@link TEST_SUB}) holds, for
+ * `toMatchObject`: that issuer, its audience and that subject.
+ *
+ * @example
+ * ```ts
+ * await expect(auth.verifyAuth0Token(token)).resolves.toMatchObject(verifiedToken(issuer))
+ * ```
+ */
+export function verifiedToken(
+  issuer: { readonly issuer: string; readonly audience: string },
+  subject = TEST_SUB,
+): { issuer: string; audience: string[]; subject: string } {
+  return { issuer: issuer.issuer, audience: [issuer.audience], subject }
+}
+
 /** Moves the faked `Date` on by `ms` (the test has called `vi.useFakeTimers`). */
 export function advance(ms: number): void {
   vi.setSystemTime(Date.now() + ms)

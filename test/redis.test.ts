@@ -161,7 +161,8 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
       const first = await login(a.auth, token)
       const keys = (await a.client.raw(['KEYS', 'canonical-auth:user:v1:*'])) as string[]
       const ours = keys.find((candidate) => candidate.endsWith(`\n${first.token?.subject}`))
-      expect(ours).toBeDefined()
+      // This user's entry, under the store's key scheme: the issuer and the sub.
+      expect(ours).toBe(`canonical-auth:user:v1:${stack.issuer.issuer}\n${first.token?.subject}`)
       await a.client.raw(['SET', ours as string, value])
 
       const second = await login(b.auth, token)

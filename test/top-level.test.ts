@@ -8,19 +8,16 @@ import {
   verifyAuth0Token,
 } from 'canonical-auth'
 import { createTestIssuer } from 'canonical-auth/testing'
-import { afterAll, describe, expect, it } from 'vitest'
-import { rejectsWith } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { rejectsWith, verifiedToken } from './helpers.js'
 import { server } from './msw.js'
+import { useInstances } from './stack.js'
 
 describe('top-level verifyAuth0Token', () => {
-  const issuers: { close(): Promise<void> }[] = []
-  afterAll(async () => {
-    for (const issuer of issuers) await issuer.close()
-  })
+  const keep = useInstances()
 
   it('shares one key set cache across calls with equal inline configs', async () => {
-    const issuer = await createTestIssuer()
-    issuers.push(issuer)
+    const issuer = keep(await createTestIssuer())
     for (let i = 0; i < 10; i++) {
       const verified = await verifyAuth0Token(await issuer.sign({ sub: `auth0|${i}` }), {
         auth0: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audience: issuer.audience },
@@ -31,8 +28,7 @@ describe('top-level verifyAuth0Token', () => {
   })
 
   it('shares the key set per issuer even when other settings differ', async () => {
-    const issuer = await createTestIssuer()
-    issuers.push(issuer)
+    const issuer = keep(await createTestIssuer())
     const token = await issuer.sign()
     await verifyAuth0Token(token, { auth0: issuer.auth0 })
     await verifyAuth0Token(token, { auth0: { ...issuer.auth0, clockToleranceSeconds: 0 } })
@@ -41,10 +37,11 @@ describe('top-level verifyAuth0Token', () => {
   })
 
   it('applies each call its own config', async () => {
-    const issuer = await createTestIssuer()
-    issuers.push(issuer)
+    const issuer = keep(await createTestIssuer())
     const token = await issuer.sign()
-    await expect(verifyAuth0Token(token, { auth0: issuer.auth0 })).resolves.toBeTruthy()
+    await expect(verifyAuth0Token(token, { auth0: issuer.auth0 })).resolves.toMatchObject(
+      verifiedToken(issuer),
+    )
     await rejectsWith(
       verifyAuth0Token(token, { auth0: { ...issuer.auth0, audience: 'https://other' } }),
       'token_invalid',

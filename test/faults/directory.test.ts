@@ -1,6 +1,7 @@
 import {
   type Auth,
   type AuthConfig,
+  type AuthContext,
   AuthError,
   type AuthErrorCode,
   type AuthEvent,
@@ -39,6 +40,13 @@ function authFor(extra: Partial<AuthConfig> = {}, directoryExtra: object = {}): 
 
 /** User `n`'s token: `samlp|acme-waad|u<n>`, `u<n>@acme.com`. */
 const userToken = (n = 1) => ssoToken(stack.issuer, `u${n}`)
+
+/** Asserts that `context` is user `n`, as the directory answered for it. */
+function expectDirectoryUser(context: AuthContext, n: number): void {
+  const email = `u${n}@acme.com`
+  expect(context.user).toMatchObject({ source: 'directory', email })
+  expect(context.userId).toBe(stack.directory.users.get(email)?.id)
+}
 
 describe.each(FAULT_MODES)('directory fault: %s', (mode) => {
   it('answers 502 directory_unavailable by the deadline, leaks nothing, caches nothing', async () => {
@@ -247,7 +255,8 @@ describe('circuit breaker', () => {
     expect(
       events.filter((event) => event.type === 'circuit.state').map((event) => event.state),
     ).toEqual(['open', 'half_open', 'closed'])
-    await expect(auth.authenticate({ headers: bearer(await userToken(8)) })).resolves.toBeTruthy()
+    expectDirectoryUser(await auth.authenticate({ headers: bearer(await userToken(8)) }), 8)
+    expect(stack.directory.calls.ensure).toBe(5)
   })
 
   it('opens again when the probe fails', async () => {
@@ -329,7 +338,8 @@ describe('circuit breaker', () => {
     }
     expect(stack.directory.calls.ensure).toBe(6)
     expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
-    await expect(auth.authenticate({ headers: bearer(await userToken(1)) })).resolves.toBeTruthy()
+    expectDirectoryUser(await auth.authenticate({ headers: bearer(await userToken(1)) }), 1)
+    expect(stack.directory.calls.ensure).toBe(7)
   })
 
   it('in lookup mode, a refused user (403) and unknown users (404) never open it', async () => {
@@ -355,7 +365,8 @@ describe('circuit breaker', () => {
     expect(stack.directory.calls.lookup).toBe(10)
     expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
     stack.directory.addUser('u9@acme.com')
-    await expect(auth.authenticate({ headers: bearer(await userToken(9)) })).resolves.toBeTruthy()
+    expectDirectoryUser(await auth.authenticate({ headers: bearer(await userToken(9)) }), 9)
+    expect(stack.directory.calls.lookup).toBe(11)
   })
 
   it('answers that are not a user (a redirect, an invalid body) never open it', async () => {
@@ -371,7 +382,9 @@ describe('circuit breaker', () => {
     }
     expect(events.filter((event) => event.type === 'circuit.state')).toEqual([])
     stack.directory.fail(null)
-    await expect(auth.authenticate({ headers: bearer(await userToken(1)) })).resolves.toBeTruthy()
+    const calls = stack.directory.calls.ensure
+    expectDirectoryUser(await auth.authenticate({ headers: bearer(await userToken(1)) }), 1)
+    expect(stack.directory.calls.ensure).toBe(calls + 1)
   })
 
   it('a refusal does not hide an outage: 5xx for everyone still opens it', async () => {
@@ -420,7 +433,10 @@ describe('circuit breaker', () => {
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'directory.call', outcome: 'refused' }),
     )
-    await expect(auth.authenticate({ headers: bearer(await userToken(1)) })).resolves.toBeTruthy()
+    await expect(auth.authenticate({ headers: bearer(await userToken(1)) })).resolves.toMatchObject(
+      { userId: '3f2b8c1e-5a4d-4e6f-9b7a-0c1d2e3f4a5b', user: { source: 'directory' } },
+    )
+    expect(calls).toBe(6)
   })
 
   it('can be turned off: every request asks the failing directory', async () => {

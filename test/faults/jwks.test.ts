@@ -2,7 +2,7 @@ import { errorAnswer } from 'canonical-auth'
 import { FAULT_MODES } from 'canonical-auth/testing'
 import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { advance, authFailure, rejectsWith } from '../helpers.js'
+import { advance, authFailure, rejectsWith, verifiedToken } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
 // The key set endpoint misbehaving: down at start, down after warm-up, slow, flapping, every
@@ -33,7 +33,9 @@ describe.each(FAULT_MODES)('key set fault: %s', (mode) => {
     stack.issuer.fail(null)
     vi.useFakeTimers({ toFake: ['Date'] })
     advance(31_000)
-    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toMatchObject(
+      verifiedToken(stack.issuer),
+    )
   })
 
   it('after warm-up: the kept copy serves through the outage, then 503', async () => {
@@ -42,7 +44,9 @@ describe.each(FAULT_MODES)('key set fault: %s', (mode) => {
     await auth.verifyAuth0Token(await stack.issuer.sign())
     stack.issuer.fail(mode)
     advance(61_000)
-    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toMatchObject(
+      verifiedToken(stack.issuer),
+    )
     await vi.waitFor(() => expect(stack.issuer.calls.jwks).toBe(2))
     advance(120_000)
     await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
@@ -78,7 +82,9 @@ describe('key set bodies and redirects', () => {
     stack.issuer.fail(null)
     vi.useFakeTimers({ toFake: ['Date'] })
     advance(31_000)
-    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toMatchObject(
+      verifiedToken(stack.issuer),
+    )
     expect(stack.issuer.calls.jwks).toBe(2)
   })
 
@@ -100,7 +106,10 @@ describe('key set flapping and rotation', () => {
     for (let round = 0; round < 6; round++) {
       stack.issuer.fail(round % 2 === 0 ? 'down' : null)
       advance(61_000)
-      await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+      const sub = `auth0|round-${round}`
+      await expect(auth.verifyAuth0Token(await stack.issuer.sign({ sub }))).resolves.toMatchObject(
+        verifiedToken(stack.issuer, sub),
+      )
       await rejectsWith(
         auth.verifyAuth0Token(await stack.issuer.sign({ aud: 'other' })),
         'token_invalid',
@@ -114,14 +123,17 @@ describe('key set flapping and rotation', () => {
   it('verifies old and new kids side by side when the key rotates mid-traffic', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const auth = authFor()
-    const before = await Promise.all(Array.from({ length: 20 }, () => stack.issuer.sign()))
+    const subs = (key: string) => Array.from({ length: 20 }, (_, i) => `auth0|${key}-${i}`)
+    const before = await Promise.all(subs('old').map((sub) => stack.issuer.sign({ sub })))
     await Promise.all(before.map((token) => auth.verifyAuth0Token(token)))
     await stack.issuer.rotateKey()
     advance(31_000)
-    const after = await Promise.all(Array.from({ length: 20 }, () => stack.issuer.sign()))
+    const after = await Promise.all(subs('new').map((sub) => stack.issuer.sign({ sub })))
     const mixed = after.flatMap((token, i) => [token, before[i] as string])
     const results = await Promise.all(mixed.map((token) => auth.verifyAuth0Token(token)))
-    expect(results).toHaveLength(40)
+    expect(results.map((verified) => verified.subject)).toEqual(
+      subs('new').flatMap((sub, i) => [sub, subs('old')[i]]),
+    )
     // One fetch at start, one for the new kid, shared by every request that needed it.
     expect(stack.issuer.calls.jwks).toBe(2)
   })

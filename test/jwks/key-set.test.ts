@@ -6,7 +6,15 @@ import { HttpResponse, http } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { parseKeySet } from '../../src/core/jwks/safe-keys.js'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { advance, claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from '../helpers.js'
+import {
+  advance,
+  claimsFor,
+  forge,
+  nowSeconds,
+  rejectsWith,
+  strangerKey,
+  verifiedToken,
+} from '../helpers.js'
 import { ecKey, rsaKey } from '../keys.js'
 import { server } from '../msw.js'
 import { useTestStack } from '../stack.js'
@@ -30,7 +38,9 @@ describe('key set caching', () => {
       Array.from({ length: 100 }, (_, i) => stack.issuer.sign({ sub: `auth0|${i}` })),
     )
     const results = await Promise.all(tokens.map((token) => auth.verifyAuth0Token(token)))
-    expect(results).toHaveLength(100)
+    expect(results.map((verified) => verified.subject)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `auth0|${i}`),
+    )
     expect(stack.issuer.calls.jwks).toBe(1)
   })
 
@@ -49,7 +59,9 @@ describe('key rotation', () => {
     await auth.verifyAuth0Token(await stack.issuer.sign())
     await stack.issuer.rotateKey()
     advance(31_000)
-    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await expect(
+      auth.verifyAuth0Token(await stack.issuer.sign({ sub: 'auth0|new-key' })),
+    ).resolves.toMatchObject(verifiedToken(stack.issuer, 'auth0|new-key'))
     expect(stack.issuer.calls.jwks).toBe(2)
   })
 
@@ -61,7 +73,8 @@ describe('key rotation', () => {
     await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
     expect(stack.issuer.calls.jwks).toBe(1)
     advance(30_000)
-    await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(token)).resolves.toMatchObject(verifiedToken(stack.issuer))
+    expect(stack.issuer.calls.jwks).toBe(2)
   })
 
   it('stops accepting a key removed from the key set once the cache is refreshed', async () => {
@@ -75,7 +88,9 @@ describe('key rotation', () => {
     // Until the background refresh has been applied the kept copy serves; then the old key is gone.
     await vi.waitFor(() => rejectsWith(auth.verifyAuth0Token(old), 'token_invalid'))
     expect(stack.issuer.calls.jwks).toBe(2)
-    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await expect(
+      auth.verifyAuth0Token(await stack.issuer.sign({ sub: 'auth0|new-key' })),
+    ).resolves.toMatchObject(verifiedToken(stack.issuer, 'auth0|new-key'))
   })
 })
 
@@ -114,7 +129,12 @@ describe('key set outage', () => {
     expect(error).toBeInstanceOf(AuthError)
     expect(error).toMatchObject({ code: 'jwks_unavailable', status: 503 })
     expect((error as AuthError).retryAfterSeconds).toBeGreaterThanOrEqual(1)
-    expect((error as AuthError).cause).toBeDefined()
+    // The reset connection, as an UpstreamError that names the key set and nothing of the request.
+    expect((error as AuthError).cause).toMatchObject({
+      name: 'UpstreamError',
+      upstream: 'jwks',
+      kind: 'network',
+    })
     expect(stack.issuer.calls.jwks).toBe(1)
     await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
     expect(stack.issuer.calls.jwks).toBe(1)
@@ -127,7 +147,8 @@ describe('key set outage', () => {
     await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
     stack.issuer.fail(null)
     advance(1_001)
-    await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(token)).resolves.toMatchObject(verifiedToken(stack.issuer))
+    expect(stack.issuer.calls.jwks).toBe(2)
   })
 
   it('backs off exponentially between failed fetches', async () => {
@@ -149,10 +170,14 @@ describe('key set outage', () => {
     await auth.verifyAuth0Token(await stack.issuer.sign())
     stack.issuer.fail('down')
     advance(61_000)
-    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toMatchObject(
+      verifiedToken(stack.issuer),
+    )
     await vi.waitFor(() => expect(stack.issuer.calls.jwks).toBe(2))
     advance(60_000)
-    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await stack.issuer.sign())).resolves.toMatchObject(
+      verifiedToken(stack.issuer),
+    )
     advance(61_000)
     await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
   })
@@ -206,11 +231,15 @@ describe('key set outage', () => {
       }),
     )
     advance(61_000)
-    await expect(auth.verifyAuth0Token(await msIssuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await msIssuer.sign())).resolves.toMatchObject(
+      verifiedToken(msIssuer),
+    )
     await vi.waitFor(() => expect(refreshes).toBe(1))
     // The refresh failed, so the kept copy still serves; the symmetric key was never taken.
     advance(1_000)
-    await expect(auth.verifyAuth0Token(await msIssuer.sign())).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(await msIssuer.sign())).resolves.toMatchObject(
+      verifiedToken(msIssuer),
+    )
   })
 
   it('never fetches a key set with a symmetric key for HS tokens', async () => {
@@ -247,8 +276,11 @@ describe('several keys matching one header', () => {
     const auth = createAuth({ auth0: msIssuer.auth0, cache: { tokens: false } })
     onTestFinished(() => auth.close())
     const claims = claimsFor(msIssuer, { sub: 'x', exp: nowSeconds() + 60 })
-    for (const key of [keys[0], keys[7]]) {
-      await expect(auth.verifyAuth0Token(key?.sign(claims) as string)).resolves.toBeTruthy()
+    for (const n of [0, 7]) {
+      const sub = `auth0|key-${n}`
+      await expect(
+        auth.verifyAuth0Token(keys[n]?.sign({ ...claims, sub }) as string),
+      ).resolves.toMatchObject(verifiedToken(msIssuer, sub))
     }
     // The ninth is never tried: a header matching many keys costs at most eight checks.
     await rejectsWith(auth.verifyAuth0Token(keys[8]?.sign(claims) as string), 'token_invalid')

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { advance, nowSeconds, rejectsWith } from '../helpers.js'
+import { advance, nowSeconds, rejectsWith, verifiedToken } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
 const stack = useTestStack(
@@ -56,7 +56,7 @@ describe('the verification cache', () => {
     const auth = authFor({ jwks: { maxAgeMs: 10_000 }, cache: { tokens: { maxAgeMs: 30_000 } } })
     const old = await stack.issuer.sign()
     const uncached = await stack.issuer.sign({ sub: 'auth0|other' })
-    await auth.verifyAuth0Token(old)
+    const first = await auth.verifyAuth0Token(old)
     await stack.issuer.rotateKey({ keepPrevious: false })
     advance(11_000)
     // A token that needs the keys finds the key set stale and starts a refresh in the background.
@@ -65,7 +65,7 @@ describe('the verification cache', () => {
     await auth.verifyAuth0Token(await stack.issuer.sign({ sub: 'auth0|new-key' }))
     expect(stack.issuer.calls.jwks).toBe(2)
     // The refreshed key set no longer has the old key, but the cached result for `old` stands.
-    await expect(auth.verifyAuth0Token(old)).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(old)).resolves.toBe(first)
     advance(20_000) // 31 s after verification: the cache entry is gone, the key is gone
     await rejectsWith(auth.verifyAuth0Token(old), 'token_invalid')
   })
@@ -92,7 +92,8 @@ describe('the verification cache', () => {
     await rejectsWith(auth.verifyAuth0Token(token), 'jwks_unavailable')
     stack.issuer.fail(null)
     advance(1_100)
-    await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
+    await expect(auth.verifyAuth0Token(token)).resolves.toMatchObject(verifiedToken(stack.issuer))
+    expect(stack.issuer.calls.jwks).toBe(2)
   })
 
   it('stays within max entries', async () => {

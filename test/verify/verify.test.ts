@@ -6,7 +6,15 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } fr
 import { HttpResponse, http } from 'msw'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { AsymmetricAlgorithm } from '../../src/core/verify/config.js'
-import { b64, claimsFor, forge, nowSeconds, rejectsWith, strangerKey } from '../helpers.js'
+import {
+  b64,
+  claimsFor,
+  forge,
+  nowSeconds,
+  rejectsWith,
+  strangerKey,
+  verifiedToken,
+} from '../helpers.js'
 import { ecKey, forgeForExponentOne, rsaKey } from '../keys.js'
 import { server, strayRequests } from '../msw.js'
 
@@ -123,8 +131,12 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
     })
 
     it('accepts a token expired within the clock tolerance, and not beyond it', async () => {
-      const within = await issuer.sign({ iat: nowSeconds() - 60, exp: nowSeconds() - 3 })
-      await expect(auth.verifyAuth0Token(within)).resolves.toBeTruthy()
+      const exp = nowSeconds() - 3
+      const within = await issuer.sign({ iat: nowSeconds() - 60, exp })
+      await expect(auth.verifyAuth0Token(within)).resolves.toMatchObject({
+        ...verifiedToken(issuer),
+        expiresAt: new Date(exp * 1000),
+      })
       const beyond = await issuer.sign({ iat: nowSeconds() - 60, exp: nowSeconds() - 7 })
       await rejectsWith(auth.verifyAuth0Token(beyond), 'token_expired')
     })
@@ -132,8 +144,12 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
     it('rejects a token that is not yet valid', async () => {
       const token = await issuer.sign({ nbf: nowSeconds() + 60 })
       await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid', token)
-      const within = await issuer.sign({ nbf: nowSeconds() + 3 })
-      await expect(auth.verifyAuth0Token(within)).resolves.toBeTruthy()
+      const nbf = nowSeconds() + 3
+      const within = await issuer.sign({ nbf })
+      await expect(auth.verifyAuth0Token(within)).resolves.toMatchObject({
+        ...verifiedToken(issuer),
+        claims: { nbf },
+      })
     })
 
     it('rejects a token issued in the future', async () => {
@@ -301,7 +317,7 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
 
     it('rejects forgeries the same way once the key has been used (no await on that path)', async () => {
       const warm = await issuer.sign()
-      await expect(auth.verifyAuth0Token(warm)).resolves.toBeTruthy()
+      await expect(auth.verifyAuth0Token(warm)).resolves.toMatchObject(verifiedToken(issuer))
       // The very header segment of the good token, with a stranger's signature over other claims.
       const goodHeader = JSON.parse(
         Buffer.from(warm.split('.')[0] as string, 'base64url').toString(),
@@ -330,7 +346,9 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
         const token = await forge({ ...header(), kid: `junk-${i}` }, claims(), key)
         await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
       }
-      await expect(auth.verifyAuth0Token(await issuer.sign())).resolves.toBeTruthy()
+      await expect(
+        auth.verifyAuth0Token(await issuer.sign({ sub: 'auth0|after-flood' })),
+      ).resolves.toMatchObject(verifiedToken(issuer, 'auth0|after-flood'))
     })
 
     it('rejects a token whose kid is not in the key set', async () => {
@@ -395,12 +413,13 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
         auth0: { ...issuer.auth0, requireAccessTokenType: true },
       })
       await rejectsWith(strict.verifyAuth0Token(await issuer.sign()), 'token_invalid')
-      await expect(
-        strict.verifyAuth0Token(await issuer.sign({}, { header: { typ: 'at+jwt' } })),
-      ).resolves.toBeTruthy()
-      await expect(
-        auth.verifyAuth0Token(await issuer.sign({}, { header: { typ: 'at+jwt' } })),
-      ).resolves.toBeTruthy()
+      const typed = await issuer.sign({ sub: 'auth0|typed' }, { header: { typ: 'at+jwt' } })
+      await expect(strict.verifyAuth0Token(typed)).resolves.toMatchObject(
+        verifiedToken(issuer, 'auth0|typed'),
+      )
+      await expect(auth.verifyAuth0Token(typed)).resolves.toMatchObject(
+        verifiedToken(issuer, 'auth0|typed'),
+      )
       await strict.close()
     })
   })
@@ -432,10 +451,15 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
       const { tenant, auth: instance, claims: valid } = await tenantWith([weak])
       const forged = forgeForExponentOne(n, { alg: 'RS256', kid: 'exponent-one' }, valid)
       // The forgery is a valid signature for that key: jose alone accepts it.
-      await expect(jwtVerify(forged, createLocalJWKSet({ keys: [weak] }))).resolves.toBeTruthy()
+      await expect(jwtVerify(forged, createLocalJWKSet({ keys: [weak] }))).resolves.toMatchObject({
+        payload: { iss: tenant.issuer, sub: valid.sub },
+        protectedHeader: { alg: 'RS256', kid: 'exponent-one' },
+      })
       await rejectsWith(instance.verifyAuth0Token(forged), 'token_invalid', forged)
       // The same again once the key set is warm, and the tenant's real key still works.
-      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toBeTruthy()
+      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toMatchObject(
+        verifiedToken(tenant),
+      )
       await rejectsWith(instance.verifyAuth0Token(forged), 'token_invalid', forged)
     })
 
@@ -449,7 +473,9 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
       const short = rsaKey('short', 1024)
       const { tenant, auth: instance, claims: valid } = await tenantWith([short.jwk])
       await rejectsWith(instance.verifyAuth0Token(short.sign(valid)), 'token_invalid')
-      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toBeTruthy()
+      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toMatchObject(
+        verifiedToken(tenant),
+      )
       await rejectsWith(instance.verifyAuth0Token(short.sign(valid)), 'token_invalid')
     })
 
@@ -474,19 +500,26 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
         claims: valid,
       } = await tenantWith([offCurve], ['RS256', 'ES256'])
       await rejectsWith(instance.verifyAuth0Token(p256.sign(valid)), 'token_invalid')
-      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toBeTruthy()
+      await expect(instance.verifyAuth0Token(await tenant.sign())).resolves.toMatchObject(
+        verifiedToken(tenant),
+      )
       await rejectsWith(instance.verifyAuth0Token(p256.sign(valid)), 'token_invalid')
     })
 
     it('verifies tokens of safe keys of every supported kind next to them', async () => {
       const rsa = rsaKey('rsa-3072', 3072)
       const p256 = ecKey('p256', 'prime256v1')
-      const { auth: instance, claims: valid } = await tenantWith(
-        [rsa.jwk, p256.jwk, rsaKey('short', 1024).jwk],
-        ['RS256', 'ES256'],
-      )
-      await expect(instance.verifyAuth0Token(rsa.sign(valid))).resolves.toBeTruthy()
-      await expect(instance.verifyAuth0Token(p256.sign(valid))).resolves.toBeTruthy()
+      const {
+        tenant,
+        auth: instance,
+        claims: valid,
+      } = await tenantWith([rsa.jwk, p256.jwk, rsaKey('short', 1024).jwk], ['RS256', 'ES256'])
+      await expect(
+        instance.verifyAuth0Token(rsa.sign({ ...valid, sub: 'auth0|rsa-3072' })),
+      ).resolves.toMatchObject(verifiedToken(tenant, 'auth0|rsa-3072'))
+      await expect(
+        instance.verifyAuth0Token(p256.sign({ ...valid, sub: 'auth0|p256' })),
+      ).resolves.toMatchObject(verifiedToken(tenant, 'auth0|p256'))
     })
   })
 
@@ -542,7 +575,10 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
         maxTokenLength: 16_384,
       })
       const token = await issuer.sign({ padding: 'x'.repeat(9000) })
-      await expect(roomy.verifyAuth0Token(token)).resolves.toBeTruthy()
+      await expect(roomy.verifyAuth0Token(token)).resolves.toMatchObject({
+        ...verifiedToken(issuer),
+        claims: { padding: 'x'.repeat(9000) },
+      })
       await roomy.close()
     })
 
@@ -562,7 +598,7 @@ describe.each(['auto', 'jose'] as const)('signatureCheck: %s', (engine) => {
       ].filter((variant) => variant !== token)
       for (const variant of variants)
         await rejectsWith(auth.verifyAuth0Token(variant), 'token_invalid')
-      await expect(auth.verifyAuth0Token(token)).resolves.toBeTruthy()
+      await expect(auth.verifyAuth0Token(token)).resolves.toMatchObject(verifiedToken(issuer))
     })
 
     it('rejects a stripped signature', async () => {
