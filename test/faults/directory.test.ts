@@ -8,7 +8,7 @@ import {
   errorAnswer,
 } from 'canonical-auth'
 import { createTestDirectory, FAULT_MODES } from 'canonical-auth/testing'
-import { HttpResponse, http } from 'msw'
+import { HttpResponse, http, passthrough } from 'msw'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
 import { advance, authFailure, bearer, expectFailsClosed, ssoToken } from '../helpers.js'
@@ -157,20 +157,40 @@ describe('directory faults that pass', () => {
     expect(stack.directory.calls.ensure).toBe(1)
   })
 
-  it('waits out one 429 with Retry-After, then succeeds', async () => {
+  it('waits out one 429 for its Retry-After, then succeeds with the one retry', async () => {
+    // Timers and Date are fake: the clock moves only when the test moves it, so the wait is
+    // measured on that clock, whatever the load on the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const auth = authFor({}, { deadlineMs: 3_000 })
     const ensure = `${stack.directory.baseUrl}/api/v1/users/ensure`
+    // The clock's time at each ensure request: the first is answered 429, the next reaches the
+    // directory.
+    const asked: number[] = []
+    let firstAsked: () => void = () => {}
+    const first = new Promise<void>((resolve) => {
+      firstAsked = resolve
+    })
     server.use(
-      http.post(
-        ensure,
-        () => HttpResponse.json({}, { status: 429, headers: { 'retry-after': '1' } }),
-        {
-          once: true,
-        },
-      ),
+      http.post(ensure, () => {
+        asked.push(Date.now())
+        if (asked.length > 1) return passthrough()
+        firstAsked()
+        return HttpResponse.json({}, { status: 429, headers: { 'retry-after': '1' } })
+      }),
     )
-    const context = await auth.authenticate({ headers: bearer(await userToken()) })
-    expect(context.user.source).toBe('directory')
+    const context = auth.authenticate({ headers: bearer(await userToken()) })
+    await first
+    // Ten milliseconds at a time, with what is in flight run between steps, until the retry is
+    // asked (or the 3 s deadline passes, which fails the request).
+    for (let step = 0; asked.length < 2 && step < 300; step++) {
+      await vi.advanceTimersByTimeAsync(10)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expectDirectoryUser(await context, 1)
+    expect(asked).toHaveLength(2)
+    // Retried once, not before the second the 429 asked for (without it: 100 ms at most).
+    expect((asked[1] as number) - (asked[0] as number)).toBeGreaterThanOrEqual(1_000)
+    expect(stack.directory.calls.ensure).toBe(1)
   })
 
   it('answers 502 when the directory refuses connections (nothing listening)', async () => {
