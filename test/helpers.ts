@@ -1,8 +1,10 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
+  type Auth,
   type AuthError,
   type AuthErrorCode,
+  type CanonicalUser,
   errorAnswer,
   isAuthError,
   UpstreamError,
@@ -175,6 +177,11 @@ export function ssoToken(
     email_verified: true,
     ...claims,
   })
+}
+
+/** Verifies `token` with `auth`, then resolves it to the canonical user, as a service would. */
+export async function resolve(auth: Auth, token: string): Promise<CanonicalUser> {
+  return auth.resolveCanonicalUser(await auth.verifyAuth0Token(token))
 }
 
 /** The headers of a request that carries `token` as `Authorization: Bearer`. */

@@ -6,7 +6,7 @@ import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { bearer, rejectsWith, ssoToken } from './helpers.js'
 import { type RedisServer, redisAvailable, startRedisServer } from './redis-server.js'
-import { useTestStack } from './stack.js'
+import { useInstances, useTestStack } from './stack.js'
 
 // The Redis store against a real redis-server (scripts/with-redis.sh installs one in CI), with both
 // well-kept clients. Replicas are separate createAuth instances with their own client, sharing one
@@ -63,10 +63,11 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
   'the Redis store with %s',
   (kind) => {
     let server: RedisServer
-    const clients: Client[] = []
     const stack = useTestStack((s) => ({
       directory: { baseUrl: s.directory.baseUrl, retries: 0, timeoutMs: 300, deadlineMs: 600 },
     }))
+    // The replicas' clients, closed after the server is resumed (hooks run last-registered first).
+    const keep = useInstances()
 
     beforeAll(async () => {
       server = await startRedisServer()
@@ -74,17 +75,15 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
     afterAll(async () => {
       await server?.stop()
     })
-    afterEach(async () => {
+    afterEach(() => {
       server.resume()
-      for (const client of clients.splice(0)) await client.close()
     })
 
     async function replica(
       options: StoreOptions & { events?: AuthEvent[]; maxAgeMs?: number } = {},
     ) {
       const { events, maxAgeMs, ...store } = options
-      const client = await connect(kind, server.url, store)
-      clients.push(client)
+      const client = keep(await connect(kind, server.url, store))
       const auth = stack.auth({
         cache: {
           store: client.store,

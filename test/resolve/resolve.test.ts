@@ -1,6 +1,4 @@
 import {
-  type Auth,
-  type CanonicalUser,
   createAuth,
   isAuthError,
   resolveCanonicalUser,
@@ -9,7 +7,7 @@ import {
 } from 'canonical-auth'
 import { describe, expect, it, vi } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
-import { rejectsWith, ssoToken, UUID } from '../helpers.js'
+import { rejectsWith, resolve, ssoToken, UUID } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
 const stack = useTestStack(({ directory }) => ({
@@ -17,10 +15,6 @@ const stack = useTestStack(({ directory }) => ({
   trust: { trustedConnections: { 'acme-waad': ['acme.com'] } },
 }))
 const authFor = stack.auth
-
-async function resolve(auth: Auth, token: string): Promise<CanonicalUser> {
-  return auth.resolveCanonicalUser(await auth.verifyAuth0Token(token))
-}
 
 describe('a first-time SSO user', () => {
   it('is created in the directory on the very first call, and gets its UUID', async () => {

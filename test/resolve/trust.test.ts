@@ -1,7 +1,7 @@
-import type { Auth, CanonicalUser, LinkIdentity } from 'canonical-auth'
+import type { LinkIdentity } from 'canonical-auth'
 import { createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { rejectsWith } from '../helpers.js'
+import { rejectsWith, resolve } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
 const ACME = { 'acme-waad': ['acme.com', 'acme.co.uk'] }
@@ -10,10 +10,6 @@ const stack = useTestStack(({ directory }) => ({
   directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_500, retries: 0 },
   trust: { trustedConnections: ACME },
 }))
-
-async function resolve(auth: Auth, token: string): Promise<CanonicalUser> {
-  return auth.resolveCanonicalUser(await auth.verifyAuth0Token(token))
-}
 
 /** A token from acme's IdP through the trusted connection, with no email_verified claim. */
 const fromAcmeIdp = (claims: Record<string, unknown>) =>
