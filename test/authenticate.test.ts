@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { AuthError, type AuthErrorCode, type HeadersInput, isAuthError } from 'canonical-auth'
 import { createTestIssuer } from 'canonical-auth/testing'
 import { describe, expect, it, vi } from 'vitest'
-import { b64, forge, rejectsWith, ssoToken, strangerKey, UUID } from './helpers.js'
+import { b64, forge, nowSeconds, rejectsWith, ssoToken, strangerKey, UUID } from './helpers.js'
 import { useTestStack } from './stack.js'
 
 const LEGACY_ID = '2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d'
@@ -110,8 +110,8 @@ describe('authenticate: token locations', () => {
 
   it('rejects an invalid token before the directory is asked', async () => {
     const expired = await ssoToken(stack.issuer, {
-      iat: Math.floor(Date.now() / 1000) - 7200,
-      exp: Math.floor(Date.now() / 1000) - 3600,
+      iat: nowSeconds() - 7200,
+      exp: nowSeconds() - 3600,
     })
     await rejectsWith(
       authFor().authenticate({ headers: { authorization: `Bearer ${expired}` } }),
