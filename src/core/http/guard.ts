@@ -86,7 +86,7 @@ export function createGuard(
   const scopes = toRule(options.scopes, 'scopes')
   const permissions = toRule(options.permissions, 'permissions')
   const optional = options.optional === true
-  const now = (auth as Partial<AuthenticatesNow>)[AUTHENTICATE_NOW]
+  const now = (auth as Partial<AuthenticatesNow> | undefined)?.[AUTHENTICATE_NOW]
   const check = (context: AuthContext): AuthContext => {
     if (!satisfied(scopes, context.token?.scopes ?? [])) {
       throw new AuthError('insufficient_scope', undefined, { requiredScopes: scopes?.values ?? [] })
