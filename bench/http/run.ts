@@ -92,10 +92,14 @@ function summarize(results: readonly autocannon.Result[]): Omit<HttpRow, 'framew
 /**
  * The HTTP comparison: every contender in {@link CONTENDERS} in its own server process, loaded by
  * autocannon from this process with the same valid Bearer token, after a warm-up, several times.
+ * A framework's servers run side by side (only the one under load is busy) and are loaded in
+ * turn, repetition by repetition, so that a machine that speeds up or slows down during the run
+ * moves every contender of a framework alike and their ratios hold.
  */
 export async function runHttp(
   options: HttpOptions,
   log: (line: string) => void,
+  frameworks?: readonly Framework[],
 ): Promise<{ rows: HttpRow[]; pinned: boolean }> {
   pinLoadGenerator()
   const issuer = await createTestIssuer({ audience: 'https://api.bench' })
@@ -106,30 +110,45 @@ export async function runHttp(
     email_verified: true,
   })
   const rows: HttpRow[] = []
+  const chosen = [...new Set(CONTENDERS.map((contender) => contender.framework))].filter(
+    (framework) => frameworks === undefined || frameworks.includes(framework),
+  )
   try {
-    for (const { framework, guard } of CONTENDERS) {
-      const { child, port } = await startServer({
-        framework,
-        guard,
-        issuer: issuer.issuer,
-        jwksUri: issuer.jwksUri,
-        audience: issuer.audience,
-        directoryUrl: directory.baseUrl,
-      })
+    for (const framework of chosen) {
+      const contenders = CONTENDERS.filter((contender) => contender.framework === framework)
+      const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
       try {
-        const url = `http://127.0.0.1:${port}/hello`
-        await load(url, token, options.warmupSeconds, options.connections)
-        const results: autocannon.Result[] = []
-        for (let i = 0; i < options.repetitions; i++) {
-          results.push(await load(url, token, options.durationSeconds, options.connections))
+        for (const { guard } of contenders) {
+          servers.push(
+            await startServer({
+              framework,
+              guard,
+              issuer: issuer.issuer,
+              jwksUri: issuer.jwksUri,
+              audience: issuer.audience,
+              directoryUrl: directory.baseUrl,
+            }),
+          )
         }
-        const row = { framework, guard, ...summarize(results) }
-        rows.push(row)
-        log(
-          `  ${framework} / ${guard}: ${Math.round(row.throughput.median).toLocaleString('en')} req/s`,
-        )
+        const urls = servers.map(({ port }) => `http://127.0.0.1:${port}/hello`)
+        for (const url of urls) await load(url, token, options.warmupSeconds, options.connections)
+        const results = urls.map((): autocannon.Result[] => [])
+        for (let i = 0; i < options.repetitions; i++) {
+          for (const [index, url] of urls.entries()) {
+            results[index]?.push(
+              await load(url, token, options.durationSeconds, options.connections),
+            )
+          }
+        }
+        for (const [index, { guard }] of contenders.entries()) {
+          const row = { framework, guard, ...summarize(results[index] ?? []) }
+          rows.push(row)
+          log(
+            `  ${framework} / ${guard}: ${Math.round(row.throughput.median).toLocaleString('en')} req/s`,
+          )
+        }
       } finally {
-        await stopServer(child)
+        await Promise.all(servers.map(({ child }) => stopServer(child)))
       }
     }
   } finally {

@@ -30,9 +30,9 @@ import {
   type DecodedToken,
   decodeToken,
   type IssuerEntry,
+  issuerEntry,
   type VerifierContext,
   verifyDecoded,
-  verifyOptionsFor,
   verifyToken,
 } from './verify/verify.js'
 
@@ -135,11 +135,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     issuers: new Map(
       config.tenants.map((tenant): [string, IssuerEntry] => [
         tenant.issuer,
-        {
-          tenant,
-          keySet: keySets.get(tenant.jwksUri) as RemoteKeySet,
-          options: verifyOptionsFor(tenant),
-        },
+        issuerEntry(tenant, keySets.get(tenant.jwksUri) as RemoteKeySet),
       ]),
     ),
     tokenCache,

@@ -24,7 +24,8 @@ export const ENTERPRISE_STRATEGIES: ReadonlySet<string> = new Set([
  * so a social or database account can never pass for an enterprise connection.
  */
 export function connectionFromSubject(subject: string): string | undefined {
-  const parts = subject.split('|')
-  if (parts.length < 3 || !ENTERPRISE_STRATEGIES.has(parts[0] as string)) return undefined
-  return parts[1] === '' ? undefined : parts[1]
+  const first = subject.indexOf('|')
+  const second = first < 0 ? -1 : subject.indexOf('|', first + 1)
+  if (second < 0 || !ENTERPRISE_STRATEGIES.has(subject.slice(0, first))) return undefined
+  return second === first + 1 ? undefined : subject.slice(first + 1, second)
 }

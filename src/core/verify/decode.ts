@@ -2,27 +2,45 @@ import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
 import { AuthError } from '../errors.js'
 import { decodeSegment, decodeStrictSegment } from './fast-signature.js'
 
+/** A token's header and payload, decoded and not yet trusted. */
+export interface UnverifiedParts {
+  readonly header: ProtectedHeaderParameters
+  readonly payload: JWTPayload
+  /**
+   * Whether the payload's bytes are UTF-8, so that `payload` is exactly what jose reads from them.
+   * When they are not, `payload` (with replacement characters) may only name the issuer, and jose
+   * makes every decision on the token.
+   */
+  readonly exact: boolean
+}
+
 /**
  * Decodes header and payload of a token `assertCompactJws` accepted, without trusting them; each
  * must be a JSON object. Throws `token_invalid`.
  */
-export function decodeUnverified(token: string): {
-  header: ProtectedHeaderParameters
-  payload: JWTPayload
-} {
+export function decodeUnverified(token: string): UnverifiedParts {
   const firstDot = token.indexOf('.')
   const secondDot = token.indexOf('.', firstDot + 1)
   let header: unknown
   let payload: unknown
+  let exact = true
   try {
     header = parseHeader(token, firstDot)
-    payload = JSON.parse(decodeSegment(token.slice(firstDot + 1, secondDot)))
+    const segment = token.slice(firstDot + 1, secondDot)
+    let text: string
+    try {
+      text = decodeStrictSegment(segment)
+    } catch {
+      exact = false
+      text = decodeSegment(segment)
+    }
+    payload = JSON.parse(text)
   } catch {
     // No cause: a JSON.parse error quotes the text it failed on, which is the token's content.
     throw notJson()
   }
   if (!isJsonObject(header) || !isJsonObject(payload)) throw notJson()
-  return { header: header as ProtectedHeaderParameters, payload: payload as JWTPayload }
+  return { header: header as ProtectedHeaderParameters, payload: payload as JWTPayload, exact }
 }
 
 // A tenant's tokens share a handful of header segments (alg, kid, typ), so their parse is kept:

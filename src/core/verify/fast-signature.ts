@@ -110,23 +110,3 @@ export function checkSignatureFast(token: string, alg: string, key: unknown): bo
     NodeBuffer === undefined ? base64url.decode(encoded) : NodeBuffer.from(encoded, 'base64url')
   return nodeCrypto.verify(digest, data, keyObject, signature)
 }
-
-const NONE_HEADERS = new Map<string | undefined, string>()
-
-/**
- * The token with its signature checked and removed: an unsecured JWT over the same payload bytes,
- * carrying the original `typ`, for jose's `UnsecuredJWT.decode` to run the very claim checks
- * `jwtVerify` runs (exp, nbf, iat, iss, aud, maxTokenAge, required claims, typ).
- */
-export function asUnsecured(token: string, typ: string | undefined): string {
-  let header = NONE_HEADERS.get(typ)
-  if (header === undefined) {
-    header = base64url.encode(
-      JSON.stringify(typ === undefined ? { alg: 'none' } : { alg: 'none', typ }),
-    )
-    if (NONE_HEADERS.size < 16) NONE_HEADERS.set(typ, header)
-  }
-  const firstDot = token.indexOf('.')
-  const lastDot = token.lastIndexOf('.')
-  return `${header}.${token.slice(firstDot + 1, lastDot)}.`
-}

@@ -16,24 +16,28 @@ export function toVerifiedToken(payload: JWTPayload, claims: ResolvedClaims): Ve
     claims.connection === undefined ? connectionFromSubject(subject) : payload[claims.connection]
   const canonicalUserId =
     claims.canonicalUserId === undefined ? undefined : payload[claims.canonicalUserId]
-  // Frozen, arrays included: with the verification cache one object serves every request that
-  // presents this token, so no handler may change what the next one sees.
-  return Object.freeze({
+  // Built field by field (no spreads) in one order, so that every result shares a few shapes.
+  const token = {
     subject,
     issuer: payload.iss as string,
     audience: Object.freeze(typeof payload.aud === 'string' ? [payload.aud] : strings(payload.aud)),
     expiresAt: new ReadonlyDate((payload.exp as number) * 1000),
-    ...(typeof email === 'string' ? { email } : {}),
-    ...(typeof emailVerified === 'boolean' ? { emailVerified } : {}),
-    ...(typeof connection === 'string' && connection !== '' ? { connection } : {}),
-    ...(isUuid(canonicalUserId) ? { canonicalUserId: canonicalUserId.toLowerCase() } : {}),
-    scopes: Object.freeze(
-      typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
-    ),
-    permissions: Object.freeze(strings(payload.permissions)),
-    claims: deepFreeze(payload),
-  })
+  } as Mutable<VerifiedToken>
+  if (typeof email === 'string') token.email = email
+  if (typeof emailVerified === 'boolean') token.emailVerified = emailVerified
+  if (typeof connection === 'string' && connection !== '') token.connection = connection
+  if (isUuid(canonicalUserId)) token.canonicalUserId = canonicalUserId.toLowerCase()
+  token.scopes = Object.freeze(
+    typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+  )
+  token.permissions = Object.freeze(strings(payload.permissions))
+  token.claims = deepFreeze(payload)
+  // Frozen, arrays included: with the verification cache one object serves every request that
+  // presents this token, so no handler may change what the next one sees.
+  return Object.freeze(token)
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /**
  * A Date whose setters throw: a cached VerifiedToken, `expiresAt` included, is shared by every
@@ -49,13 +53,19 @@ for (const name of Object.getOwnPropertyNames(Date.prototype)) {
   })
 }
 
-/** Freezes a parsed JSON value all the way down (its size is bounded by the token size cap). */
+/**
+ * Freezes a parsed JSON value all the way down (its size is bounded by the token size cap). JSON
+ * holds no cycles and no accessors, so a plain walk over own keys and indexes reaches all of it.
+ */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner)
-    Object.freeze(value)
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) deepFreeze(value[index])
+  } else {
+    const record = value as Record<string, unknown>
+    for (const key in record) deepFreeze(record[key])
   }
-  return value
+  return Object.freeze(value)
 }
 
 function strings(value: unknown): string[] {

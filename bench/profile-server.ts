@@ -1,0 +1,83 @@
+/**
+ * Profiling aid (not part of `npm run bench`): one benchmark server under autocannon with
+ * `--cpu-prof`, to see where a framework's request time goes behind a guard.
+ *
+ *   npx tsx bench/profile-server.ts fastify canonical-auth [seconds] [profile directory]
+ *
+ * Prints the heaviest functions by self time, in microseconds per request.
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
+import type { Framework, Guard } from './http/server.js'
+import { pinLoadGenerator, startServer, stopServer } from './server-process.js'
+
+const framework = (process.argv[2] ?? 'fastify') as Framework
+const guard = (process.argv[3] ?? 'canonical-auth') as Guard
+const seconds = Number(process.argv[4] ?? 5)
+const directoryName = process.argv[5] ?? `/tmp/canonical-auth-profile-${Date.now()}`
+mkdirSync(directoryName, { recursive: true })
+
+pinLoadGenerator()
+const issuer = await createTestIssuer({ audience: 'https://api.bench' })
+const directory = await createTestDirectory()
+const token = await issuer.sign({
+  sub: 'samlp|acme-waad|ada',
+  email: 'ada@acme.com',
+  email_verified: true,
+})
+const setup = {
+  framework,
+  guard,
+  issuer: issuer.issuer,
+  jwksUri: issuer.jwksUri,
+  audience: issuer.audience,
+  directoryUrl: directory.baseUrl,
+}
+const { child, port } = await startServer(
+  new URL('http/server.ts', import.meta.url),
+  { BENCH_SERVER: JSON.stringify(setup) },
+  ['--cpu-prof', `--cpu-prof-dir=${directoryName}`],
+)
+const url = `http://127.0.0.1:${port}/hello`
+const headers = { authorization: `Bearer ${token}` }
+await autocannon({ url, connections: 32, duration: 2, headers })
+const result = await autocannon({ url, connections: 32, duration: seconds, headers })
+await stopServer(child)
+await issuer.close()
+await directory.close()
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+}
+interface Profile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+}
+// The largest profile is the server's main thread.
+const file = readdirSync(directoryName)
+  .filter((name) => name.endsWith('.cpuprofile'))
+  .map((name) => join(directoryName, name))
+  .sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0] as string
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+const self = new Map<string, number>()
+for (const [index, id] of profile.samples.entries()) {
+  const frame = byId.get(id)?.callFrame
+  if (frame === undefined) continue
+  const where = frame.url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^file:\/\/.*\/(dist|src)\//, '$1/')
+  const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`
+  self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[index] ?? 0))
+}
+const requests = result.requests.total
+console.log(
+  `${framework} / ${guard}: ${Math.round(result.requests.average)} req/s; profile ${file}`,
+)
+for (const [key, micros] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+  console.log(`${(micros / requests).toFixed(2).padStart(7)} µs  ${key}`)
+}
