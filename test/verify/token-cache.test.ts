@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
+import type { TenantVerification } from '../../src/core/verify/config.js'
+import { FINGERPRINT_LENGTH, VerifiedTokenCache } from '../../src/core/verify/token-cache.js'
 import { advance, nowSeconds, rejectsWith, verifiedToken } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
@@ -85,6 +87,22 @@ describe('the verification cache', () => {
     }
   })
 
+  it('never serves a cached result for another token that ends the same way', async () => {
+    const auth = authFor()
+    const token = await stack.issuer.sign({ sub: 'auth0|ada' })
+    const first = await auth.verifyAuth0Token(token)
+    const [h, , s] = token.split('.') as [string, string, string]
+    // The same signature (so the same tail) over another payload: another user's claims.
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'auth0|eve' })).toString('base64url')}.${s}`
+    const checks = signatureChecks()
+    await rejectsWith(auth.verifyAuth0Token(tampered), 'token_invalid')
+    expect(checks).toHaveBeenCalledTimes(1)
+    // The refusal neither replaced nor dropped the real token's entry.
+    await expect(auth.verifyAuth0Token(token)).resolves.toBe(first)
+    expect(checks).toHaveBeenCalledTimes(1)
+  })
+
   it('never caches a failure', async () => {
     const auth = authFor()
     stack.issuer.fail('down')
@@ -143,5 +161,41 @@ describe('the verification cache', () => {
     const checks = signatureChecks()
     for (let i = 0; i < 3; i++) await auth.verifyAuth0Token(token)
     expect(checks).toHaveBeenCalledTimes(3)
+  })
+})
+
+describe('VerifiedTokenCache slots', () => {
+  const tenant = { maxTokenAgeSeconds: 86_400 } as TenantVerification
+  const result = (sub: string) =>
+    ({
+      subject: sub,
+      expiresAt: new Date(Date.now() + 60_000),
+      claims: { iat: nowSeconds() },
+    }) as never
+
+  it('shares a slot between tokens with the same tail but serves each only its own result', () => {
+    const cache = new VerifiedTokenCache({ max: 10, maxAgeMs: 60_000 })
+    const tail = 'x'.repeat(FINGERPRINT_LENGTH)
+    const [one, two] = [`a.b.1${tail}`, `a.b.2${tail}`]
+    const first = result('one')
+    cache.set(one, first, tenant)
+    expect(cache.get(one)).toBe(first)
+    expect(cache.get(two)).toBeUndefined()
+    const second = result('two')
+    cache.set(two, second, tenant)
+    expect(cache.get(two)).toBe(second)
+    expect(cache.get(one)).toBeUndefined()
+  })
+
+  it('keeps tokens apart that differ anywhere in their tail', () => {
+    const cache = new VerifiedTokenCache({ max: 10, maxAgeMs: 60_000 })
+    const base = `h.p.${'s'.repeat(FINGERPRINT_LENGTH)}`
+    const variant = `${base.slice(0, -1)}t`
+    const first = result('one')
+    const second = result('two')
+    cache.set(base, first, tenant)
+    cache.set(variant, second, tenant)
+    expect(cache.get(base)).toBe(first)
+    expect(cache.get(variant)).toBe(second)
   })
 })
