@@ -32,14 +32,17 @@ export const CONTENDERS: ReadonlyArray<{ framework: Framework; guard: Guard }> =
   { framework: 'express', guard: 'express-jwt + jwks-rsa' },
   { framework: 'express', guard: 'canonical-auth' },
   { framework: 'express', guard: 'canonical-auth, verification cache off' },
+  { framework: 'express', guard: 'signature check only (node:crypto)' },
   { framework: 'fastify', guard: 'none' },
   { framework: 'fastify', guard: 'fastify-auth0-verify' },
   { framework: 'fastify', guard: 'canonical-auth' },
   { framework: 'fastify', guard: 'canonical-auth, verification cache off' },
+  { framework: 'fastify', guard: 'signature check only (node:crypto)' },
   { framework: 'koa', guard: 'none' },
   { framework: 'koa', guard: 'koa-jwt + jwks-rsa' },
   { framework: 'koa', guard: 'canonical-auth' },
   { framework: 'koa', guard: 'canonical-auth, verification cache off' },
+  { framework: 'koa', guard: 'signature check only (node:crypto)' },
 ]
 
 /** The library each framework's canonical-auth figures are compared with. */

@@ -8,6 +8,7 @@ import { type AuthConfig, createAuth } from 'canonical-auth'
 import { requireAuth as expressAuth } from 'canonical-auth/express'
 import canonicalFastify from 'canonical-auth/fastify'
 import { requireAuth as koaAuth } from 'canonical-auth/koa'
+import { SIGNATURE_ONLY } from './guards.js'
 
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const
 export type Framework = (typeof FRAMEWORKS)[number]
@@ -21,6 +22,7 @@ export type Guard =
   | 'koa-jwt + jwks-rsa'
   | 'canonical-auth'
   | 'canonical-auth, verification cache off'
+  | typeof SIGNATURE_ONLY
 
 export interface ServerSetup {
   readonly framework: Framework
@@ -45,6 +47,29 @@ function canonicalConfig(setup: ServerSetup): AuthConfig {
 
 const isCanonical = (guard: Guard) => guard.startsWith('canonical-auth')
 
+/**
+ * The least work any guard that checks each request's token must do: the RS256 signature of the
+ * Bearer token, by node:crypto with a key imported once, and nothing else (no claim, no issuer,
+ * no user). What it serves is the ceiling for a guard that verifies every request.
+ */
+async function signatureOnly(setup: ServerSetup): Promise<(authorization: unknown) => boolean> {
+  const { createPublicKey, verify } = await import('node:crypto')
+  const response = await fetch(setup.jwksUri)
+  const { keys } = (await response.json()) as { keys: import('node:crypto').JsonWebKey[] }
+  const key = createPublicKey({ key: keys[0] as import('node:crypto').JsonWebKey, format: 'jwk' })
+  return (authorization) => {
+    if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) return false
+    const token = authorization.slice(7)
+    const dot = token.lastIndexOf('.')
+    return verify(
+      'RSA-SHA256',
+      Buffer.from(token.slice(0, dot), 'latin1'),
+      key,
+      Buffer.from(token.slice(dot + 1), 'base64url'),
+    )
+  }
+}
+
 // express-jwt and koa-jwt take the same jwks-rsa secret and jsonwebtoken options.
 const jwksRsaOptions = (setup: ServerSetup) => ({
   jwksUri: setup.jwksUri,
@@ -62,6 +87,12 @@ async function express(setup: ServerSetup) {
   const app = createApp()
   if (isCanonical(setup.guard)) {
     app.use(expressAuth(createAuth(canonicalConfig(setup))))
+  } else if (setup.guard === SIGNATURE_ONLY) {
+    const valid = await signatureOnly(setup)
+    app.use((req, res, next) => {
+      if (valid(req.headers.authorization)) next()
+      else res.status(401).end()
+    })
   } else if (setup.guard === 'express-oauth2-jwt-bearer') {
     const { auth } = await import('express-oauth2-jwt-bearer')
     app.use(auth({ issuer: setup.issuer, jwksUri: setup.jwksUri, audience: setup.audience }))
@@ -87,6 +118,18 @@ async function fastify(setup: ServerSetup) {
   if (isCanonical(setup.guard)) {
     await app.register(canonicalFastify, { auth: createAuth(canonicalConfig(setup)) })
     app.get('/hello', { preHandler: app.requireAuth() }, async () => HELLO)
+  } else if (setup.guard === SIGNATURE_ONLY) {
+    const valid = await signatureOnly(setup)
+    app.get(
+      '/hello',
+      {
+        preHandler: (request, reply, done) => {
+          if (valid(request.headers.authorization)) done()
+          else reply.code(401).send()
+        },
+      },
+      async () => HELLO,
+    )
   } else if (setup.guard === 'fastify-auth0-verify') {
     const { default: auth0Verify } = await import('fastify-auth0-verify')
     await app.register(auth0Verify, {
@@ -107,6 +150,13 @@ async function koa(setup: ServerSetup) {
   const app = new Koa()
   if (isCanonical(setup.guard)) {
     app.use(koaAuth(createAuth(canonicalConfig(setup))))
+  } else if (setup.guard === SIGNATURE_ONLY) {
+    const valid = await signatureOnly(setup)
+    app.use((ctx, next) => {
+      if (valid(ctx.headers.authorization)) return next()
+      ctx.status = 401
+      return undefined
+    })
   } else if (setup.guard === 'koa-jwt + jwks-rsa') {
     const { default: koaJwt } = await import('koa-jwt')
     const { koaJwtSecret } = await import('jwks-rsa')

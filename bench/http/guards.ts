@@ -1,0 +1,6 @@
+/**
+ * The guard that only checks the RS256 signature of each request's Bearer token with node:crypto:
+ * the least work a guard that checks every request's token must do. Kept apart from server.ts,
+ * which starts a server when imported.
+ */
+export const SIGNATURE_ONLY = 'signature check only (node:crypto)'
