@@ -58,6 +58,11 @@ export async function measure(
   await once(options.warmupMs)
   const runs: number[] = []
   for (let i = 0; i < options.repetitions; i++) runs.push(await once(options.durationMs))
+  return summarize(runs)
+}
+
+/** The median and min–max of repeated runs. */
+export function summarize(runs: readonly number[]): Measurement {
   const sorted = [...runs].sort((a, b) => a - b)
   return {
     median: sorted[Math.floor(sorted.length / 2)] as number,

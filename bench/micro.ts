@@ -4,7 +4,7 @@ import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
 import { createVerifier } from 'fast-jwt'
 import { createLocalJWKSet, createRemoteJWKSet, importJWK, jwtVerify } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
-import { type Measurement, type MeasureOptions, measure } from './measure.js'
+import { type Measurement, type MeasureOptions, measure, summarize } from './measure.js'
 
 export interface MicroRow {
   readonly contender: string
@@ -205,32 +205,55 @@ export async function runMicro(
       await contender.one()
       for (let i = 0; i < many.length; i++) await contender.many()
     }
-    for (const contender of contenders) {
-      const note = contender.note === undefined ? {} : { note: contender.note }
+    // Every contender and scenario is one case; the repetitions go round all of them in turn, so
+    // that a machine that speeds up or slows down during the run moves every case alike and the
+    // ratios between them (to the floor above all) hold.
+    const cases = contenders.flatMap((contender) => {
       const sync = contender.sync === true
-      rows.push({
-        contender: contender.name,
-        scenario: 'one token',
-        result: await measure(contender.one, { ...options, sync }),
-        ...note,
-      })
-      rows.push({
-        contender: contender.name,
-        scenario: '1,000 tokens round-robin',
-        result: await measure(contender.many, { ...options, sync }),
-        ...note,
-      })
-      if (!sync) {
-        rows.push({
-          contender: contender.name,
-          scenario: 'one token, 16 in flight',
-          result: await measure(contender.one, { ...options, inFlight: 16 }),
-          ...note,
+      const note = contender.note === undefined ? {} : { note: contender.note }
+      const base = { contender: contender.name, sync, ...note }
+      return [
+        { ...base, scenario: 'one token' as const, operation: contender.one, inFlight: 1 },
+        {
+          ...base,
+          scenario: '1,000 tokens round-robin' as const,
+          operation: contender.many,
+          inFlight: 1,
+        },
+        ...(sync
+          ? []
+          : [
+              {
+                ...base,
+                scenario: 'one token, 16 in flight' as const,
+                operation: contender.one,
+                inFlight: 16,
+              },
+            ]),
+      ]
+    })
+    const runs = cases.map((): number[] => [])
+    for (let repetition = 0; repetition < options.repetitions; repetition++) {
+      for (const [index, { operation, sync, inFlight }] of cases.entries()) {
+        const warmupMs = repetition === 0 ? options.warmupMs : options.warmupMs / 5
+        const result = await measure(operation, {
+          ...options,
+          warmupMs,
+          repetitions: 1,
+          inFlight,
+          sync,
         })
+        runs[index]?.push(...result.runs)
       }
-      log(
-        `  ${contender.name}: ${Math.round((rows.at(-1) as MicroRow).result.median).toLocaleString('en')} ops/s`,
-      )
+      log(`  repetition ${repetition + 1} of ${options.repetitions} done`)
+    }
+    for (const [index, { contender, scenario, note }] of cases.entries()) {
+      rows.push({
+        contender,
+        scenario,
+        result: summarize(runs[index] ?? []),
+        ...(note === undefined ? {} : { note }),
+      })
     }
   } finally {
     await uncached.close()

@@ -427,8 +427,9 @@ ${httpTable(http.rows)}
 
 ## Micro: verifying an Auth0 RS256 access token
 
-Operations completed per second of wall time, median of ${microOptions.repetitions} runs of ${microOptions.durationMs / 1000} s after a
-${microOptions.warmupMs} ms warm-up (min–max across the runs), in one process. Every contender checks the
+Operations completed per second of wall time, median of ${microOptions.repetitions} runs of ${microOptions.durationMs / 1000} s (min–max across the
+runs), in one process; the runs go round every row in turn, each after a short warm-up (${microOptions.warmupMs} ms
+before the first round, a fifth of it later), so that the machine's drift moves all rows alike. Every contender checks the
 signature, \`iss\`, \`aud\` and \`exp\` of the same tokens (the floor checks the signature only).
 "1,000 tokens round-robin" defeats caches keyed by token for contenders without one;
 canonical-auth's verification cache (on by default, 10 000 entries) still holds all 1,000.
