@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import { arch, cpus, platform, totalmem } from 'node:os'
 import { runAllocation } from './allocation.js'
 import { runHerd } from './herd.js'
-import { SIGNATURE_ONLY } from './http/guards.js'
+import { NO_OP, SIGNATURE_ONLY } from './http/guards.js'
 import { ANCHORS, type HttpRow, runHttp } from './http/run.js'
 import type { Framework, Guard } from './http/server.js'
 import { runMemory } from './memory.js'
@@ -146,6 +146,7 @@ function httpTargets(rows: readonly HttpRow[]): Target[] {
   return HTTP_GOALS.flatMap(({ framework, ofNone, ofAnchor, cacheOff }) => {
     const anchor = ANCHORS[framework]
     const kept = httpRatio(rows, framework, 'canonical-auth', 'none')
+    const idle = httpRatio(rows, framework, NO_OP, 'none').median
     const ahead = httpRatio(rows, framework, 'canonical-auth', anchor)
     const off = httpRatio(rows, framework, CACHE_OFF, anchor)
     const free = httpRatio(rows, framework, 'none', anchor).median
@@ -153,7 +154,7 @@ function httpTargets(rows: readonly HttpRow[]): Target[] {
     return [
       {
         name: `${framework}, defaults: ≥ ${ofNone}× no auth`,
-        measured: withRange(kept),
+        measured: `${withRange(kept)}; a guard doing nothing: ${ratio(idle)}`,
         ok: kept.median >= ofNone,
       },
       {
@@ -241,10 +242,13 @@ is safe to share), the note that this instance verified it, and the promise.`)
     if (none === 0 || theirs === 0 || bare === 0 || cached === 0 || off === 0) continue
     const kept = none / cached
     if (kept < ofNone) {
+      const idle = perRequest(httpRows, framework, NO_OP)
       parts.push(`### ${framework}, defaults (${ratio(kept)} no auth, target ${ofNone}×)
 
 A request takes ${us(none)} with no auth and ${us(cached)} behind canonical-auth with the token and user cached: the
-guard adds ${us(cached - none)} a request, where ${ofNone}× allows ${us(none / ofNone - none)}.`)
+guard adds ${us(cached - none)} a request, where ${ofNone}× allows ${us(none / ofNone - none)}. A guard that does nothing but hand the
+request on takes ${us(idle)} (${ratio(none / idle)} no auth): the framework's own charge for a middleware or hook is
+${us(idle - none)} of it, and canonical-auth's work ${us(cached - idle)}.`)
     }
     const ahead = theirs / cached
     if (ahead < ofAnchor) {
@@ -419,7 +423,8 @@ servers run side by side and are loaded in turn, one repetition of each before t
 machine that changes speed during the run moves them alike. Any answer but 200 fails the run.
 **canonical-auth resolves the user too** (the directory answer is cached after the first request);
 the other guards only verify the token. "verification cache off" is \`cache: { tokens: false }\`:
-every request checks the signature. "${SIGNATURE_ONLY}" checks the RS256 signature of the
+every request checks the signature. "${NO_OP}" only hands the request on (what the framework
+charges for a middleware or hook). "${SIGNATURE_ONLY}" checks the RS256 signature of the
 Bearer token with a key imported once and nothing else: what it serves is the most any guard that
 checks a signature on every request can serve.
 

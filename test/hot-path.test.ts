@@ -1,5 +1,6 @@
 import type { AuthContext, AuthEvent } from 'canonical-auth'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { b64, bearer } from './helpers.js'
 import { useTestStack } from './stack.js'
 
 // What the hot path does, counted rather than timed: a token already verified, for a user
@@ -109,5 +110,39 @@ describe.each(['auto', 'jose'] as const)('the hot path (signatureCheck: %s)', (s
     expect(context.user.source).toBe('cache')
     expect(stack.directory.calls.ensure).toBe(ensure)
     expect(work.decode).toBe(2)
+  })
+})
+
+describe('answers without a promise when everything it needs is in memory', () => {
+  const NOW = Symbol.for('canonical-auth.authenticate-now')
+  type Now = (request: { headers: Record<string, string> }) => AuthContext | Promise<AuthContext>
+  const claims = { sub: 'samlp|acme-waad|ada', email: 'ada@acme.com', email_verified: true }
+
+  it('a cached token of a cached user', async () => {
+    const auth = stack.auth()
+    const headers = { authorization: `Bearer ${await stack.issuer.sign(claims)}` }
+    const first = await auth.authenticate({ headers })
+    const answer = (auth as unknown as Record<symbol, Now>)[NOW]?.call(auth, { headers })
+    expect(answer).not.toBeInstanceOf(Promise)
+    expect(answer).toMatchObject({ userId: first.userId })
+  })
+
+  it('with the verification cache off: a new token whose key is selected, of a cached user', async () => {
+    const auth = stack.auth({ cache: { tokens: false } })
+    const now = (auth as unknown as Record<symbol, Now>)[NOW] as Now
+    const first = await auth.authenticate({ headers: bearer(await stack.issuer.sign(claims)) })
+    const fresh = bearer(await stack.issuer.sign({ ...claims, jti: 'fresh' }))
+    const answer = now.call(auth, { headers: fresh })
+    expect(answer).not.toBeInstanceOf(Promise)
+    expect(answer).toMatchObject({ userId: first.userId, user: { source: 'cache' } })
+    // A forgery on the same path is refused on the spot, as the error the promise would carry.
+    const [h, p] = (fresh.authorization.slice(7) as string).split('.')
+    const forged = bearer(`${h}.${p}.${b64('not the signature')}`)
+    expect(() => now.call(auth, { headers: forged })).toThrow(
+      expect.objectContaining({ code: 'token_invalid' }),
+    )
+    await expect(auth.authenticate({ headers: forged })).rejects.toMatchObject({
+      code: 'token_invalid',
+    })
   })
 })

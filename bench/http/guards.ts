@@ -4,3 +4,9 @@
  * which starts a server when imported.
  */
 export const SIGNATURE_ONLY = 'signature check only (node:crypto)'
+
+/**
+ * A guard that does nothing but hand the request on, in the framework's own way: what the
+ * framework itself charges for a middleware or hook, the most any guard can keep of no auth.
+ */
+export const NO_OP = 'no-op guard (the framework alone)'

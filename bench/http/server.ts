@@ -8,7 +8,7 @@ import { type AuthConfig, createAuth } from 'canonical-auth'
 import { requireAuth as expressAuth } from 'canonical-auth/express'
 import canonicalFastify from 'canonical-auth/fastify'
 import { requireAuth as koaAuth } from 'canonical-auth/koa'
-import { SIGNATURE_ONLY } from './guards.js'
+import { NO_OP, SIGNATURE_ONLY } from './guards.js'
 
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const
 export type Framework = (typeof FRAMEWORKS)[number]
@@ -23,6 +23,7 @@ export type Guard =
   | 'canonical-auth'
   | 'canonical-auth, verification cache off'
   | typeof SIGNATURE_ONLY
+  | typeof NO_OP
 
 export interface ServerSetup {
   readonly framework: Framework
@@ -87,6 +88,10 @@ async function express(setup: ServerSetup) {
   const app = createApp()
   if (isCanonical(setup.guard)) {
     app.use(expressAuth(createAuth(canonicalConfig(setup))))
+  } else if (setup.guard === NO_OP) {
+    app.use((_req, _res, next) => {
+      next()
+    })
   } else if (setup.guard === SIGNATURE_ONLY) {
     const valid = await signatureOnly(setup)
     app.use((req, res, next) => {
@@ -118,6 +123,16 @@ async function fastify(setup: ServerSetup) {
   if (isCanonical(setup.guard)) {
     await app.register(canonicalFastify, { auth: createAuth(canonicalConfig(setup)) })
     app.get('/hello', { preHandler: app.requireAuth() }, async () => HELLO)
+  } else if (setup.guard === NO_OP) {
+    app.get(
+      '/hello',
+      {
+        preHandler: (_request, _reply, done) => {
+          done()
+        },
+      },
+      async () => HELLO,
+    )
   } else if (setup.guard === SIGNATURE_ONLY) {
     const valid = await signatureOnly(setup)
     app.get(
@@ -150,6 +165,8 @@ async function koa(setup: ServerSetup) {
   const app = new Koa()
   if (isCanonical(setup.guard)) {
     app.use(koaAuth(createAuth(canonicalConfig(setup))))
+  } else if (setup.guard === NO_OP) {
+    app.use((_ctx, next) => next())
   } else if (setup.guard === SIGNATURE_ONLY) {
     const valid = await signatureOnly(setup)
     app.use((ctx, next) => {

@@ -32,7 +32,7 @@ import {
   type IssuerEntry,
   issuerEntry,
   type VerifierContext,
-  verifyDecoded,
+  verifyDecodedNow,
   verifyToken,
 } from './verify/verify.js'
 
@@ -154,7 +154,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     cached: (token: string) => cachedVerification(token, verifier),
     decode: (token: string) => decodeToken(token, verifier),
     claimsIssuer: issuerSniffer(config.tenants.map((tenant) => tenant.issuer)),
-    verify: (token: string, decoded: DecodedToken) => verifyDecoded(token, decoded, verifier),
+    verify: (token: string, decoded: DecodedToken) => verifyDecodedNow(token, decoded, verifier),
     resolve: (verified: VerifiedToken) => resolveUserNow(verified, resolver),
   }
 

@@ -20,8 +20,11 @@ export interface AuthenticateSteps {
   decode(token: string): DecodedToken | AuthError
   /** Whether a token `decode` refused names a configured issuer anywhere, however malformed. */
   claimsIssuer(token: string): boolean
-  /** Verifies a decoded token, reporting the outcome itself. */
-  verify(token: string, decoded: DecodedToken): Promise<VerifiedToken>
+  /**
+   * Verifies a decoded token, reporting the outcome itself; a token whose key is in memory is
+   * verified at once (the result, or a refusal thrown).
+   */
+  verify(token: string, decoded: DecodedToken): VerifiedToken | Promise<VerifiedToken>
   /** Resolves a verified token, reporting the outcome itself; a user in memory comes at once. */
   resolve(verified: VerifiedToken): CanonicalUser | Promise<CanonicalUser>
   /** Reports what this step decides itself: a refusal before verification, a legacy user. */
@@ -58,9 +61,10 @@ export interface AuthenticatesNow {
 }
 
 /**
- * {@link authenticateRequest}, but a token verified moments ago for a user in memory is answered
- * at once, as the context itself: it skips the token's syntax check, decoding and the signature
- * check, and awaits nothing. Anything else is a promise. May throw a refusal decided at once.
+ * {@link authenticateRequest}, but answered at once, as the context itself, when the user is in
+ * memory and so is the token's verification (then its syntax check, decoding and signature check
+ * are skipped) or its key (then it is verified on the spot). Awaits nothing; anything else is a
+ * promise. May throw a refusal decided at once.
  */
 export function authenticateNow(
   request: AuthenticateRequest,
@@ -69,20 +73,31 @@ export function authenticateNow(
   const plain = plainToken(request.headers, steps.tokenSources)
   const cached = plain === undefined ? undefined : steps.cached(plain)
   if (cached === undefined) return authenticateToken(request, steps)
-  const user = steps.resolve(cached)
-  if (user instanceof Promise) return user.then((found) => contextOf(found, cached))
-  return contextOf(user, cached)
+  return withUser(cached, steps)
+}
+
+/** The context for a verified token, at once when its user is in memory. */
+function withUser(
+  verified: VerifiedToken,
+  steps: AuthenticateSteps,
+): AuthContext | Promise<AuthContext> {
+  const user = steps.resolve(verified)
+  if (user instanceof Promise) return user.then((found) => contextOf(found, verified))
+  return contextOf(user, verified)
 }
 
 function contextOf(user: CanonicalUser, token: VerifiedToken): AuthContext {
   return { userId: user.id, user, token }
 }
 
-/** The whole way: the token read and checked, decoded, verified, then resolved. */
-async function authenticateToken(
+/**
+ * The whole way: the token read and checked, decoded, verified, then resolved. Without a promise
+ * when the token's key and its user are in memory; a refusal decided at once is thrown.
+ */
+function authenticateToken(
   request: AuthenticateRequest,
   steps: AuthenticateSteps,
-): Promise<AuthContext> {
+): AuthContext | Promise<AuthContext> {
   let token: string
   try {
     token = extractToken(request.headers, steps.tokenSources)
@@ -94,8 +109,9 @@ async function authenticateToken(
   }
   const decoded = steps.decode(token)
   if (isAuthError(decoded)) return authenticateOther(token, decoded, steps)
-  const verified = await steps.verify(token, decoded)
-  return contextOf(await steps.resolve(verified), verified)
+  const verified = steps.verify(token, decoded)
+  if (verified instanceof Promise) return verified.then((found) => withUser(found, steps))
+  return withUser(verified, steps)
 }
 
 /** A token that is not a configured issuer's JWT: the legacy hook's, or refused with why. */

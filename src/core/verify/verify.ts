@@ -117,24 +117,47 @@ export function verifyDecoded(
   decoded: DecodedToken,
   context: VerifierContext,
 ): Promise<VerifiedToken> {
-  const { header, entry } = decoded
   try {
-    assertHeader(header, entry.tenant)
-    const fast = fastPathFor(decoded, context)
-    const key = fast ? entry.keySet.selectedKey(header) : undefined
-    const payload = key === undefined ? undefined : verifyWithKey(token, decoded, key)
-    if (payload !== undefined) return Promise.resolve(accept(token, payload, entry, context))
-    return verifyAwaitingKey(token, decoded, context, fast)
+    const result = verifyDecodedNow(token, decoded, context)
+    return result instanceof Promise ? result : Promise.resolve(result)
   } catch (error) {
-    return rejected(error, context)
+    return Promise.reject(error)
   }
 }
 
+/**
+ * {@link verifyDecoded}, but a token the fast path can check with a key already selected is
+ * verified at once: the result itself, or its refusal thrown (reported first). Anything else is a
+ * promise.
+ */
+export function verifyDecodedNow(
+  token: string,
+  decoded: DecodedToken,
+  context: VerifierContext,
+): VerifiedToken | Promise<VerifiedToken> {
+  const { header, entry } = decoded
+  let fast: boolean
+  try {
+    assertHeader(header, entry.tenant)
+    fast = fastPathFor(decoded, context)
+    const key = fast ? entry.keySet.selectedKey(header) : undefined
+    const payload = key === undefined ? undefined : verifyWithKey(token, decoded, key)
+    if (payload !== undefined) return accept(token, payload, entry, context)
+  } catch (error) {
+    throw refusal(error, context)
+  }
+  return verifyAwaitingKey(token, decoded, context, fast)
+}
+
 /** A refusal, reported where it is decided, as the error the caller sees. */
+function refusal(error: unknown, context: VerifierContext): AuthError {
+  const refused = toAuthError(error)
+  context.emit({ type: 'token.rejected', code: codeOf(refused) })
+  return refused
+}
+
 function rejected(error: unknown, context: VerifierContext): Promise<never> {
-  const refusal = toAuthError(error)
-  context.emit({ type: 'token.rejected', code: codeOf(refusal) })
-  return Promise.reject(refusal)
+  return Promise.reject(refusal(error, context))
 }
 
 /** The path that waits: the key set must be fetched or jose must select and import the key. */
