@@ -42,7 +42,7 @@ const { child, port } = await startServer(
 )
 const url = `http://127.0.0.1:${port}/hello`
 const headers = { authorization: `Bearer ${token}` }
-await autocannon({ url, connections: 32, duration: 2, headers })
+const warmup = await autocannon({ url, connections: 32, duration: 2, headers })
 const result = await autocannon({ url, connections: 32, duration: seconds, headers })
 await stopServer(child)
 await issuer.close()
@@ -57,12 +57,19 @@ interface Profile {
   samples: number[]
   timeDeltas: number[]
 }
-// The largest profile is the server's main thread.
-const file = readdirSync(directoryName)
+// One profile per thread; the server's main thread is the one that was busy.
+const busySamples = (profile: Profile) => {
+  const idle = new Set(
+    profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id),
+  )
+  return profile.samples.filter((id) => !idle.has(id)).length
+}
+const profiles = readdirSync(directoryName)
   .filter((name) => name.endsWith('.cpuprofile'))
   .map((name) => join(directoryName, name))
-  .sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0] as string
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+  .map((file) => ({ file, profile: JSON.parse(readFileSync(file, 'utf8')) as Profile }))
+  .sort((a, b) => busySamples(b.profile) - busySamples(a.profile))
+const { file, profile } = profiles[0] as { file: string; profile: Profile }
 const byId = new Map(profile.nodes.map((node) => [node.id, node]))
 const self = new Map<string, number>()
 for (const [index, id] of profile.samples.entries()) {
@@ -74,7 +81,8 @@ for (const [index, id] of profile.samples.entries()) {
   const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`
   self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[index] ?? 0))
 }
-const requests = result.requests.total
+// The profile covers the warm-up too.
+const requests = warmup.requests.total + result.requests.total
 console.log(
   `${framework} / ${guard}: ${Math.round(result.requests.average)} req/s; profile ${file}`,
 )

@@ -146,3 +146,32 @@ describe('answers without a promise when everything it needs is in memory', () =
     })
   })
 })
+
+describe('timers', () => {
+  it('arms no timer for a cached request, however long the requests keep coming', async () => {
+    const auth = stack.auth()
+    const headers = bearer(
+      await stack.issuer.sign({
+        sub: 'samlp|acme-waad|ada',
+        email: 'ada@acme.com',
+        email_verified: true,
+      }),
+    )
+    await auth.authenticate({ headers })
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    try {
+      for (let i = 0; i < 20; i++) {
+        await auth.authenticate({ headers })
+        // A turn of the event loop between requests, as a server has: a cached clock reading
+        // would have expired and been re-armed here.
+        await new Promise((resolve) => setImmediate(resolve))
+        await new Promise((resolve) => setTimeout(resolve, 2))
+      }
+      // The test's own 2 ms waits are the only timers.
+      expect(timers.mock.calls.filter(([, delay]) => delay !== 2)).toEqual([])
+      expect(timers).toHaveBeenCalledTimes(20)
+    } finally {
+      timers.mockRestore()
+    }
+  })
+})

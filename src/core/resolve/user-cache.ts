@@ -69,8 +69,14 @@ export class UserCache {
   constructor(options: UserCacheOptions, emit: Emit) {
     this.#options = options
     this.#emit = emit
-    this.#local = new LRUCache({ max: options.max, ttl: options.maxAgeMs })
-    this.#missing = new LRUCache({ max: options.max, ttl: Math.max(1, options.negativeMaxAgeMs) })
+    // ttlResolution 0: read the clock on each check, instead of a timer every millisecond that
+    // a busy server would keep arming.
+    this.#local = new LRUCache({ max: options.max, ttl: options.maxAgeMs, ttlResolution: 0 })
+    this.#missing = new LRUCache({
+      max: options.max,
+      ttl: Math.max(1, options.negativeMaxAgeMs),
+      ttlResolution: 0,
+    })
   }
 
   static key(issuer: string, subject: string): string {

@@ -32,7 +32,7 @@ export class UserinfoClient {
 
   constructor(options: { timeoutMs: number; maxAgeMs: number; max: number }) {
     this.#timeoutMs = options.timeoutMs
-    this.#cache = new LRUCache({ max: options.max, ttl: options.maxAgeMs })
+    this.#cache = new LRUCache({ max: options.max, ttl: options.maxAgeMs, ttlResolution: 0 })
   }
 
   async profile(issuer: string, subject: string, token: string): Promise<UserinfoProfile> {
