@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
+import { benchPeers } from './http/run.js'
 import type { Framework, Guard } from './http/server.js'
 import { pinLoadGenerator, startServer, stopServer } from './server-process.js'
 
@@ -20,24 +20,11 @@ const directoryName = process.argv[5] ?? `/tmp/canonical-auth-profile-${Date.now
 mkdirSync(directoryName, { recursive: true })
 
 pinLoadGenerator()
-const issuer = await createTestIssuer({ audience: 'https://api.bench' })
-const directory = await createTestDirectory()
-const token = await issuer.sign({
-  sub: 'samlp|acme-waad|ada',
-  email: 'ada@acme.com',
-  email_verified: true,
-})
-const setup = {
-  framework,
-  guard,
-  issuer: issuer.issuer,
-  jwksUri: issuer.jwksUri,
-  audience: issuer.audience,
-  directoryUrl: directory.baseUrl,
-}
+const peers = await benchPeers()
+const { token } = peers
 const { child, port } = await startServer(
   new URL('http/server.ts', import.meta.url),
-  { BENCH_SERVER: JSON.stringify(setup) },
+  { BENCH_SERVER: JSON.stringify(peers.setup(framework, guard)) },
   ['--cpu-prof', `--cpu-prof-dir=${directoryName}`],
 )
 const url = `http://127.0.0.1:${port}/hello`
@@ -45,8 +32,7 @@ const headers = { authorization: `Bearer ${token}` }
 const warmup = await autocannon({ url, connections: 32, duration: 2, headers })
 const result = await autocannon({ url, connections: 32, duration: seconds, headers })
 await stopServer(child)
-await issuer.close()
-await directory.close()
+await peers.close()
 
 interface ProfileNode {
   id: number

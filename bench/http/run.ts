@@ -95,6 +95,33 @@ function summarize(results: readonly autocannon.Result[]): Omit<HttpRow, 'framew
   }
 }
 
+/** The peers every benchmark server talks to, and the one token every request carries. */
+export async function benchPeers() {
+  const issuer = await createTestIssuer({ audience: 'https://api.bench' })
+  const directory = await createTestDirectory()
+  const token = await issuer.sign({
+    sub: 'samlp|acme-waad|ada',
+    email: 'ada@acme.com',
+    email_verified: true,
+  })
+  return {
+    token,
+    /** The setup of one server: a framework behind a guard, wired to these peers. */
+    setup: (framework: Framework, guard: Guard): ServerSetup => ({
+      framework,
+      guard,
+      issuer: issuer.issuer,
+      jwksUri: issuer.jwksUri,
+      audience: issuer.audience,
+      directoryUrl: directory.baseUrl,
+    }),
+    async close() {
+      await issuer.close()
+      await directory.close()
+    },
+  }
+}
+
 /**
  * The HTTP comparison: every contender in {@link CONTENDERS} in its own server process, loaded by
  * autocannon from this process with the same valid Bearer token, after a warm-up, several times.
@@ -108,13 +135,8 @@ export async function runHttp(
   frameworks?: readonly Framework[],
 ): Promise<{ rows: HttpRow[]; pinned: boolean }> {
   pinLoadGenerator()
-  const issuer = await createTestIssuer({ audience: 'https://api.bench' })
-  const directory = await createTestDirectory()
-  const token = await issuer.sign({
-    sub: 'samlp|acme-waad|ada',
-    email: 'ada@acme.com',
-    email_verified: true,
-  })
+  const peers = await benchPeers()
+  const { token } = peers
   const rows: HttpRow[] = []
   const chosen = [...new Set(CONTENDERS.map((contender) => contender.framework))].filter(
     (framework) => frameworks === undefined || frameworks.includes(framework),
@@ -124,18 +146,8 @@ export async function runHttp(
       const contenders = CONTENDERS.filter((contender) => contender.framework === framework)
       const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
       try {
-        for (const { guard } of contenders) {
-          servers.push(
-            await startServer({
-              framework,
-              guard,
-              issuer: issuer.issuer,
-              jwksUri: issuer.jwksUri,
-              audience: issuer.audience,
-              directoryUrl: directory.baseUrl,
-            }),
-          )
-        }
+        for (const { guard } of contenders)
+          servers.push(await startServer(peers.setup(framework, guard)))
         const urls = servers.map(({ port }) => `http://127.0.0.1:${port}/hello`)
         for (const url of urls) await load(url, token, options.warmupSeconds, options.connections)
         const results = urls.map((): autocannon.Result[] => [])
@@ -158,8 +170,7 @@ export async function runHttp(
       }
     }
   } finally {
-    await issuer.close()
-    await directory.close()
+    await peers.close()
   }
   return { rows, pinned: pinning }
 }
