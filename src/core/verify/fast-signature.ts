@@ -10,9 +10,13 @@ interface NodeCryptoLike {
   verify(algorithm: string, data: Uint8Array, key: KeyObjectLike, signature: Uint8Array): boolean
   KeyObject: { from(key: unknown): KeyObjectLike }
 }
+interface ScratchBuffer extends Uint8Array {
+  write(value: string, offset: number, length: number, encoding: 'latin1' | 'base64url'): number
+}
 interface NodeBufferLike {
   Buffer: {
     from(value: string, encoding: 'base64url' | 'latin1'): Uint8Array
+    alloc(size: number): ScratchBuffer
   }
 }
 
@@ -102,11 +106,34 @@ export function checkSignatureFast(token: string, alg: string, key: unknown): bo
   const keyObject = keyObjectFor(key)
   if (digest === undefined || keyObject === undefined || nodeCrypto === undefined) return undefined
   const lastDot = token.lastIndexOf('.')
-  const input = token.slice(0, lastDot)
   const encoded = token.slice(lastDot + 1)
-  // The token is ASCII (assertCompactJws), so latin1 bytes are its UTF-8 bytes.
-  const data = NodeBuffer === undefined ? encoder.encode(input) : NodeBuffer.from(input, 'latin1')
-  const signature =
-    NodeBuffer === undefined ? base64url.decode(encoded) : NodeBuffer.from(encoded, 'base64url')
-  return nodeCrypto.verify(digest, data, keyObject, signature)
+  if (NodeBuffer === undefined) {
+    const data = encoder.encode(token.slice(0, lastDot))
+    return nodeCrypto.verify(digest, data, keyObject, base64url.decode(encoded))
+  }
+  // The signing input and the signature are written into buffers kept for the purpose rather than
+  // new ones each time: the check is synchronous, so nothing else can use them meanwhile. The
+  // token is ASCII (assertCompactJws), so its latin1 bytes are its UTF-8 bytes.
+  const input = scratch(0, lastDot)
+  input.write(token, 0, lastDot, 'latin1')
+  const signature = scratch(1, Math.ceil((encoded.length * 3) / 4))
+  const length = signature.write(encoded, 0, signature.length, 'base64url')
+  return nodeCrypto.verify(
+    digest,
+    input.subarray(0, lastDot),
+    keyObject,
+    signature.subarray(0, length),
+  )
+}
+
+const scratchBuffers: ScratchBuffer[] = []
+
+/** Kept buffer `slot`, at least `size` bytes long (grown in steps, never shrunk). */
+function scratch(slot: 0 | 1, size: number): ScratchBuffer {
+  let buffer = scratchBuffers[slot]
+  if (buffer === undefined || buffer.length < size) {
+    buffer = (NodeBuffer as NodeBufferLike['Buffer']).alloc(Math.max(1024, size * 2))
+    scratchBuffers[slot] = buffer
+  }
+  return buffer
 }
