@@ -1,5 +1,6 @@
-import { LRUCache } from 'lru-cache'
+import type { LRUCache } from 'lru-cache'
 import type { Emit } from '../events.js'
+import { expiringCache } from '../lib/expiring-cache.js'
 import { isUuid } from '../lib/uuid.js'
 import type { CanonicalUser, VerifiedToken } from '../types.js'
 
@@ -69,14 +70,8 @@ export class UserCache {
   constructor(options: UserCacheOptions, emit: Emit) {
     this.#options = options
     this.#emit = emit
-    // ttlResolution 0: read the clock on each check, instead of a timer every millisecond that
-    // a busy server would keep arming.
-    this.#local = new LRUCache({ max: options.max, ttl: options.maxAgeMs, ttlResolution: 0 })
-    this.#missing = new LRUCache({
-      max: options.max,
-      ttl: Math.max(1, options.negativeMaxAgeMs),
-      ttlResolution: 0,
-    })
+    this.#local = expiringCache(options.max, options.maxAgeMs)
+    this.#missing = expiringCache(options.max, Math.max(1, options.negativeMaxAgeMs))
   }
 
   static key(issuer: string, subject: string): string {

@@ -1,6 +1,7 @@
-import { LRUCache } from 'lru-cache'
+import type { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { AuthError, isAuthError } from '../errors.js'
+import { expiringCache } from '../lib/expiring-cache.js'
 import { statusError, toUpstreamError, UpstreamError } from '../upstream/client.js'
 import { upstreamRequest } from '../upstream/request.js'
 
@@ -32,7 +33,7 @@ export class UserinfoClient {
 
   constructor(options: { timeoutMs: number; maxAgeMs: number; max: number }) {
     this.#timeoutMs = options.timeoutMs
-    this.#cache = new LRUCache({ max: options.max, ttl: options.maxAgeMs, ttlResolution: 0 })
+    this.#cache = expiringCache(options.max, options.maxAgeMs)
   }
 
   async profile(issuer: string, subject: string, token: string): Promise<UserinfoProfile> {

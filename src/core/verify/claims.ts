@@ -4,9 +4,10 @@
 // (the differential test in test/verify/claims.test.ts holds them to that); the checks
 // canonical-auth adds beyond jose's stay in checks.ts.
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose'
-import { AuthError } from '../errors.js'
+import type { AuthError } from '../errors.js'
 import { TokenCheckError } from '../token-check-error.js'
 import type { TenantVerification } from './config.js'
+import { refusalFor } from './jose-errors.js'
 
 /** One tenant's claim rules, prepared once. */
 export interface ClaimRules {
@@ -81,13 +82,9 @@ function normalizeTyp(value: string): string {
 }
 
 function invalid(claim: string, reason: 'missing' | 'invalid' | 'check_failed'): AuthError {
-  return new AuthError('token_invalid', `The token's "${claim}" claim is invalid`, {
-    cause: new TokenCheckError('ERR_JWT_CLAIM_VALIDATION_FAILED', claim, reason),
-  })
+  return refusalFor(new TokenCheckError('ERR_JWT_CLAIM_VALIDATION_FAILED', claim, reason))
 }
 
 function expired(claim: 'exp' | 'iat'): AuthError {
-  return new AuthError('token_expired', undefined, {
-    cause: new TokenCheckError('ERR_JWT_EXPIRED', claim, 'check_failed'),
-  })
+  return refusalFor(new TokenCheckError('ERR_JWT_EXPIRED', claim, 'check_failed'))
 }

@@ -18,8 +18,15 @@ const JOSE_MESSAGES: Record<string, string> = {
 export function toAuthError(error: unknown): AuthError {
   if (isAuthError(error)) return error
   if (!isJoseError(error)) return new AuthError('internal_error', undefined, { cause: error })
-  const { code } = error
-  const cause = TokenCheckError.from(error)
+  return refusalFor(TokenCheckError.from(error))
+}
+
+/**
+ * The {@link AuthError} for a check that failed, told by jose's error code: an expiry is
+ * `token_expired`, anything else `token_invalid`, each with a message that names at most the claim.
+ */
+export function refusalFor(cause: TokenCheckError): AuthError {
+  const { code } = cause
   if (code === 'ERR_JWT_EXPIRED') return new AuthError('token_expired', undefined, { cause })
   if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
     return new AuthError('token_invalid', `The token's "${cause.claim}" claim is invalid`, {
