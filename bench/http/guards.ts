@@ -1,7 +1,13 @@
+// The names the benchmark servers are chosen by, kept apart from server.ts, which starts a server
+// when imported.
+
+/** The frameworks in the comparison. */
+export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const
+export type Framework = (typeof FRAMEWORKS)[number]
+
 /**
  * The guard that only checks the RS256 signature of each request's Bearer token with node:crypto:
- * the least work a guard that checks every request's token must do. Kept apart from server.ts,
- * which starts a server when imported.
+ * the least work a guard that checks every request's token must do.
  */
 export const SIGNATURE_ONLY = 'signature check only (node:crypto)'
 

@@ -8,10 +8,9 @@ import { type AuthConfig, createAuth } from 'canonical-auth'
 import { requireAuth as expressAuth } from 'canonical-auth/express'
 import canonicalFastify from 'canonical-auth/fastify'
 import { requireAuth as koaAuth } from 'canonical-auth/koa'
-import { NO_OP, SIGNATURE_ONLY } from './guards.js'
+import { type Framework, NO_OP, SIGNATURE_ONLY } from './guards.js'
 
-export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const
-export type Framework = (typeof FRAMEWORKS)[number]
+export type { Framework }
 
 /** What guards the route: nothing, a peer library, or canonical-auth with or without its cache. */
 export type Guard =
