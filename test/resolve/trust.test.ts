@@ -194,6 +194,25 @@ describe('a token verified by one instance resolves through that instance only',
       await rejectsWith(auth.resolveCanonicalUser(value as never), 'token_invalid')
     }
   })
+
+  it('refuses copies of a verified result, however they are made', async () => {
+    const auth = stack.auth({ trust: { trustedConnections: ACME } })
+    const token = await stack.issuer.sign({ sub: 'samlp|acme-waad|ada', email: 'ada@acme.com' })
+    const verified = await auth.verifyAuth0Token(token)
+    const copies = [
+      { ...verified },
+      structuredClone({ ...verified, expiresAt: new Date(verified.expiresAt.getTime()) }),
+      Object.assign(Object.create(Object.getPrototypeOf(verified)), verified),
+      Object.create(verified),
+      new Proxy(verified, {}),
+    ]
+    for (const copy of copies) {
+      await rejectsWith(auth.resolveCanonicalUser(copy as never), 'token_invalid')
+    }
+    expect(stack.directory.requests).toHaveLength(0)
+    expect(Object.getPrototypeOf(verified)).toBe(Object.prototype)
+    expect((await auth.resolveCanonicalUser(verified)).source).toBe('directory')
+  })
 })
 
 describe('trust.allow', () => {

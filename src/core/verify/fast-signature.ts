@@ -12,12 +12,14 @@ interface NodeCryptoLike {
 }
 interface ScratchBuffer extends Uint8Array {
   write(value: string, offset: number, length: number, encoding: 'latin1' | 'base64url'): number
+  toString(encoding?: 'utf8', start?: number, end?: number): string
 }
 interface NodeBufferLike {
   Buffer: {
     from(value: string, encoding: 'base64url' | 'latin1'): Uint8Array
     alloc(size: number): ScratchBuffer
   }
+  isUtf8?: (bytes: Uint8Array) => boolean
 }
 
 function builtin<T>(id: string): T | undefined {
@@ -31,7 +33,9 @@ function builtin<T>(id: string): T | undefined {
 }
 
 const nodeCrypto = builtin<NodeCryptoLike>('node:crypto')
-const NodeBuffer = builtin<NodeBufferLike>('node:buffer')?.Buffer
+const nodeBuffer = builtin<NodeBufferLike>('node:buffer')
+const NodeBuffer = nodeBuffer?.Buffer
+const isUtf8 = NodeBuffer === undefined ? undefined : nodeBuffer?.isUtf8
 
 const DIGESTS: Readonly<Record<string, string>> = {
   RS256: 'RSA-SHA256',
@@ -67,7 +71,14 @@ export function decodeSegment(segment: string): string {
  * selects the key on the fast path and must read exactly as jose reads it.
  */
 export function decodeStrictSegment(segment: string): string {
-  return strictDecoder.decode(segmentBytes(segment))
+  if (isUtf8 === undefined) return strictDecoder.decode(segmentBytes(segment))
+  // On Node the bytes go into a kept buffer and are checked there, rather than into a new buffer
+  // for a decoder: the same answer (valid UTF-8 read as is, a byte order mark kept, anything else
+  // a TypeError), without the allocation.
+  const bytes = scratch(2, Math.ceil((segment.length * 3) / 4))
+  const length = bytes.write(segment, 0, bytes.length, 'base64url')
+  if (!isUtf8(bytes.subarray(0, length))) throw new TypeError('The segment is not UTF-8')
+  return bytes.toString('utf8', 0, length)
 }
 
 // One KeyObject per CryptoKey that jose imported: jose's key set keeps its CryptoKeys, so this
@@ -129,7 +140,7 @@ export function checkSignatureFast(token: string, alg: string, key: unknown): bo
 const scratchBuffers: ScratchBuffer[] = []
 
 /** Kept buffer `slot`, at least `size` bytes long (grown in steps, never shrunk). */
-function scratch(slot: 0 | 1, size: number): ScratchBuffer {
+function scratch(slot: 0 | 1 | 2, size: number): ScratchBuffer {
   let buffer = scratchBuffers[slot]
   if (buffer === undefined || buffer.length < size) {
     buffer = (NodeBuffer as NodeBufferLike['Buffer']).alloc(Math.max(1024, size * 2))

@@ -2,13 +2,19 @@ import type { JWTPayload } from 'jose'
 import { connectionFromSubject } from '../lib/connection.js'
 import { isUuid } from '../lib/uuid.js'
 import type { VerifiedToken } from '../types.js'
+import type { VerifiedRegistry } from '../verified-registry.js'
 import type { ResolvedClaims } from './config.js'
 
 /**
  * The {@link VerifiedToken} for a payload that passed every check: identity facts read from the
- * claims the tenant names, all of it frozen.
+ * claims the tenant names, added to `registry` with the raw token, then all of it frozen.
  */
-export function toVerifiedToken(payload: JWTPayload, claims: ResolvedClaims): VerifiedToken {
+export function toVerifiedToken(
+  payload: JWTPayload,
+  claims: ResolvedClaims,
+  registry: VerifiedRegistry,
+  raw: string,
+): VerifiedToken {
   const subject = payload.sub as string
   const email = payload[claims.email]
   const emailVerified = payload[claims.emailVerified]
@@ -32,6 +38,7 @@ export function toVerifiedToken(payload: JWTPayload, claims: ResolvedClaims): Ve
   )
   token.permissions = Object.freeze(strings(payload.permissions))
   token.claims = deepFreeze(payload)
+  registry.add(token, raw)
   // Frozen, arrays included: with the verification cache one object serves every request that
   // presents this token, so no handler may change what the next one sees.
   return Object.freeze(token)

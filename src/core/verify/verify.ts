@@ -194,8 +194,7 @@ function accept(
   context: VerifierContext,
 ): VerifiedToken {
   assertClaimTypes(payload)
-  const result = toVerifiedToken(payload, entry.tenant.claims)
-  context.registry.add(result, token)
+  const result = toVerifiedToken(payload, entry.tenant.claims, context.registry, token)
   context.tokenCache?.set(token, result, entry.tenant)
   context.emit({ type: 'token.verified', issuer: result.issuer, cached: false })
   return result
