@@ -63,17 +63,23 @@ export interface AuthenticatesNow {
 /**
  * {@link authenticateRequest}, but answered at once, as the context itself, when the user is in
  * memory and so is the token's verification (then its syntax check, decoding and signature check
- * are skipped) or its key (then it is verified on the spot). Awaits nothing; anything else is a
- * promise. May throw a refusal decided at once.
+ * are skipped) or its key (then it is verified on the spot). A token in a plain header that passes
+ * the shape check is taken as it is; any other request's headers are read in full. Awaits nothing;
+ * anything else is a promise. May throw a refusal decided at once.
  */
 export function authenticateNow(
   request: AuthenticateRequest,
   steps: AuthenticateSteps,
 ): AuthContext | Promise<AuthContext> {
   const plain = plainToken(request.headers, steps.tokenSources)
-  const cached = plain === undefined ? undefined : steps.cached(plain)
-  if (cached === undefined) return authenticateToken(request, steps)
-  return withUser(cached, steps)
+  if (plain === undefined) return authenticateToken(request, steps)
+  const cached = steps.cached(plain)
+  if (cached !== undefined) return withUser(cached, steps)
+  // A plain token that decodes is a canonical compact JWS, which the full read of the headers
+  // would find just so: its regular expressions are for every other case.
+  const decoded = steps.decode(plain)
+  if (isAuthError(decoded)) return authenticateToken(request, steps)
+  return verifyAndResolve(plain, decoded, steps)
 }
 
 /** The context for a verified token, at once when its user is in memory. */
@@ -109,6 +115,15 @@ function authenticateToken(
   }
   const decoded = steps.decode(token)
   if (isAuthError(decoded)) return authenticateOther(token, decoded, steps)
+  return verifyAndResolve(token, decoded, steps)
+}
+
+/** A decoded token verified, then resolved. */
+function verifyAndResolve(
+  token: string,
+  decoded: DecodedToken,
+  steps: AuthenticateSteps,
+): AuthContext | Promise<AuthContext> {
   const verified = steps.verify(token, decoded)
   if (verified instanceof Promise) return verified.then((found) => withUser(found, steps))
   return withUser(verified, steps)

@@ -4,7 +4,8 @@ import { extractToken, type HeadersInput, plainToken } from '../../src/core/http
 import { assertCompactJws } from '../../src/core/verify/token-shape.js'
 
 // The verification cache is asked with the token of a plain request before its syntax is
-// checked. That is sound only if every canonical compact JWS that `plainToken` finds is exactly
+// checked, and a plain token that passes the shape check is verified without the full read of the
+// headers. That is sound only if every canonical compact JWS that `plainToken` finds is exactly
 // what `extractToken`, the full check, finds in the same headers.
 
 const sources = { bearer: true, headers: ['x-user-token'] }

@@ -52,9 +52,9 @@ function read(headers: HeadersInput, name: string): string | undefined {
  * The token of a request in the plain case, without checking its syntax: `Bearer <token>` (no
  * other white space) or a bare token header, or both carrying the same token, each a single
  * string. `undefined` for anything else, which {@link extractToken} then reads in full; it never
- * throws. Only a token that verified before
- * may be taken from here as it is: the verification cache holds canonical compact JWS strings
- * only, which {@link extractToken} would have accepted.
+ * throws. Only a canonical compact JWS may be taken from here as it is (one the verification
+ * cache holds, or one that passed the token's shape check): {@link extractToken} finds exactly
+ * that token in the same headers.
  */
 export function plainToken(headers: HeadersInput, sources: TokenSources): string | undefined {
   let token: string | undefined
