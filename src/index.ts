@@ -13,6 +13,7 @@ export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/er
 export { AuthError, isAuthError } from './core/errors.js'
 export type { AuthEvent, AuthEventHook } from './core/events.js'
 export { errorAnswer, type HttpAnswer } from './core/http/answer.js'
+export type { ClaimRules, ClaimValue } from './core/http/claim-rules.js'
 export type { TokenSourcesConfig } from './core/http/config.js'
 export {
   type DiscoverHandlerOptions,
@@ -46,6 +47,6 @@ export type { LinkIdentity, TrustConfig, TrustHook } from './core/resolve/trust.
 export type { CachedUser, UserCacheStore } from './core/resolve/user-cache.js'
 export { TokenCheckError } from './core/token-check-error.js'
 export { discoverAuthProvider, resolveCanonicalUser, verifyAuth0Token } from './core/top-level.js'
-export type { AuthContext, CanonicalUser, VerifiedToken } from './core/types.js'
+export type { AuthContext, CanonicalUser, TokenClaims, VerifiedToken } from './core/types.js'
 export { UpstreamError } from './core/upstream/client.js'
 export type { AsymmetricAlgorithm, ClaimsConfig } from './core/verify/config.js'

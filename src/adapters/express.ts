@@ -20,6 +20,8 @@ declare global {
 }
 
 export type {
+  ClaimRules,
+  ClaimValue,
   DiscoverHandlerOptions,
   RateLimitDecision,
   RateLimitHook,

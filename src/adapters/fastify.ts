@@ -23,6 +23,8 @@ declare module 'fastify' {
 }
 
 export type {
+  ClaimRules,
+  ClaimValue,
   DiscoverHandlerOptions,
   RateLimitDecision,
   RateLimitHook,

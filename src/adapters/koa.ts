@@ -18,6 +18,8 @@ declare module 'koa' {
 }
 
 export type {
+  ClaimRules,
+  ClaimValue,
   DiscoverHandlerOptions,
   RateLimitDecision,
   RateLimitHook,

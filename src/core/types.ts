@@ -25,8 +25,26 @@ export interface VerifiedToken {
   readonly scopes: readonly string[]
   /** Auth0 RBAC `permissions`. */
   readonly permissions: readonly string[]
-  /** Every claim of the token, as verified. */
-  readonly claims: Readonly<Record<string, unknown>>
+  /** Every claim of the token, as verified; typed with the claims declared on {@link TokenClaims}. */
+  readonly claims: Readonly<TokenClaims>
+}
+
+/**
+ * The claims of a verified token. Declare the ones your tenants issue, once, and every
+ * `token.claims` and every `claims.check` rule is typed with them:
+ *
+ * @example
+ * ```ts
+ * declare module 'canonical-auth' {
+ *   interface TokenClaims {
+ *     org_id?: string
+ *     'https://acme.example.com/roles'?: string[]
+ *   }
+ * }
+ * ```
+ */
+export interface TokenClaims {
+  readonly [claim: string]: unknown
 }
 
 /** The canonical user a verified identity resolves to. */

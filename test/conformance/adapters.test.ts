@@ -34,6 +34,18 @@ beforeAll(async () => {
   tokens.plain = await issuer.sign(user)
   tokens.reports = await issuer.sign({ ...user, scope: 'openid read:reports' })
   tokens.admin = await issuer.sign({ ...user, permissions: ['admin:users'] })
+  const member = {
+    ...user,
+    scope: 'openid read:reports',
+    org_id: 'org_1',
+    'https://acme.example.com/roles': ['billing', 'admin', 'viewer'],
+  }
+  tokens.member = await issuer.sign(member)
+  tokens.otherOrg = await issuer.sign({ ...member, org_id: 'org_2' })
+  tokens.noOrg = await issuer.sign({ ...member, org_id: undefined })
+  tokens.fewerRoles = await issuer.sign({ ...member, 'https://acme.example.com/roles': ['admin'] })
+  tokens.suspended = await issuer.sign({ ...member, suspended: true })
+  tokens.memberNoScope = await issuer.sign({ ...member, scope: 'openid' })
   tokens.expired = await issuer.sign({
     ...user,
     iat: nowSeconds() - 7200,
@@ -191,6 +203,63 @@ const cases: readonly Case[] = [
     delegated: 'insufficient_scope',
   },
   { name: 'one of the permissions', path: '/admin', headers: bearer('admin'), status: 200 },
+  { name: 'the claim rules kept', path: '/org', headers: bearer('member'), status: 200 },
+  {
+    name: 'the claim rules kept, from memory',
+    path: '/org',
+    headers: bearer('member'),
+    status: 200,
+  },
+  // A broken rule answers as express-oauth2-jwt-bearer does: 401 invalid_token, the claim named,
+  // neither value shown.
+  {
+    name: 'a claim of another value',
+    path: '/org',
+    headers: bearer('otherOrg'),
+    status: 401,
+    error: 'token_invalid',
+    challenge: /^Bearer error="invalid_token", error_description="Unexpected 'org_id' value"$/,
+  },
+  {
+    name: 'a missing claim',
+    path: '/org',
+    headers: bearer('noOrg'),
+    status: 401,
+    error: 'token_invalid',
+    challenge: /^Bearer error="invalid_token", error_description="Missing 'org_id' claim"$/,
+  },
+  {
+    name: 'a namespaced claim without every value',
+    path: '/org',
+    headers: bearer('fewerRoles'),
+    status: 401,
+    error: 'token_invalid',
+    challenge:
+      /^Bearer error="invalid_token", error_description="Unexpected 'https:\/\/acme.example.com\/roles' value"$/,
+  },
+  {
+    name: 'a claim check that fails',
+    path: '/org',
+    headers: bearer('suspended'),
+    status: 401,
+    error: 'token_invalid',
+    challenge: /^Bearer error="invalid_token", error_description="Unexpected claim value"$/,
+  },
+  {
+    name: 'a claim check that fails, from memory',
+    path: '/org',
+    headers: bearer('suspended'),
+    status: 401,
+    error: 'token_invalid',
+  },
+  {
+    name: 'the claim rules kept but a scope missing',
+    path: '/org',
+    headers: bearer('memberNoScope'),
+    status: 403,
+    error: 'insufficient_scope',
+    challenge: /error="insufficient_scope".*scope="read:reports"/,
+  },
   {
     name: 'a missing permission',
     path: '/admin',
@@ -488,6 +557,10 @@ describe.each(harnesses)('$name', (harness) => {
       expect(text, name).not.toMatch(/\n\s+at /)
       expect(text, name).not.toContain(UPSTREAM_SECRET)
       expect(text, name).not.toContain('hunter2')
+      // A broken claim rule names the claim, never the expected or the presented value.
+      for (const value of ['org_1', 'org_2', 'billing', 'viewer']) {
+        expect(text, name).not.toContain(value)
+      }
     }
   })
 })

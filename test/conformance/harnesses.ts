@@ -36,6 +36,7 @@ export interface Harness {
 //   GET  /me          requireAuth()                                     → { userId }
 //   GET  /reports     requireAuth({ scopes: ['read:reports'] })         → { userId }
 //   GET  /admin       requireAuth({ permissions: { anyOf: [...] } })    → { userId }
+//   GET  /org         requireAuth({ claims: ORG_RULES, scopes: ['read:reports'] }) → { userId }
 //   GET  /optional    requireAuth({ optional: true })                   → { userId | null }
 //   GET  /delegated   requireAuth({ delegateErrors: true }); the framework's error handler answers 418
 //   GET  /delegated-scope  the same, and scopes: ['read:reports']
@@ -43,6 +44,13 @@ export interface Harness {
 //   POST /public/auth/discover                                          discoverHandler
 //   POST /public/auth/discover-limited      discoverHandler with a rate limit that refuses everyone
 export const ADMIN = { anyOf: ['admin:all', 'admin:users'] }
+/** The claim rules of `/org`: a namespaced claim among them. */
+export const ORG_RULES = {
+  equals: { org_id: 'org_1' },
+  includes: { 'https://acme.example.com/roles': ['admin', 'billing'] },
+  check: (claims: Readonly<Record<string, unknown>>) => claims.suspended !== true,
+}
+const ORG = { claims: ORG_RULES, scopes: ['read:reports'] }
 const DELEGATED_SCOPE = { delegateErrors: true, scopes: ['read:reports'] }
 
 /** The discover rate limit of `/public/auth/discover-limited`: every client is over it. */
@@ -61,6 +69,7 @@ function expressHarness(name: string, express: typeof express5): Harness {
       app.get('/me', expressRequireAuth(main), me)
       app.get('/reports', expressRequireAuth(main, { scopes: ['read:reports'] }), me)
       app.get('/admin', expressRequireAuth(main, { permissions: ADMIN }), me)
+      app.get('/org', expressRequireAuth(main, ORG), me)
       app.get('/optional', expressRequireAuth(main, { optional: true }), me)
       app.get('/delegated', expressRequireAuth(main, { delegateErrors: true }), me)
       app.get('/delegated-scope', expressRequireAuth(main, DELEGATED_SCOPE), me)
@@ -100,6 +109,7 @@ const fastifyHarness: Harness = {
       scope.get('/me', { preHandler: scope.requireAuth() }, me)
       scope.get('/reports', { preHandler: scope.requireAuth({ scopes: ['read:reports'] }) }, me)
       scope.get('/admin', { preHandler: scope.requireAuth({ permissions: ADMIN }) }, me)
+      scope.get('/org', { preHandler: scope.requireAuth(ORG) }, me)
       scope.get('/optional', { preHandler: scope.requireAuth({ optional: true }) }, me)
       scope.get('/delegated', { preHandler: scope.requireAuth({ delegateErrors: true }) }, me)
       scope.get('/delegated-scope', { preHandler: scope.requireAuth(DELEGATED_SCOPE) }, me)
@@ -135,6 +145,7 @@ function koaHarness(name: string, Koa: typeof Koa3): Harness {
         'GET /me': [koaRequireAuth(main), me],
         'GET /reports': [koaRequireAuth(main, { scopes: ['read:reports'] }), me],
         'GET /admin': [koaRequireAuth(main, { permissions: ADMIN }), me],
+        'GET /org': [koaRequireAuth(main, ORG), me],
         'GET /optional': [koaRequireAuth(main, { optional: true }), me],
         'GET /delegated': [koaRequireAuth(main, { delegateErrors: true }), me],
         'GET /delegated-scope': [koaRequireAuth(main, DELEGATED_SCOPE), me],

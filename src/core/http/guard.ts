@@ -6,6 +6,7 @@ import {
 } from '../authenticate.js'
 import { AuthError, isAuthError } from '../errors.js'
 import type { AuthContext } from '../types.js'
+import { type ClaimRules, compileClaimRules } from './claim-rules.js'
 
 /** Required scopes or permissions: a list (all of them), or `{ anyOf }` / `{ allOf }`. */
 export type ScopeRequirement =
@@ -19,6 +20,11 @@ export interface RequireAuthOptions {
   scopes?: ScopeRequirement
   /** Auth0 RBAC permissions the token must carry (its `permissions` claim). */
   permissions?: ScopeRequirement
+  /**
+   * Rules on the token's other claims (`equals`, `includes`, `check`); a token that breaks one is
+   * 401 `token_invalid`. Checked before scopes and permissions.
+   */
+  claims?: ClaimRules
   /**
    * Let requests without a token through, without `auth`. A token that is present but invalid is
    * still refused.
@@ -74,8 +80,8 @@ function satisfied(rule: Rule | undefined, granted: readonly string[]): boolean 
 export type GuardResult = AuthContext | undefined | Promise<AuthContext | undefined>
 
 /**
- * The one request check every adapter runs: authenticate, then the route's scope and permission
- * requirements. A request whose token and user are in memory is answered at once, with no promise
+ * The one request check every adapter runs: authenticate, then the route's claim rules, then its
+ * scope and permission requirements. A request whose token and user are in memory is answered at once, with no promise
  * (the adapter then goes on synchronously); anything else is a promise. Never throws: a refusal is
  * a rejected promise.
  */
@@ -85,9 +91,11 @@ export function createGuard(
 ): (request: AuthenticateRequest) => GuardResult {
   const scopes = toRule(options.scopes, 'scopes')
   const permissions = toRule(options.permissions, 'permissions')
+  const claims = compileClaimRules(options.claims)
   const optional = options.optional === true
   const now = (auth as Partial<AuthenticatesNow> | undefined)?.[AUTHENTICATE_NOW]
   const check = (context: AuthContext): AuthContext => {
+    claims?.(context.token?.claims)
     if (!satisfied(scopes, context.token?.scopes ?? [])) {
       throw new AuthError('insufficient_scope', undefined, { requiredScopes: scopes?.values ?? [] })
     }

@@ -3,6 +3,7 @@
 export type { Auth } from '../auth.js'
 export type { AuthContext } from '../types.js'
 export { errorAnswer, type HttpAnswer } from './answer.js'
+export type { ClaimRules, ClaimValue } from './claim-rules.js'
 export {
   type DiscoverHandlerOptions,
   handleDiscoverRequest,
