@@ -4,7 +4,7 @@
 
 import type { Auth, AuthContext, TokenClaims, VerifiedToken } from 'canonical-auth'
 import { requireAuth } from 'canonical-auth/express'
-import { describe, expectTypeOf, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 
 declare module 'canonical-auth' {
   interface TokenClaims {
@@ -46,9 +46,14 @@ describe('TokenClaims', () => {
   it('takes JSON primitives to compare with, and lists of them to look for', () => {
     requireAuth(auth, { claims: { equals: { org_id: 'org_1', tier: 3, beta: true, gone: null } } })
     requireAuth(auth, { claims: { includes: { 'https://acme.example.com/roles': ['admin'] } } })
-    // @ts-expect-error an object is not a value a claim is compared with
-    requireAuth(auth, { claims: { equals: { org_id: { id: 1 } } } })
-    // @ts-expect-error includes takes a list
-    requireAuth(auth, { claims: { includes: { roles: 'admin' } } })
+    // Refused by the types, and by requireAuth at run time for plain JavaScript callers.
+    expect(() =>
+      // @ts-expect-error an object is not a value a claim is compared with
+      requireAuth(auth, { claims: { equals: { org_id: { id: 1 } } } }),
+    ).toThrow(TypeError)
+    expect(() =>
+      // @ts-expect-error includes takes a list
+      requireAuth(auth, { claims: { includes: { roles: 'admin' } } }),
+    ).toThrow(TypeError)
   })
 })
