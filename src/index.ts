@@ -23,6 +23,11 @@ export {
   type RateLimitHook,
 } from './core/http/discover.js'
 export type { HeadersInput } from './core/http/extract.js'
+export {
+  type ProtectedResourceConfig,
+  type ProtectedResourceMetadata,
+  protectedResourceMetadata,
+} from './core/http/resource-metadata.js'
 export type { JwksConfig } from './core/jwks/config.js'
 export type { LegacyConfig, LegacyIdentity } from './core/legacy.js'
 export { CONSUMER_DOMAINS } from './core/lib/consumer-domains.js'

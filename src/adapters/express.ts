@@ -7,7 +7,9 @@ import {
   errorAnswer,
   type HttpAnswer,
   handleDiscoverRequest,
+  metadataAnswer,
   type RequireAuthOptions,
+  requireProtectedResource,
 } from '../core/http/index.js'
 
 declare global {
@@ -23,6 +25,7 @@ export type {
   ClaimRules,
   ClaimValue,
   DiscoverHandlerOptions,
+  ProtectedResourceMetadata,
   RateLimitDecision,
   RateLimitHook,
   RequireAuthOptions,
@@ -89,4 +92,21 @@ export function discoverHandler(auth: Auth, options: DiscoverHandlerOptions = {}
       (error: unknown) => send(res, errorAnswer(error)),
     )
   }
+}
+
+/**
+ * `GET /.well-known/oauth-protected-resource` for Express: the RFC 9728 metadata document of the
+ * `protectedResource` configured in `createAuth` (public, cacheable, readable from any origin).
+ * Mount it at the path of the metadata URL: `/.well-known/oauth-protected-resource`, followed by
+ * the resource identifier's path when it has one.
+ *
+ * @throws TypeError when the instance has no `protectedResource`.
+ * @example
+ * ```ts
+ * app.get('/.well-known/oauth-protected-resource', metadataHandler(auth))
+ * ```
+ */
+export function metadataHandler(auth: Auth): RequestHandler {
+  const answer = metadataAnswer(requireProtectedResource(auth, 'metadataHandler'))
+  return (_req: Request, res: Response) => send(res, answer)
 }

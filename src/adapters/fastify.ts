@@ -7,8 +7,10 @@ import {
   errorAnswer,
   type HttpAnswer,
   handleDiscoverRequest,
+  metadataAnswer,
   notJsonAnswer,
   type RequireAuthOptions,
+  requireProtectedResource,
 } from '../core/http/index.js'
 
 declare module 'fastify' {
@@ -26,6 +28,7 @@ export type {
   ClaimRules,
   ClaimValue,
   DiscoverHandlerOptions,
+  ProtectedResourceMetadata,
   RateLimitDecision,
   RateLimitHook,
   RequireAuthOptions,
@@ -40,6 +43,12 @@ export interface CanonicalAuthPluginOptions {
   discoverPath?: string
   /** Options of the discover endpoint mounted at `discoverPath`, e.g. its `rateLimit`. */
   discover?: DiscoverHandlerOptions
+  /**
+   * Where to serve `GET` of the RFC 9728 protected resource metadata, e.g.
+   * `/.well-known/oauth-protected-resource` (followed by the resource identifier's path when it
+   * has one). Needs `protectedResource` in `createAuth`. Not served when absent.
+   */
+  metadataPath?: string
 }
 
 function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
@@ -48,7 +57,7 @@ function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
 
 const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
   fastify,
-  { auth, discoverPath, discover },
+  { auth, discoverPath, discover, metadataPath },
 ) => {
   if (auth === undefined) throw new TypeError('canonical-auth: the fastify plugin needs { auth }')
   if (fastify.hasDecorator('requireAuth')) {
@@ -80,6 +89,12 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
       )
     }
   })
+  if (metadataPath !== undefined) {
+    const answer = metadataAnswer(requireProtectedResource(auth, 'metadataPath'))
+    fastify.get(metadataPath, (_request, reply) => {
+      send(reply, answer)
+    })
+  }
   if (discoverPath !== undefined) {
     // An encapsulated context that hands the body stream, unread, to the core: the core checks
     // the content type and reads the body within its size and time limits, as in every other
@@ -117,8 +132,8 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
 
 /**
  * The canonical-auth Fastify plugin: decorates `fastify.requireAuth(options?)` (a preHandler that
- * sets `request.auth` or answers 400/401/403/502/503 as JSON with `WWW-Authenticate`) and, with
- * `discoverPath`, mounts discovery.
+ * sets `request.auth` or answers 400/401/403/502/503 as JSON with `WWW-Authenticate`), with
+ * `discoverPath` mounts discovery, and with `metadataPath` serves the protected resource metadata.
  *
  * @example
  * ```ts

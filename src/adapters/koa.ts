@@ -7,7 +7,9 @@ import {
   errorAnswer,
   type HttpAnswer,
   handleDiscoverRequest,
+  metadataAnswer,
   type RequireAuthOptions,
+  requireProtectedResource,
 } from '../core/http/index.js'
 
 declare module 'koa' {
@@ -21,6 +23,7 @@ export type {
   ClaimRules,
   ClaimValue,
   DiscoverHandlerOptions,
+  ProtectedResourceMetadata,
   RateLimitDecision,
   RateLimitHook,
   RequireAuthOptions,
@@ -96,5 +99,24 @@ export function discoverHandler(auth: Auth, options: DiscoverHandlerOptions = {}
     } catch (error) {
       send(ctx, errorAnswer(error))
     }
+  }
+}
+
+/**
+ * `GET /.well-known/oauth-protected-resource` for Koa: the RFC 9728 metadata document of the
+ * `protectedResource` configured in `createAuth` (public, cacheable, readable from any origin).
+ * Mount it at the path of the metadata URL: `/.well-known/oauth-protected-resource`, followed by
+ * the resource identifier's path when it has one.
+ *
+ * @throws TypeError when the instance has no `protectedResource`.
+ * @example
+ * ```ts
+ * router.get('/.well-known/oauth-protected-resource', metadataHandler(auth))
+ * ```
+ */
+export function metadataHandler(auth: Auth): Middleware {
+  const answer = metadataAnswer(requireProtectedResource(auth, 'metadataHandler'))
+  return (ctx: Context) => {
+    send(ctx, answer)
   }
 }

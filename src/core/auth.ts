@@ -7,8 +7,9 @@ import {
 } from './authenticate.js'
 import { type AuthConfig, type ResolvedConfig, resolveConfig } from './config/config.js'
 import { Discoverer, type Discovery } from './discovery/discoverer.js'
-import { AuthError } from './errors.js'
+import { AuthError, withResourceMetadata } from './errors.js'
 import { type Emit, emitterFor } from './events.js'
+import { type HasProtectedResource, PROTECTED_RESOURCE } from './http/resource-metadata.js'
 import type { ResolvedJwks } from './jwks/config.js'
 import { RemoteKeySet } from './jwks/key-set.js'
 import { CircuitBreaker } from './resolve/circuit-breaker.js'
@@ -162,7 +163,12 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
   const whileOpen = () => {
     if (closed) throw closedError()
   }
-  const auth: Auth & AuthenticatesNow = {
+  const metadataUrl = config.protectedResource?.metadataUrl
+  const pointed =
+    metadataUrl === undefined
+      ? undefined
+      : (error: unknown) => Promise.reject(withResourceMetadata(error, metadataUrl))
+  const auth: Auth & AuthenticatesNow & HasProtectedResource = {
     verifyAuth0Token(token) {
       try {
         whileOpen()
@@ -178,9 +184,11 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     authenticate(request) {
       if (closed) return Promise.reject(closedError())
       try {
-        return authenticateRequest(request, steps)
+        const context = authenticateRequest(request, steps)
+        // A refusal points to the protected resource metadata, when there is some (RFC 9728 §5.1).
+        return pointed === undefined ? context : context.catch(pointed)
       } catch (error) {
-        return Promise.reject(error)
+        return pointed === undefined ? Promise.reject(error) : pointed(error)
       }
     },
     async discoverAuthProvider(email) {
@@ -197,6 +205,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       whileOpen()
       return authenticateNow(request, steps)
     },
+    [PROTECTED_RESOURCE]: config.protectedResource,
   }
   return auth
 }

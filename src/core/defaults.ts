@@ -30,6 +30,7 @@ export const DEFAULTS = {
   },
   userinfo: { timeoutMs: 3_000 },
   tokenSources: { bearer: true, headers: ['x-user-token'] },
+  protectedResource: { maxAgeSeconds: 3_600 },
   discovery: {
     order: ['static', 'resolver', 'management', 'webfinger'],
     responseType: 'code',

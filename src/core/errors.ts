@@ -61,6 +61,11 @@ export interface AuthErrorOptions {
   retryAfterSeconds?: number
   /** For `insufficient_scope`: the scopes the route requires (sent as `scope="…"`). */
   requiredScopes?: readonly string[]
+  /**
+   * The URL of the protected resource metadata (RFC 9728), sent as `resource_metadata="…"` in the
+   * challenge of a 401 or 403.
+   */
+  resourceMetadata?: string
 }
 
 /**
@@ -89,6 +94,8 @@ export class AuthError extends Error {
   readonly retryAfterSeconds: number | undefined
   /** For `insufficient_scope`: the scopes the route requires. */
   readonly requiredScopes: readonly string[] | undefined
+  /** The protected resource metadata URL a challenge points to (RFC 9728 §5.1), when configured. */
+  readonly resourceMetadata: string | undefined
 
   constructor(code: AuthErrorCode, message?: string, options: AuthErrorOptions = {}) {
     super(
@@ -99,6 +106,7 @@ export class AuthError extends Error {
     this.status = AUTH_ERROR_STATUS[code]
     this.retryAfterSeconds = options.retryAfterSeconds
     this.requiredScopes = options.requiredScopes
+    this.resourceMetadata = options.resourceMetadata
     Object.defineProperty(this, BRAND, { value: true })
   }
 
@@ -109,18 +117,37 @@ export class AuthError extends Error {
   get wwwAuthenticate(): string | undefined {
     if (this.status !== 401 && this.status !== 403) return undefined
     const error = BEARER_ERROR[this.code]
-    if (error === undefined) return 'Bearer'
-    let challenge = `Bearer error="${error}", error_description="${quote(this.message)}"`
-    if (this.requiredScopes !== undefined && this.requiredScopes.length > 0) {
-      challenge += `, scope="${quote(this.requiredScopes.join(' '))}"`
+    const parameters: string[] = []
+    if (error !== undefined) {
+      parameters.push(`error="${error}"`, `error_description="${quote(this.message)}"`)
+      if (this.requiredScopes !== undefined && this.requiredScopes.length > 0) {
+        parameters.push(`scope="${quote(this.requiredScopes.join(' '))}"`)
+      }
     }
-    return challenge
+    if (this.resourceMetadata !== undefined) {
+      parameters.push(`resource_metadata="${quote(this.resourceMetadata)}"`)
+    }
+    return parameters.length === 0 ? 'Bearer' : `Bearer ${parameters.join(', ')}`
   }
 
   /** The JSON body an adapter answers with. */
   toJSON(): { error: AuthErrorCode; error_description: string } {
     return { error: this.code, error_description: this.message }
   }
+}
+
+/**
+ * `error` with a `resource_metadata` pointer for its challenge: a new error, the given one left as
+ * it is. Anything that is not a 401 or 403 `AuthError` (no challenge) is returned as it is.
+ */
+export function withResourceMetadata(error: unknown, url: string): unknown {
+  if (!isAuthError(error) || (error.status !== 401 && error.status !== 403)) return error
+  if (error.resourceMetadata === url) return error
+  const options: AuthErrorOptions = { resourceMetadata: url }
+  if (error.cause !== undefined) options.cause = error.cause
+  if (error.retryAfterSeconds !== undefined) options.retryAfterSeconds = error.retryAfterSeconds
+  if (error.requiredScopes !== undefined) options.requiredScopes = error.requiredScopes
+  return new AuthError(error.code, error.message, options)
 }
 
 /**

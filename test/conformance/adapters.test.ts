@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UPSTREAM_SECRET } from '../../src/testing/transport.js'
 import { nowSeconds, UUID } from '../helpers.js'
-import { harnesses, type RunningApp } from './harnesses.js'
+import { harnesses, METADATA_PATH, type RunningApp } from './harnesses.js'
 import { type SlowAnswer, slowPost } from './slow-client.js'
 
 let issuer: TestIssuer
@@ -16,6 +16,10 @@ let deadIssuer: TestIssuer
 let directory: TestDirectory
 let main: Auth
 let keysDown: Auth
+let pointed: Auth
+const RESOURCE = 'https://api.example.com/api'
+const METADATA_URL = 'https://api.example.com/.well-known/oauth-protected-resource/api'
+const POINTER = `resource_metadata="${METADATA_URL.replace(/[./]/g, '\\$&')}"`
 const tokens: Record<string, string> = {}
 const SUB = 'samlp|acme-waad|ada'
 
@@ -30,6 +34,16 @@ beforeAll(async () => {
     discovery: { domains: { 'acme.com': { connection: 'acme-waad' } }, clientId: 'spa' },
   })
   keysDown = createAuth({ auth0: deadIssuer.auth0 })
+  pointed = createAuth({
+    auth0: issuer.auth0,
+    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
+    protectedResource: {
+      resource: RESOURCE,
+      scopesSupported: ['read:reports'],
+      resourceName: 'Reports API',
+      maxAgeSeconds: 600,
+    },
+  })
   const user = { sub: SUB, email: 'ada@acme.com', email_verified: true }
   tokens.plain = await issuer.sign(user)
   tokens.reports = await issuer.sign({ ...user, scope: 'openid read:reports' })
@@ -72,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await main.close()
   await keysDown.close()
+  await pointed.close()
   await issuer.close()
   await deadIssuer.close()
   await directory.close()
@@ -94,6 +109,10 @@ interface Case {
   /** The code the framework's own error handler was handed (status 418). */
   readonly delegated?: string
   readonly around?: () => () => void
+  /** The exact JSON body of a success. */
+  readonly json?: () => unknown
+  /** The exact Cache-Control of the answer. */
+  readonly cacheControl?: string
 }
 
 const bearer = (name: string) => () => ({ authorization: `Bearer ${tokens[name]}` })
@@ -204,6 +223,51 @@ const cases: readonly Case[] = [
   },
   { name: 'one of the permissions', path: '/admin', headers: bearer('admin'), status: 200 },
   { name: 'the claim rules kept', path: '/org', headers: bearer('member'), status: 200 },
+  {
+    name: 'the protected resource metadata',
+    path: METADATA_PATH,
+    status: 200,
+    cacheControl: 'public, max-age=600',
+    json: () => ({
+      resource: RESOURCE,
+      authorization_servers: [issuer.issuer],
+      bearer_methods_supported: ['header'],
+      scopes_supported: ['read:reports'],
+      resource_name: 'Reports API',
+    }),
+  },
+  // RFC 9728 §5.1: with metadata configured, every challenge points to it.
+  {
+    name: 'no token, on a protected resource',
+    path: '/pointed',
+    status: 401,
+    error: 'token_missing',
+    challenge: new RegExp(`^Bearer ${POINTER}$`),
+  },
+  {
+    name: 'a forged token, on a protected resource',
+    path: '/pointed',
+    headers: bearer('forged'),
+    status: 401,
+    error: 'token_invalid',
+    challenge: new RegExp(`^Bearer error="invalid_token", error_description="[^"]+", ${POINTER}$`),
+  },
+  {
+    name: 'a missing scope, on a protected resource',
+    path: '/pointed',
+    headers: bearer('plain'),
+    status: 403,
+    error: 'insufficient_scope',
+    challenge: new RegExp(
+      `^Bearer error="insufficient_scope", error_description="[^"]+", scope="read:reports", ${POINTER}$`,
+    ),
+  },
+  {
+    name: 'the required scope, on a protected resource',
+    path: '/pointed',
+    headers: bearer('reports'),
+    status: 200,
+  },
   {
     name: 'the claim rules kept, from memory',
     path: '/org',
@@ -445,6 +509,7 @@ const COMPARED_HEADERS = [
   'retry-after',
   'cache-control',
   'connection',
+  'access-control-allow-origin',
 ]
 
 function bodyOf(testCase: Case): { headers: Record<string, string>; body?: string | Uint8Array } {
@@ -487,7 +552,7 @@ function observe(harness: Harness): Promise<ReadonlyMap<string, Observed>> {
       // Each framework meets the unreachable key set afresh: a shared instance would be part-way
       // through its backoff when the next framework asks, and answer a smaller Retry-After.
       const ownKeysDown = createAuth({ auth0: deadIssuer.auth0 })
-      const app = await harness.start({ main, keysDown: ownKeysDown })
+      const app = await harness.start({ main, keysDown: ownKeysDown, pointed })
       try {
         const results = new Map<string, Observed>()
         for (const testCase of cases) results.set(testCase.name, await perform(app, testCase))
@@ -507,7 +572,7 @@ describe.each(harnesses)('$name', (harness) => {
   let results: ReadonlyMap<string, Observed>
   beforeAll(async () => {
     results = await observe(harness)
-    app = await harness.start({ main, keysDown })
+    app = await harness.start({ main, keysDown, pointed })
   })
   afterAll(async () => {
     await app.close()
@@ -529,7 +594,14 @@ describe.each(harnesses)('$name', (harness) => {
     }
     if (testCase.retryAfter) expect(Number(result.headers['retry-after'])).toBeGreaterThanOrEqual(1)
     expect(result.headers.connection).toBe(testCase.closes ? 'close' : 'keep-alive')
-    if (testCase.path !== '/public/auth/discover' && testCase.status === 200) {
+    if (testCase.cacheControl !== undefined) {
+      expect(result.headers['cache-control']).toBe(testCase.cacheControl)
+    }
+    if (testCase.json !== undefined) {
+      expect(body).toEqual(testCase.json())
+      expect(result.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(result.headers['access-control-allow-origin']).toBe('*')
+    } else if (testCase.path !== '/public/auth/discover' && testCase.status === 200) {
       const userId = body.userId
       if (testCase.path === '/optional' && testCase.headers === undefined) expect(userId).toBeNull()
       else expect(userId).toMatch(UUID)
@@ -585,7 +657,8 @@ describe('every framework answers byte for byte the same', () => {
 describe('slow and stalled discover bodies, the same in every framework', () => {
   const apps = new Map<string, RunningApp>()
   beforeAll(async () => {
-    for (const harness of harnesses) apps.set(harness.name, await harness.start({ main, keysDown }))
+    for (const harness of harnesses)
+      apps.set(harness.name, await harness.start({ main, keysDown, pointed }))
   })
   afterAll(async () => {
     for (const app of apps.values()) await app.close()

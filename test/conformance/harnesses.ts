@@ -2,10 +2,15 @@ import type { AddressInfo } from 'node:net'
 import { type Auth, type DiscoverHandlerOptions, isAuthError } from 'canonical-auth'
 import {
   discoverHandler as expressDiscover,
+  metadataHandler as expressMetadata,
   requireAuth as expressRequireAuth,
 } from 'canonical-auth/express'
 import canonicalAuth from 'canonical-auth/fastify'
-import { discoverHandler as koaDiscover, requireAuth as koaRequireAuth } from 'canonical-auth/koa'
+import {
+  discoverHandler as koaDiscover,
+  metadataHandler as koaMetadata,
+  requireAuth as koaRequireAuth,
+} from 'canonical-auth/koa'
 import express5 from 'express'
 import express4 from 'express4'
 import Fastify from 'fastify'
@@ -19,6 +24,8 @@ export interface Auths {
   readonly main: Auth
   /** A tenant whose key set cannot be fetched. */
   readonly keysDown: Auth
+  /** `main`'s tenant and directory, as a protected resource with RFC 9728 metadata. */
+  readonly pointed: Auth
 }
 
 /** A running app: the same routes in each framework. */
@@ -41,9 +48,13 @@ export interface Harness {
 //   GET  /delegated   requireAuth({ delegateErrors: true }); the framework's error handler answers 418
 //   GET  /delegated-scope  the same, and scopes: ['read:reports']
 //   GET  /keys-down   requireAuth() on a tenant whose key set is unreachable
+//   GET  /pointed     requireAuth({ scopes: ['read:reports'] }) on the instance with metadata
+//   GET  /.well-known/oauth-protected-resource/api   that instance's metadata document
 //   POST /public/auth/discover                                          discoverHandler
 //   POST /public/auth/discover-limited      discoverHandler with a rate limit that refuses everyone
 export const ADMIN = { anyOf: ['admin:all', 'admin:users'] }
+export const METADATA_PATH = '/.well-known/oauth-protected-resource/api'
+const REPORTS = { scopes: ['read:reports'] }
 /** The claim rules of `/org`: a namespaced claim among them. */
 export const ORG_RULES = {
   equals: { org_id: 'org_1' },
@@ -61,7 +72,7 @@ export const overLimit: DiscoverHandlerOptions = {
 function expressHarness(name: string, express: typeof express5): Harness {
   return {
     name,
-    async start({ main, keysDown }) {
+    async start({ main, keysDown, pointed }) {
       const app = express()
       const me = (req: express5.Request, res: express5.Response) => {
         res.json({ userId: req.auth?.userId ?? null })
@@ -74,6 +85,8 @@ function expressHarness(name: string, express: typeof express5): Harness {
       app.get('/delegated', expressRequireAuth(main, { delegateErrors: true }), me)
       app.get('/delegated-scope', expressRequireAuth(main, DELEGATED_SCOPE), me)
       app.get('/keys-down', expressRequireAuth(keysDown), me)
+      app.get('/pointed', expressRequireAuth(pointed, REPORTS), me)
+      app.get(METADATA_PATH, expressMetadata(pointed))
       app.post('/public/auth/discover', expressDiscover(main))
       app.post('/public/auth/discover-limited', expressDiscover(main, overLimit))
       app.use(
@@ -94,7 +107,7 @@ function expressHarness(name: string, express: typeof express5): Harness {
 
 const fastifyHarness: Harness = {
   name: 'fastify 5',
-  async start({ main, keysDown }) {
+  async start({ main, keysDown, pointed }) {
     const app = Fastify()
     app.setErrorHandler((error, _request, reply) => {
       if (isAuthError(error)) return reply.code(418).send({ delegated: error.code })
@@ -122,6 +135,10 @@ const fastifyHarness: Harness = {
       })
     })
     await app.register(async (scope) => {
+      await scope.register(canonicalAuth, { auth: pointed, metadataPath: METADATA_PATH })
+      scope.get('/pointed', { preHandler: scope.requireAuth(REPORTS) }, me)
+    })
+    await app.register(async (scope) => {
       await scope.register(canonicalAuth, { auth: keysDown })
       scope.get('/keys-down', { preHandler: scope.requireAuth() }, me)
     })
@@ -136,7 +153,7 @@ const fastifyHarness: Harness = {
 function koaHarness(name: string, Koa: typeof Koa3): Harness {
   return {
     name,
-    async start({ main, keysDown }) {
+    async start({ main, keysDown, pointed }) {
       const app = new Koa()
       const me: Koa3.Middleware = (ctx) => {
         ctx.body = { userId: ctx.state.auth?.userId ?? null }
@@ -150,6 +167,8 @@ function koaHarness(name: string, Koa: typeof Koa3): Harness {
         'GET /delegated': [koaRequireAuth(main, { delegateErrors: true }), me],
         'GET /delegated-scope': [koaRequireAuth(main, DELEGATED_SCOPE), me],
         'GET /keys-down': [koaRequireAuth(keysDown), me],
+        'GET /pointed': [koaRequireAuth(pointed, REPORTS), me],
+        [`GET ${METADATA_PATH}`]: [koaMetadata(pointed)],
         'POST /public/auth/discover': [koaDiscover(main)],
         'POST /public/auth/discover-limited': [koaDiscover(main, overLimit)],
       }

@@ -96,12 +96,13 @@ describe('Fastify: request.auth and fastify.requireAuth', () => {
     expectTypeOf(routes).toBeFunction()
   })
 
-  it('the plugin takes { auth, discoverPath?, discover? }, default and named export alike', () => {
+  it('the plugin takes { auth, discoverPath?, discover?, metadataPath? }, default and named export alike', () => {
     expectTypeOf(canonicalAuth).toEqualTypeOf(namedCanonicalAuth)
     expectTypeOf<CanonicalAuthPluginOptions>().toEqualTypeOf<{
       auth: Auth
       discoverPath?: string
       discover?: DiscoverHandlerOptions
+      metadataPath?: string
     }>()
     const register = (app: FastifyInstance) => {
       app.register(canonicalAuth, { auth })

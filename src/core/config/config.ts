@@ -4,6 +4,11 @@ import { resolveDiscovery } from '../discovery/config.js'
 import type { AuthEventHook } from '../events.js'
 import { resolveTokenSources, type TokenSourcesConfig } from '../http/config.js'
 import type { TokenSources } from '../http/extract.js'
+import {
+  type ProtectedResourceConfig,
+  type ResolvedProtectedResource,
+  resolveProtectedResource,
+} from '../http/resource-metadata.js'
 import { type JwksConfig, type ResolvedJwks, resolveJwks } from '../jwks/config.js'
 import type { LegacyConfig } from '../legacy.js'
 import { keysAt, MINIMAL_CONFIG, unknownKey } from '../lib/config-hints.js'
@@ -83,6 +88,11 @@ export interface AuthConfig {
   legacy?: LegacyConfig | undefined
   /** Home-realm discovery for `discoverAuthProvider` and the discover endpoint. */
   discovery?: DiscoveryConfig | undefined
+  /**
+   * This service as an OAuth protected resource (RFC 9728): the metadata document the adapters
+   * serve, and a `resource_metadata` pointer to it in every `WWW-Authenticate` challenge.
+   */
+  protectedResource?: ProtectedResourceConfig | undefined
 }
 
 /** A tenant with every default filled in: how its tokens are verified, and whom it vouches for. */
@@ -103,6 +113,7 @@ export interface ResolvedConfig {
   readonly legacy: LegacyConfig | undefined
   readonly discovery: ResolvedDiscovery
   readonly onEvent: AuthEventHook | undefined
+  readonly protectedResource: ResolvedProtectedResource | undefined
 }
 
 /**
@@ -148,6 +159,10 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
           : `https://${first.domain.toLowerCase()}`,
       domain: first.domain,
     }),
+    protectedResource: resolveProtectedResource(
+      config.protectedResource,
+      tenants.map((tenant) => tenant.issuer),
+    ),
   }
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { discoverySchema } from '../discovery/config.js'
 import type { AuthEventHook } from '../events.js'
 import { tokenSourcesSchema } from '../http/config.js'
+import { protectedResourceSchema } from '../http/resource-metadata.js'
 import { jwksSchema } from '../jwks/config.js'
 import { legacySchema } from '../legacy.js'
 import { hook } from '../lib/schema-rules.js'
@@ -46,6 +47,7 @@ export const configSchema = z
     onEvent: hook<AuthEventHook>('a function onEvent(event)').optional(),
     legacy: legacySchema.optional(),
     discovery: discoverySchema.optional(),
+    protectedResource: protectedResourceSchema.optional(),
   })
   .superRefine((config, ctx) => {
     // The Management API lives on the first tenant's domain unless discovery names another.

@@ -4,9 +4,10 @@ import {
   type AuthenticateRequest,
   type AuthenticatesNow,
 } from '../authenticate.js'
-import { AuthError, isAuthError } from '../errors.js'
+import { AuthError, isAuthError, withResourceMetadata } from '../errors.js'
 import type { AuthContext } from '../types.js'
 import { type ClaimRules, compileClaimRules } from './claim-rules.js'
+import { protectedResourceOf } from './resource-metadata.js'
 
 /** Required scopes or permissions: a list (all of them), or `{ anyOf }` / `{ allOf }`. */
 export type ScopeRequirement =
@@ -94,6 +95,14 @@ export function createGuard(
   const claims = compileClaimRules(options.claims)
   const optional = options.optional === true
   const now = (auth as Partial<AuthenticatesNow> | undefined)?.[AUTHENTICATE_NOW]
+  // With protected resource metadata, every refusal's challenge points to it (RFC 9728 §5.1).
+  const metadataUrl = protectedResourceOf(auth)?.metadataUrl
+  const point =
+    metadataUrl === undefined
+      ? undefined
+      : (error: unknown): never => {
+          throw withResourceMetadata(error, metadataUrl)
+        }
   const check = (context: AuthContext): AuthContext => {
     claims?.(context.token?.claims)
     if (!satisfied(scopes, context.token?.scopes ?? [])) {
@@ -112,12 +121,15 @@ export function createGuard(
     try {
       const result = now === undefined ? auth.authenticate(request) : now.call(auth, request)
       if (!(result instanceof Promise)) return check(result)
-      return result.then(check, missing)
+      const checked = result.then(check, missing)
+      return point === undefined ? checked : checked.catch(point)
     } catch (error) {
       try {
         return missing(error)
       } catch (refusal) {
-        return Promise.reject(refusal)
+        return Promise.reject(
+          point === undefined ? refusal : withResourceMetadata(refusal, metadataUrl as string),
+        )
       }
     }
   }

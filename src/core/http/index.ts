@@ -12,3 +12,8 @@ export {
   type RateLimitHook,
 } from './discover.js'
 export { createGuard, type RequireAuthOptions, type ScopeRequirement } from './guard.js'
+export {
+  metadataAnswer,
+  type ProtectedResourceMetadata,
+  requireProtectedResource,
+} from './resource-metadata.js'

@@ -1,0 +1,164 @@
+import { z } from 'zod'
+import { DEFAULTS } from '../defaults.js'
+import { nonEmpty, urlProblem } from '../lib/schema-rules.js'
+import type { HttpAnswer } from './answer.js'
+
+/**
+ * This service as an OAuth protected resource (RFC 9728): what its metadata document says, and
+ * where clients find it.
+ */
+export interface ProtectedResourceConfig {
+  /**
+   * The resource identifier: the URL clients call this service at, `https:` (or `http:` on a
+   * loopback host), without query or fragment, such as `https://api.example.com` or
+   * `https://api.example.com/mcp`.
+   */
+  resource: string
+  /** The scopes this resource understands, published as `scopes_supported`. */
+  scopesSupported?: readonly string[] | undefined
+  /** A name for people, published as `resource_name`. */
+  resourceName?: string | undefined
+  /** A page for developers, published as `resource_documentation`. */
+  resourceDocumentation?: string | undefined
+  /** How long clients and caches may keep the document, in seconds. Default 3 600. */
+  maxAgeSeconds?: number | undefined
+}
+
+/**
+ * The RFC 9728 protected resource metadata document. `authorization_servers` are the configured
+ * issuers, exactly as configured.
+ */
+export interface ProtectedResourceMetadata {
+  readonly resource: string
+  readonly authorization_servers: readonly string[]
+  readonly bearer_methods_supported: readonly ['header']
+  readonly scopes_supported?: readonly string[]
+  readonly resource_name?: string
+  readonly resource_documentation?: string
+}
+
+/** What an instance keeps of its `protectedResource` configuration. */
+export interface ResolvedProtectedResource {
+  /** The document, frozen. */
+  readonly document: ProtectedResourceMetadata
+  /** Where the document is served: the well-known URL RFC 9728 §3.1 derives from `resource`. */
+  readonly metadataUrl: string
+  readonly maxAgeSeconds: number
+}
+
+const url = (what: string) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = urlProblem(value)
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+    else if (new URL(value).search !== '') {
+      ctx.addIssue({ code: 'custom', message: `${what} must not contain a query` })
+    }
+  })
+
+export const protectedResourceSchema = z.strictObject({
+  resource: url('the resource identifier'),
+  scopesSupported: z
+    .array(nonEmpty.regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected an OAuth scope' }))
+    .optional(),
+  resourceName: nonEmpty.optional(),
+  resourceDocumentation: url('the documentation URL').optional(),
+  maxAgeSeconds: z.number().int().min(0).max(86_400).optional(),
+})
+
+/** The document and its URL for a configuration, with the issuers that vouch for the resource. */
+export function resolveProtectedResource(
+  config: ProtectedResourceConfig | undefined,
+  issuers: readonly string[],
+): ResolvedProtectedResource | undefined {
+  if (config === undefined) return undefined
+  const document: Record<string, unknown> = {
+    resource: config.resource,
+    authorization_servers: Object.freeze([...issuers]),
+    bearer_methods_supported: Object.freeze(['header']),
+  }
+  if (config.scopesSupported !== undefined) {
+    document.scopes_supported = Object.freeze([...config.scopesSupported])
+  }
+  if (config.resourceName !== undefined) document.resource_name = config.resourceName
+  if (config.resourceDocumentation !== undefined) {
+    document.resource_documentation = config.resourceDocumentation
+  }
+  return {
+    document: Object.freeze(document) as unknown as ProtectedResourceMetadata,
+    metadataUrl: metadataUrlFor(config.resource),
+    maxAgeSeconds: config.maxAgeSeconds ?? DEFAULTS.protectedResource.maxAgeSeconds,
+  }
+}
+
+/**
+ * RFC 9728 §3.1: `/.well-known/oauth-protected-resource` goes between the host and the path of
+ * the resource identifier, a slash that ends the path dropped
+ * (`https://api.example.com/mcp` → `https://api.example.com/.well-known/oauth-protected-resource/mcp`).
+ */
+export function metadataUrlFor(resource: string): string {
+  const { origin, pathname } = new URL(resource)
+  const path = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
+  return `${origin}/.well-known/oauth-protected-resource${path}`
+}
+
+/**
+ * The member of every `createAuth` instance that holds its resolved `protectedResource` (or
+ * `undefined`). A symbol from the global registry, so that the ESM and CommonJS copies of the
+ * package agree on it.
+ */
+export const PROTECTED_RESOURCE: unique symbol = Symbol.for('canonical-auth.protected-resource')
+
+/** What an instance with {@link PROTECTED_RESOURCE} offers. */
+export interface HasProtectedResource {
+  readonly [PROTECTED_RESOURCE]: ResolvedProtectedResource | undefined
+}
+
+/** The instance's resolved `protectedResource`, if it has one. */
+export function protectedResourceOf(auth: unknown): ResolvedProtectedResource | undefined {
+  if (typeof auth !== 'object' || auth === null) return undefined
+  return (auth as Partial<HasProtectedResource>)[PROTECTED_RESOURCE]
+}
+
+/**
+ * The instance's resolved `protectedResource`; a `TypeError` when it has none, for a handler set
+ * up to serve a document nobody configured.
+ */
+export function requireProtectedResource(auth: unknown, what: string): ResolvedProtectedResource {
+  const resolved = protectedResourceOf(auth)
+  if (resolved === undefined) {
+    throw new TypeError(
+      `canonical-auth: ${what} needs protectedResource in createAuth, such as ` +
+        "protectedResource: { resource: 'https://api.example.com' }",
+    )
+  }
+  return resolved
+}
+
+/**
+ * The RFC 9728 protected resource metadata of an instance: `resource`, `authorization_servers`
+ * (the configured issuers, exactly as configured), `bearer_methods_supported`, and the optional
+ * fields configured. For a framework without an adapter; the adapters serve it themselves.
+ *
+ * @throws TypeError when the instance has no `protectedResource` configured.
+ * @example
+ * ```ts
+ * const auth = createAuth({ auth0, protectedResource: { resource: 'https://api.example.com' } })
+ * protectedResourceMetadata(auth).authorization_servers // ['https://tenant.eu.auth0.com/']
+ * ```
+ */
+export function protectedResourceMetadata(auth: object): ProtectedResourceMetadata {
+  return requireProtectedResource(auth, 'protectedResourceMetadata').document
+}
+
+/** The answer to `GET` of the metadata document: public, cacheable, readable from any origin. */
+export function metadataAnswer(resolved: ResolvedProtectedResource): HttpAnswer {
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': `public, max-age=${resolved.maxAgeSeconds}`,
+      'access-control-allow-origin': '*',
+    },
+    body: resolved.document,
+  }
+}
