@@ -11,6 +11,7 @@ import { AuthError, withResourceMetadata } from './errors.js'
 import { type Emit, emitterFor } from './events.js'
 import { type HasProtectedResource, PROTECTED_RESOURCE } from './http/resource-metadata.js'
 import type { ResolvedJwks } from './jwks/config.js'
+import { IssuerMetadata } from './jwks/issuer-metadata.js'
 import { RemoteKeySet } from './jwks/key-set.js'
 import { CircuitBreaker } from './resolve/circuit-breaker.js'
 import { createHttpDirectory, type HttpDirectoryOptions } from './resolve/directory.js'
@@ -24,6 +25,7 @@ import { UserCache } from './resolve/user-cache.js'
 import { UserinfoClient } from './resolve/userinfo.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import { VerifiedRegistry } from './verified-registry.js'
+import type { TenantVerification } from './verify/config.js'
 import { issuerSniffer } from './verify/issuer-sniff.js'
 import { VerifiedTokenCache } from './verify/token-cache.js'
 import {
@@ -99,8 +101,11 @@ export interface Auth {
   close(): Promise<void>
 }
 
-/** How an instance obtains the key set for a URL; the top-level functions share theirs. */
-export type KeySetSource = (jwksUri: string, jwks: ResolvedJwks) => RemoteKeySet
+/**
+ * How an instance obtains the key set of a tenant (by `keySetId`: its key set URL, or its issuer
+ * when the URL comes from the issuer's metadata); the top-level functions share theirs.
+ */
+export type KeySetSource = (tenant: TenantVerification, jwks: ResolvedJwks) => RemoteKeySet
 
 /**
  * Creates an {@link Auth} from a configuration, validated at once: a bad configuration throws
@@ -136,7 +141,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     issuers: new Map(
       config.tenants.map((tenant): [string, IssuerEntry] => [
         tenant.issuer,
-        issuerEntry(tenant, keySets.get(tenant.jwksUri) as RemoteKeySet),
+        issuerEntry(tenant, keySets.get(keySetId(tenant)) as RemoteKeySet),
       ]),
     ),
     tokenCache,
@@ -218,28 +223,42 @@ function provisionKeySets(
   config: ResolvedConfig,
   source: KeySetSource | undefined,
   emit: Emit,
-): { get(jwksUri: string): RemoteKeySet | undefined; close(): void } {
-  const byUri = new Map<string, RemoteKeySet>()
+): { get(id: string): RemoteKeySet | undefined; close(): void } {
+  const byId = new Map<string, RemoteKeySet>()
   const owned: RemoteKeySet[] = []
   const unobserve: (() => void)[] = []
-  for (const { jwksUri } of config.tenants) {
-    if (byUri.has(jwksUri)) continue
-    const keySet = source?.(jwksUri, config.jwks) ?? new RemoteKeySet(jwksUri, config.jwks)
+  for (const tenant of config.tenants) {
+    const id = keySetId(tenant)
+    if (byId.has(id)) continue
+    const keySet = source?.(tenant, config.jwks) ?? newKeySet(tenant, config.jwks)
     if (source === undefined) owned.push(keySet)
-    byUri.set(jwksUri, keySet)
+    byId.set(id, keySet)
     unobserve.push(
-      keySet.observe((outcome, durationMs) =>
-        emit({ type: 'jwks.fetch', jwksUri, outcome, durationMs }),
+      keySet.observe((outcome, durationMs, url) =>
+        emit({ type: 'jwks.fetch', jwksUri: url, outcome, durationMs }),
       ),
     )
   }
   return {
-    get: (jwksUri) => byUri.get(jwksUri),
+    get: (id) => byId.get(id),
     close() {
       for (const stop of unobserve) stop()
       for (const keySet of owned) keySet.close()
     },
   }
+}
+
+/**
+ * What identifies a tenant's key set: its URL, or, when the URL comes from the issuer's metadata,
+ * the issuer (tenants that share either share one key set).
+ */
+export function keySetId(tenant: TenantVerification): string {
+  return tenant.jwksUri ?? `metadata of ${tenant.issuer}`
+}
+
+/** A tenant's key set: at its URL, or where its issuer's metadata says. */
+export function newKeySet(tenant: TenantVerification, jwks: ResolvedJwks): RemoteKeySet {
+  return new RemoteKeySet(tenant.jwksUri ?? new IssuerMetadata(tenant.issuer, jwks), jwks)
 }
 
 function resolverFor(

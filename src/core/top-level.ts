@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache'
-import { type Auth, createAuthWith } from './auth.js'
+import { type Auth, createAuthWith, keySetId, newKeySet } from './auth.js'
 import { type AuthConfig, resolveConfig } from './config/config.js'
 import type { Discovery } from './discovery/discoverer.js'
-import { RemoteKeySet } from './jwks/key-set.js'
+import type { RemoteKeySet } from './jwks/key-set.js'
 import type { CanonicalUser, VerifiedToken } from './types.js'
 
 // The top-level functions take a config on every call. They keep one Auth per distinct config and
@@ -63,11 +63,11 @@ export function instanceFor(config: AuthConfig): Auth {
   const key = fingerprint(config)
   let auth = instances.get(key)
   if (auth === undefined) {
-    auth = createAuthWith(resolveConfig(config), (jwksUri, jwks) => {
-      const setKey = `${jwksUri}\n${JSON.stringify(jwks)}`
+    auth = createAuthWith(resolveConfig(config), (tenant, jwks) => {
+      const setKey = `${keySetId(tenant)}\n${JSON.stringify(jwks)}`
       let keySet = keySets.get(setKey)
       if (keySet === undefined) {
-        keySet = new RemoteKeySet(jwksUri, jwks)
+        keySet = newKeySet(tenant, jwks)
         keySets.set(setKey, keySet)
       }
       return keySet

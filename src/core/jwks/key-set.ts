@@ -4,6 +4,7 @@ import { isJoseError } from '../token-check-error.js'
 import { statusError } from '../upstream/client.js'
 import { upstreamRequest } from '../upstream/request.js'
 import type { ResolvedJwks } from './config.js'
+import type { IssuerMetadata } from './issuer-metadata.js'
 import { parseKeySet } from './safe-keys.js'
 
 // A key set larger than this is not a key set.
@@ -15,8 +16,14 @@ const MAX_SELECTED_KEYS = 64
 
 type KeyResolver = ReturnType<typeof createLocalJWKSet>
 
-/** Told the outcome and duration (ms) of each key set fetch. */
-export type FetchObserver = (outcome: 'ok' | 'error', durationMs: number) => void
+/**
+ * Told the outcome and duration (ms) of each key set fetch, and the URL it was for: the key set's,
+ * or the issuer's metadata while that did not name one.
+ */
+export type FetchObserver = (outcome: 'ok' | 'error', durationMs: number, url: string) => void
+
+/** Where a key set is: its URL, or the issuer whose metadata names it. */
+export type KeySetLocation = string | IssuerMetadata
 
 interface Snapshot {
   readonly resolve: KeyResolver
@@ -51,7 +58,9 @@ function selectionKey(header: JWSHeaderParameters): string | undefined {
  * Key selection and import stay with jose (`createLocalJWKSet`).
  */
 export class RemoteKeySet {
-  readonly #uri: string
+  readonly #location: KeySetLocation
+  /** The URL the last fetch went to (or would have). */
+  #uri: string
   readonly #options: ResolvedJwks
   readonly #abort = new AbortController()
   #snapshot: Snapshot | undefined
@@ -61,8 +70,9 @@ export class RemoteKeySet {
   #retryAt = 0
   readonly #observers = new Set<FetchObserver>()
 
-  constructor(uri: string, options: ResolvedJwks) {
-    this.#uri = uri
+  constructor(location: KeySetLocation, options: ResolvedJwks) {
+    this.#location = location
+    this.#uri = typeof location === 'string' ? location : location.metadataUrl
     this.#options = options
   }
 
@@ -161,10 +171,14 @@ export class RemoteKeySet {
   }
 
   #notify(outcome: 'ok' | 'error', started: number): void {
-    for (const observer of this.#observers) observer(outcome, Date.now() - started)
+    for (const observer of this.#observers) observer(outcome, Date.now() - started, this.#uri)
   }
 
   async #fetch(): Promise<Snapshot> {
+    if (typeof this.#location !== 'string') {
+      this.#uri = this.#location.metadataUrl
+      this.#uri = await this.#location.jwksUri(this.#abort.signal)
+    }
     const document = await upstreamRequest(
       {
         upstream: 'jwks',

@@ -23,9 +23,16 @@ export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number]
 export interface TenantVerifyConfig {
   /** The tenant or custom domain, a host name such as `tenant.eu.auth0.com`. */
   domain?: string | undefined
-  /** Overrides the expected `iss` (default `https://<domain>/`), compared exactly. */
+  /**
+   * The expected `iss` (default `https://<domain>/`), compared exactly. Any OpenID provider: given
+   * alone (no `domain`, no `jwksUri`), its key set URL comes from its metadata.
+   */
   issuer?: string | undefined
-  /** Overrides the key set URL (default `<issuer>.well-known/jwks.json`). Never taken from a token. */
+  /**
+   * The key set URL. Default: `<issuer>.well-known/jwks.json` for an Auth0 tenant (a `domain`, or
+   * an issuer on `auth0.com`); for any other issuer, the `jwks_uri` of its OpenID Connect (or RFC
+   * 8414) metadata, which must name the issuer exactly. Never taken from a token.
+   */
   jwksUri?: string | undefined
   /** The API identifier(s) a token's `aud` must contain (any one of them). */
   audience: string | readonly string[]
@@ -67,7 +74,8 @@ export interface ResolvedClaims {
 /** What verification needs of one tenant, defaults filled in. */
 export interface TenantVerification {
   readonly issuer: string
-  readonly jwksUri: string
+  /** The key set URL; `undefined`: the one the issuer's metadata names. */
+  readonly jwksUri: string | undefined
   readonly audience: readonly string[]
   readonly algorithms: readonly AsymmetricAlgorithm[]
   readonly clockToleranceSeconds: number
@@ -134,11 +142,14 @@ export function resolveTenantVerification(
   claims: ResolvedClaims,
 ): TenantVerification {
   const issuer = tenant.issuer ?? `https://${(tenant.domain as string).toLowerCase()}/`
+  const auth0 = tenant.domain !== undefined || isAuth0Host(new URL(issuer).hostname)
   return {
     issuer,
     jwksUri:
       tenant.jwksUri ??
-      new URL('.well-known/jwks.json', issuer.endsWith('/') ? issuer : `${issuer}/`).href,
+      (auth0
+        ? new URL('.well-known/jwks.json', issuer.endsWith('/') ? issuer : `${issuer}/`).href
+        : undefined),
     audience: typeof tenant.audience === 'string' ? [tenant.audience] : tenant.audience,
     algorithms: tenant.algorithms ?? DEFAULTS.tenant.algorithms,
     clockToleranceSeconds: tenant.clockToleranceSeconds ?? DEFAULTS.tenant.clockToleranceSeconds,
@@ -146,4 +157,9 @@ export function resolveTenantVerification(
     requireAccessTokenType: tenant.requireAccessTokenType ?? DEFAULTS.tenant.requireAccessTokenType,
     claims: tenant.claims === undefined ? claims : resolveClaims(tenant.claims),
   }
+}
+
+/** An Auth0 tenant host (`tenant.auth0.com`, `tenant.eu.auth0.com`), whose key set URL is known. */
+function isAuth0Host(host: string): boolean {
+  return host.toLowerCase().endsWith('.auth0.com')
 }
