@@ -141,6 +141,15 @@ describe('claims.check', () => {
     }
   })
 
+  it('refuses a check that answers with a promise, and a promise that fails takes nothing down', async () => {
+    const failing = (async () => {
+      throw new Error('lookup failed')
+    }) as unknown as NonNullable<ClaimRules['check']>
+    expect(await answer({ check: failing }, {})).toEqual(refusal('Unexpected claim value'))
+    // The rejected promise was handled: vitest fails the run on an unhandled rejection.
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  })
+
   it('passes on an error the predicate throws, as the route fails closed', async () => {
     const boom = new Error('bug in the predicate')
     const error = await answer(
@@ -199,8 +208,14 @@ describe('claim rules and the guard', () => {
 
   it.each<[string, unknown, RegExp]>([
     ['a list', [], /claims takes an object/],
+    ['no rule at all', {}, /claims has no rule/],
+    ['a Map of claims', { equals: new Map([['org_id', 'org_1']]) }, /plain object/],
+    ['inherited claim names', { equals: Object.create({ org_id: 'org_1' }) }, /plain object/],
+    ['an equals naming no claim', { equals: {} }, /claims.equals names no claim/],
+    ['an includes naming no claim', { includes: {} }, /claims.includes names no claim/],
+    ['includes with an empty string', { includes: { roles: [''] } }, /includes\["roles"\]/],
     ['an unknown rule', { equal: { a: 1 } }, /no rule "equal".*equals, includes and check/],
-    ['equals as a list', { equals: [] }, /claims.equals takes an object/],
+    ['equals as a list', { equals: [] }, /claims.equals takes a plain object/],
     ['an object to compare with', { equals: { a: { b: 1 } } }, /claims.equals\["a"\] must be/],
     ['NaN to compare with', { equals: { a: Number.NaN } }, /claims.equals\["a"\] must be/],
     ['an empty claim name', { equals: { '': 'x' } }, /names an empty claim/],

@@ -52,13 +52,9 @@ describe('the metadata URL (RFC 9728 §3.1)', () => {
     ],
     [
       'https://api.example.com/v1/mcp/',
-      'https://api.example.com/.well-known/oauth-protected-resource/v1/mcp',
+      'https://api.example.com/.well-known/oauth-protected-resource/v1/mcp/',
     ],
     ['http://localhost:8080/mcp', 'http://localhost:8080/.well-known/oauth-protected-resource/mcp'],
-    [
-      'https://API.Example.com:443/x',
-      'https://api.example.com/.well-known/oauth-protected-resource/x',
-    ],
   ])('%s → %s', (resource, url) => {
     expect(metadataUrlFor(resource)).toBe(url)
   })
@@ -85,6 +81,13 @@ describe('protectedResource configuration', () => {
     expect(Object.isFrozen(document.authorization_servers)).toBe(true)
   })
 
+  it('publishes the identifier as written, with or without the slash of a bare origin', () => {
+    for (const resource of ['https://api.example.com', 'https://api.example.com/']) {
+      const auth = keep(createAuth({ auth0: TENANT, protectedResource: { resource } }))
+      expect(protectedResourceMetadata(auth).resource).toBe(resource)
+    }
+  })
+
   it('publishes scopes, a name and a documentation page when given', () => {
     const auth = keep(
       createAuth({
@@ -107,7 +110,24 @@ describe('protectedResource configuration', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
     ['plain http to another host', { resource: 'http://api.example.com' }, /loopback/],
     ['a query', { resource: 'https://api.example.com/?tenant=1' }, /must not contain a query/],
+    ['an empty query', { resource: 'https://api.example.com/mcp?' }, /must not contain a query/],
     ['a fragment', { resource: 'https://api.example.com/#x' }, /fragment/],
+    ['an empty fragment', { resource: 'https://api.example.com/mcp#' }, /fragment/],
+    [
+      'an upper-case host and a default port',
+      { resource: 'https://API.Example.com:443/mcp' },
+      /write the resource identifier as https:\/\/api\.example\.com\/mcp/,
+    ],
+    [
+      'dot segments',
+      { resource: 'https://api.example.com/a/../mcp' },
+      /as https:\/\/api\.example\.com\/mcp/,
+    ],
+    [
+      'a path that is not percent-encoded',
+      { resource: 'https://api.example.com/ü b' },
+      /as https:\/\/api\.example\.com\/%C3%BC%20b/,
+    ],
     ['credentials', { resource: 'https://u:p@api.example.com' }, /credentials/],
     ['not a URL', { resource: 'api.example.com' }, /absolute URL/],
     [

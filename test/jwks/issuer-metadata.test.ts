@@ -112,6 +112,10 @@ describe('which tenants are discovered', () => {
       'https://id.example.com/realms/acme/.well-known/openid-configuration',
       'https://id.example.com/.well-known/oauth-authorization-server/realms/acme',
     ])
+    expect(metadataUrls('https://id.example.com/realms/acme/')).toEqual([
+      'https://id.example.com/realms/acme/.well-known/openid-configuration',
+      'https://id.example.com/.well-known/oauth-authorization-server/realms/acme/',
+    ])
     expect(metadataUrls('https://id.example.com/')).toEqual([
       'https://id.example.com/.well-known/openid-configuration',
       'https://id.example.com/.well-known/oauth-authorization-server',

@@ -46,7 +46,7 @@ export type ClaimRulesCheck = (claims: Readonly<Record<string, unknown>> | undef
  */
 export function compileClaimRules(rules: ClaimRules | undefined): ClaimRulesCheck | undefined {
   if (rules === undefined) return undefined
-  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) {
+  if (!isPlainObject(rules)) {
     throw invalid('claims takes an object with equals, includes and check')
   }
   for (const key of Object.keys(rules)) {
@@ -61,9 +61,13 @@ export function compileClaimRules(rules: ClaimRules | undefined): ClaimRulesChec
     return [claim, value] as const
   })
   const includes = entriesOf(rules.includes, 'includes').map(([claim, values]) => {
-    if (!Array.isArray(values) || values.length === 0 || !values.every(isClaimValue)) {
+    if (
+      !Array.isArray(values) ||
+      values.length === 0 ||
+      !values.every((value) => isClaimValue(value) && value !== '')
+    ) {
       throw invalid(
-        `claims.includes["${claim}"] must be a non-empty list of strings, numbers, booleans or null`,
+        `claims.includes["${claim}"] must be a non-empty list of strings (not empty), numbers, booleans or null`,
       )
     }
     return [claim, [...values] as readonly ClaimValue[]] as const
@@ -72,7 +76,10 @@ export function compileClaimRules(rules: ClaimRules | undefined): ClaimRulesChec
   if (check !== undefined && typeof check !== 'function') {
     throw invalid('claims.check must be a function')
   }
-  if (equals.length === 0 && includes.length === 0 && check === undefined) return undefined
+  if (equals.length === 0 && includes.length === 0 && check === undefined) {
+    // A route that meant a rule and got none would let every token through.
+    throw invalid('claims has no rule: give equals, includes or check, or leave claims out')
+  }
   return (claims) => {
     if (claims === undefined) {
       // A legacy token carries no verified claims: no rule can hold.
@@ -93,9 +100,15 @@ export function compileClaimRules(rules: ClaimRules | undefined): ClaimRulesChec
         throw unexpected(claim)
       }
     }
-    if (check !== undefined && check(claims as Readonly<TokenClaims>) !== true) {
-      throw new AuthError('token_invalid', 'Unexpected claim value')
+    if (check === undefined) return
+    const held = check(claims as Readonly<TokenClaims>) as unknown
+    if (held === true) return
+    // A promise is not an answer (the check is synchronous): it refuses, and its own failure is
+    // caught here rather than left to crash the process as an unhandled rejection.
+    if (typeof (held as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(held).catch(() => {})
     }
+    throw new AuthError('token_invalid', 'Unexpected claim value')
   }
 }
 
@@ -113,14 +126,20 @@ function unexpected(claim: string): AuthError {
 
 function entriesOf(value: unknown, rule: string): [string, unknown][] {
   if (value === undefined) return []
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(`claims.${rule} takes an object of claim names`)
-  }
+  // A Map, a class instance or inherited keys would read as no rule at all: refused instead.
+  if (!isPlainObject(value)) throw invalid(`claims.${rule} takes a plain object of claim names`)
   const entries = Object.entries(value)
+  if (entries.length === 0) throw invalid(`claims.${rule} names no claim`)
   for (const [claim] of entries) {
     if (claim === '') throw invalid(`claims.${rule} names an empty claim`)
   }
   return entries
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
 
 function isClaimValue(value: unknown): value is ClaimValue {

@@ -50,13 +50,31 @@ const url = (what: string) =>
   z.string().superRefine((value, ctx) => {
     const problem = urlProblem(value)
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
-    else if (new URL(value).search !== '') {
-      ctx.addIssue({ code: 'custom', message: `${what} must not contain a query` })
+    else if (value.includes('?') || value.includes('#')) {
+      ctx.addIssue({ code: 'custom', message: `${what} must not contain a query or a fragment` })
     }
   })
 
+/**
+ * The resource identifier in the one spelling clients compare (RFC 9728 §3.3: the document's
+ * `resource` is the identifier its URL was derived from): lower-case host, no default port, no
+ * dot segments, percent-encoded path. A bare origin may be written with or without its slash.
+ */
+function normalForm(resource: string): string {
+  const { origin, pathname } = new URL(resource)
+  return pathname === '/' && !resource.endsWith('/') ? origin : `${origin}${pathname}`
+}
+
+const resourceIdentifier = url('the resource identifier').superRefine((value, ctx) => {
+  if (urlProblem(value) !== undefined || value.includes('?') || value.includes('#')) return
+  const normal = normalForm(value)
+  if (normal !== value) {
+    ctx.addIssue({ code: 'custom', message: `write the resource identifier as ${normal}` })
+  }
+})
+
 export const protectedResourceSchema = z.strictObject({
-  resource: url('the resource identifier'),
+  resource: resourceIdentifier,
   scopesSupported: z
     .array(nonEmpty.regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected an OAuth scope' }))
     .optional(),
@@ -92,13 +110,12 @@ export function resolveProtectedResource(
 
 /**
  * RFC 9728 §3.1: `/.well-known/oauth-protected-resource` goes between the host and the path of
- * the resource identifier, a slash that ends the path dropped
- * (`https://api.example.com/mcp` → `https://api.example.com/.well-known/oauth-protected-resource/mcp`).
+ * the resource identifier, the path kept as it is (only a lone `/` after the host is dropped):
+ * `https://api.example.com/mcp` → `https://api.example.com/.well-known/oauth-protected-resource/mcp`.
  */
 export function metadataUrlFor(resource: string): string {
   const { origin, pathname } = new URL(resource)
-  const path = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
-  return `${origin}/.well-known/oauth-protected-resource${path}`
+  return `${origin}/.well-known/oauth-protected-resource${pathname === '/' ? '' : pathname}`
 }
 
 /**

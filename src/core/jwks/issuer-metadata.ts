@@ -85,16 +85,18 @@ export class IssuerMetadata {
 }
 
 /**
- * The OpenID Connect and RFC 8414 metadata URLs of an issuer:
- * `https://id.example.com/tenant` → `https://id.example.com/tenant/.well-known/openid-configuration`
- * and `https://id.example.com/.well-known/oauth-authorization-server/tenant`.
+ * The OpenID Connect and RFC 8414 metadata URLs of an issuer: OpenID Connect appends to the issuer
+ * (a terminating `/` removed first), RFC 8414 §3.1 inserts before its path (kept as it is; only a
+ * lone `/` after the host is dropped). `https://id.example.com/tenant` →
+ * `https://id.example.com/tenant/.well-known/openid-configuration` and
+ * `https://id.example.com/.well-known/oauth-authorization-server/tenant`.
  */
 export function metadataUrls(issuer: string): [openid: string, oauth: string] {
   const { origin, pathname } = new URL(issuer)
-  const path = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
+  const appended = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
   return [
-    `${origin}${path}/.well-known/openid-configuration`,
-    `${origin}/.well-known/oauth-authorization-server${path}`,
+    `${origin}${appended}/.well-known/openid-configuration`,
+    `${origin}/.well-known/oauth-authorization-server${pathname === '/' ? '' : pathname}`,
   ]
 }
 
