@@ -8,6 +8,7 @@ export default defineConfig({
     fastify: 'src/adapters/fastify.ts',
     koa: 'src/adapters/koa.ts',
     redis: 'src/stores/redis.ts',
+    mcp: 'src/adapters/mcp.ts',
   },
   format: ['esm', 'cjs'],
   // One copy of the core in the CJS build too, so `isAuthError` and shared caches see one module.
@@ -19,7 +20,18 @@ export default defineConfig({
   platform: 'neutral',
   // Dependencies stay external: jose and ky are ESM-only and load through require(esm) on
   // Node >= 20.19, which `engines` requires.
-  external: ['jose', 'ky', 'zod', 'lru-cache', 'msw', 'express', 'fastify', 'koa', /^node:/],
+  external: [
+    'jose',
+    'ky',
+    'zod',
+    'lru-cache',
+    'msw',
+    'express',
+    'fastify',
+    'koa',
+    /^@modelcontextprotocol\/sdk\//,
+    /^node:/,
+  ],
   treeshake: true,
   removeNodeProtocol: false,
 })

@@ -27,6 +27,7 @@ export {
   type ProtectedResourceConfig,
   type ProtectedResourceMetadata,
   protectedResourceMetadata,
+  protectedResourceMetadataUrl,
 } from './core/http/resource-metadata.js'
 export type { JwksConfig } from './core/jwks/config.js'
 export type { LegacyConfig, LegacyIdentity } from './core/legacy.js'

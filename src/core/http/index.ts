@@ -1,6 +1,7 @@
 // What an adapter needs of the core, and nothing more: an adapter imports from here (and its own
 // framework's types) only, so that a new one is a translation of requests and answers.
 export type { Auth } from '../auth.js'
+export { isAuthError } from '../errors.js'
 export type { AuthContext } from '../types.js'
 export { errorAnswer, type HttpAnswer } from './answer.js'
 export type { ClaimRules, ClaimValue } from './claim-rules.js'
@@ -15,5 +16,6 @@ export { createGuard, type RequireAuthOptions, type ScopeRequirement } from './g
 export {
   metadataAnswer,
   type ProtectedResourceMetadata,
+  protectedResourceOf,
   requireProtectedResource,
 } from './resource-metadata.js'

@@ -167,6 +167,21 @@ export function protectedResourceMetadata(auth: object): ProtectedResourceMetada
   return requireProtectedResource(auth, 'protectedResourceMetadata').document
 }
 
+/**
+ * Where an instance's protected resource metadata is served: the well-known URL RFC 9728 §3.1
+ * derives from `protectedResource.resource` (what every challenge's `resource_metadata` names).
+ * Its path is where to mount the metadata handler; an MCP server passes it to the SDK.
+ *
+ * @throws TypeError when the instance has no `protectedResource` configured.
+ * @example
+ * ```ts
+ * protectedResourceMetadataUrl(auth) // 'https://api.example.com/.well-known/oauth-protected-resource/mcp'
+ * ```
+ */
+export function protectedResourceMetadataUrl(auth: object): string {
+  return requireProtectedResource(auth, 'protectedResourceMetadataUrl').metadataUrl
+}
+
 /** The answer to `GET` of the metadata document: public, cacheable, readable from any origin. */
 export function metadataAnswer(resolved: ResolvedProtectedResource): HttpAnswer {
   return {
