@@ -5,7 +5,12 @@ import {
   authenticateNow,
   authenticateRequest,
 } from './authenticate.js'
-import { type AuthConfig, type ResolvedConfig, resolveConfig } from './config/config.js'
+import {
+  type AuthConfig,
+  type ResolvedConfig,
+  type ResolvedTenant,
+  resolveConfig,
+} from './config/config.js'
 import { Discoverer, type Discovery } from './discovery/discoverer.js'
 import { AuthError, withResourceMetadata } from './errors.js'
 import { type Emit, emitterFor } from './events.js'
@@ -15,12 +20,7 @@ import { IssuerMetadata } from './jwks/issuer-metadata.js'
 import { RemoteKeySet } from './jwks/key-set.js'
 import { CircuitBreaker } from './resolve/circuit-breaker.js'
 import { createHttpDirectory, type HttpDirectoryOptions } from './resolve/directory.js'
-import {
-  type ResolverContext,
-  resolveUser,
-  resolveUserNow,
-  type TenantPolicy,
-} from './resolve/resolve.js'
+import { type ResolverContext, resolveUser, resolveUserNow } from './resolve/resolve.js'
 import { UserCache } from './resolve/user-cache.js'
 import { UserinfoClient } from './resolve/userinfo.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
@@ -133,7 +133,7 @@ export function createAuth(config: AuthConfig): Auth {
 export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSource): Auth {
   const emit = emitterFor(config.onEvent)
   const keySets = provisionKeySets(config, keySetSource, emit)
-  const registry = new VerifiedRegistry()
+  const registry = new VerifiedRegistry<ResolvedTenant>()
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
   const verifier: VerifierContext = {
@@ -263,7 +263,7 @@ export function newKeySet(tenant: TenantVerification, jwks: ResolvedJwks): Remot
 
 function resolverFor(
   config: ResolvedConfig,
-  registry: VerifiedRegistry,
+  registry: VerifiedRegistry<ResolvedTenant>,
   cache: UserCache,
   emit: Emit,
 ): ResolverContext {
@@ -278,9 +278,6 @@ function resolverFor(
             deadlineMs: directory.deadlineMs,
           },
     registry,
-    tenants: new Map(
-      config.tenants.map((tenant): [string, TenantPolicy] => [tenant.issuer, tenant]),
-    ),
     cache,
     userinfo:
       config.userinfo === undefined

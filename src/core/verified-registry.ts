@@ -1,20 +1,26 @@
 import type { VerifiedToken } from './types.js'
 
 /**
- * The tokens one `Auth` instance verified, each with the raw token (for `/userinfo`). Resolution
- * accepts only these: a hand-made object, or a result verified by another instance (another
- * configuration, other tenants, another trust policy), is refused. Verification adds to it and
- * resolution reads it; neither step imports the other.
+ * The tokens one `Auth` instance verified, each with the raw token (for `/userinfo`) and the
+ * tenant that vouched for it (whose policy resolution applies). Resolution accepts only these: a
+ * hand-made object, or a result verified by another instance (another configuration, other
+ * tenants, another trust policy), is refused. Verification adds to it and resolution reads it;
+ * neither step imports the other.
  */
-export class VerifiedRegistry {
+export class VerifiedRegistry<Tenant extends object = object> {
   /** Registers a result before it is frozen (not every runtime adds fields to a frozen object). */
-  add(verified: VerifiedToken, token: string): void {
-    new Registration(verified, this, token)
+  add(verified: VerifiedToken, token: string, tenant: Tenant): void {
+    new Registration(verified, this, token, tenant)
   }
 
   /** The raw token of a result this instance verified, or undefined for anything else. */
   tokenOf(verified: VerifiedToken): string | undefined {
     return Registration.tokenOf(verified, this)
+  }
+
+  /** The tenant that vouched for a result this instance verified, or undefined for anything else. */
+  tenantOf(verified: VerifiedToken): Tenant | undefined {
+    return Registration.tenantOf(verified, this) as Tenant | undefined
   }
 }
 
@@ -34,16 +40,29 @@ class Stamp {
 class Registration extends Stamp {
   readonly #registry: VerifiedRegistry
   readonly #token: string
+  readonly #tenant: object
 
-  constructor(target: VerifiedToken, registry: VerifiedRegistry, token: string) {
+  constructor(target: VerifiedToken, registry: VerifiedRegistry, token: string, tenant: object) {
     super(target)
     this.#registry = registry
     this.#token = token
+    this.#tenant = tenant
   }
 
   static tokenOf(value: unknown, registry: VerifiedRegistry): string | undefined {
-    if (typeof value !== 'object' || value === null || !(#token in value)) return undefined
-    const registered = value as Registration
-    return registered.#registry === registry ? registered.#token : undefined
+    return Registration.#mine(value, registry) ? value.#token : undefined
+  }
+
+  static tenantOf(value: unknown, registry: VerifiedRegistry): object | undefined {
+    return Registration.#mine(value, registry) ? value.#tenant : undefined
+  }
+
+  static #mine(value: unknown, registry: VerifiedRegistry): value is Registration {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      #registry in value &&
+      (value as Registration).#registry === registry
+    )
   }
 }

@@ -41,10 +41,11 @@ export interface ResolverContext {
         readonly deadlineMs: number
       }
     | undefined
-  /** The tokens this instance verified. */
-  readonly registry: VerifiedRegistry
-  /** Each configured issuer's policy: its trust applies to its tokens, and no other's. */
-  readonly tenants: ReadonlyMap<string, TenantPolicy>
+  /**
+   * The tokens this instance verified, each with the policy of the tenant that vouched for it: its
+   * trust applies to its tokens, and no other's.
+   */
+  readonly registry: VerifiedRegistry<TenantPolicy>
   readonly cache: UserCache
   readonly userinfo: UserinfoClient | undefined
   readonly onUserCreated: UserCreatedHook | undefined
@@ -118,8 +119,8 @@ function findUser(
   context: ResolverContext,
 ): CanonicalUser | Promise<CanonicalUser> {
   const token = context.registry.tokenOf(verified)
-  // Verified here, so its issuer is one of this instance's tenants.
-  const tenant = token === undefined ? undefined : context.tenants.get(verified.issuer)
+  // Verified here, so the tenant that vouched for it was recorded with it.
+  const tenant = token === undefined ? undefined : context.registry.tenantOf(verified)
   if (token === undefined || tenant === undefined) {
     throw new AuthError(
       'token_invalid',

@@ -3,18 +3,20 @@ import { connectionFromSubject } from '../lib/connection.js'
 import { isUuid } from '../lib/uuid.js'
 import type { VerifiedToken } from '../types.js'
 import type { VerifiedRegistry } from '../verified-registry.js'
-import type { ResolvedClaims } from './config.js'
+import type { TenantVerification } from './config.js'
 
 /**
  * The {@link VerifiedToken} for a payload that passed every check: identity facts read from the
- * claims the tenant names, added to `registry` with the raw token, then all of it frozen.
+ * claims the tenant names, added to `registry` with the raw token and the tenant, then all of it
+ * frozen.
  */
 export function toVerifiedToken(
   payload: JWTPayload,
-  claims: ResolvedClaims,
-  registry: VerifiedRegistry,
+  tenant: TenantVerification,
+  registry: VerifiedRegistry<TenantVerification>,
   raw: string,
 ): VerifiedToken {
+  const { claims } = tenant
   const subject = payload.sub as string
   const email = payload[claims.email]
   const emailVerified = payload[claims.emailVerified]
@@ -38,7 +40,7 @@ export function toVerifiedToken(
   )
   token.permissions = Object.freeze(strings(payload.permissions))
   token.claims = deepFreeze(payload)
-  registry.add(token, raw)
+  registry.add(token, raw, tenant)
   // Frozen, arrays included: with the verification cache one object serves every request that
   // presents this token, so no handler may change what the next one sees.
   return Object.freeze(token)

@@ -54,7 +54,7 @@ export interface VerifierContext {
   readonly issuers: ReadonlyMap<string, IssuerEntry>
   readonly tokenCache: VerifiedTokenCache | undefined
   /** The tokens this instance verified, for resolution to accept. */
-  readonly registry: VerifiedRegistry
+  readonly registry: VerifiedRegistry<TenantVerification>
   /** Check RS* signatures with node:crypto where available (claims still through jose). */
   readonly fastSignatures: boolean
   /** Reports each verification where it ends: `token.verified` or `token.rejected`. */
@@ -194,7 +194,7 @@ function accept(
   context: VerifierContext,
 ): VerifiedToken {
   assertClaimTypes(payload)
-  const result = toVerifiedToken(payload, entry.tenant.claims, context.registry, token)
+  const result = toVerifiedToken(payload, entry.tenant, context.registry, token)
   context.tokenCache?.set(token, result, entry.tenant)
   context.emit({ type: 'token.verified', issuer: result.issuer, cached: false })
   return result
