@@ -26,6 +26,7 @@ import { UserinfoClient } from './resolve/userinfo.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import { VerifiedRegistry } from './verified-registry.js'
 import type { TenantVerification } from './verify/config.js'
+import { IssuerResolver } from './verify/issuer-resolver.js'
 import { issuerSniffer } from './verify/issuer-sniff.js'
 import { VerifiedTokenCache } from './verify/token-cache.js'
 import {
@@ -33,6 +34,7 @@ import {
   type DecodedToken,
   decodeToken,
   type IssuerEntry,
+  type IssuerLookup,
   issuerEntry,
   type VerifierContext,
   verifyDecodedNow,
@@ -136,6 +138,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
   const registry = new VerifiedRegistry<ResolvedTenant>()
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
+  const tenantResolver = resolverOf(config, keySetSource, emit)
   const verifier: VerifierContext = {
     maxTokenLength: config.maxTokenLength,
     issuers: new Map(
@@ -144,6 +147,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
         issuerEntry(tenant, keySets.get(keySetId(tenant)) as RemoteKeySet),
       ]),
     ),
+    resolver: tenantResolver,
     tokenCache,
     registry,
     fastSignatures: config.signatureCheck === 'auto',
@@ -205,6 +209,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       tokenCache?.clear()
       userCache.clear()
       keySets.close()
+      tenantResolver?.close()
     },
     [AUTHENTICATE_NOW](request) {
       whileOpen()
@@ -244,6 +249,38 @@ function provisionKeySets(
     close() {
       for (const stop of unobserve) stop()
       for (const keySet of owned) keySet.close()
+    },
+  }
+}
+
+/**
+ * The tenants of `auth0` as a function: each chosen tenant gets its own key set (bounded with the
+ * tenants by `cache.tenants.max`), its fetches reported like those of the configured ones.
+ */
+function resolverOf(
+  config: ResolvedConfig,
+  source: KeySetSource | undefined,
+  emit: Emit,
+): (IssuerLookup & { close(): void }) | undefined {
+  const resolve = config.tenantResolver
+  if (resolve === undefined) return undefined
+  const resolver = new IssuerResolver<ResolvedTenant, IssuerEntry>(
+    resolve,
+    (tenant) => {
+      const keySet = source?.(tenant, config.jwks) ?? newKeySet(tenant, config.jwks)
+      keySet.observe((outcome, durationMs, url) =>
+        emit({ type: 'jwks.fetch', jwksUri: url, outcome, durationMs }),
+      )
+      return issuerEntry(tenant, keySet)
+    },
+    config.cache.tenants,
+  )
+  return {
+    known: (issuer) => resolver.known(issuer),
+    lookup: (issuer) => resolver.lookup(issuer),
+    close() {
+      // Shared key sets (the top-level functions') are not this instance's to close.
+      if (source === undefined) for (const entry of resolver.entries()) entry.keySet.close()
     },
   }
 }

@@ -16,8 +16,12 @@ export interface AuthenticateSteps {
   readonly maxTokenLength: number
   readonly legacy: LegacyConfig | undefined
   cached(token: string): VerifiedToken | undefined
-  /** The token decoded and matched to a configured issuer, or why not (then: legacy). */
-  decode(token: string): DecodedToken | AuthError
+  /**
+   * The token decoded and matched to a configured issuer, or why not (then: legacy); a promise
+   * while a tenant resolver is asked. A failure to find out (the resolver failing) is thrown or
+   * rejected: a refusal, never the legacy hook's.
+   */
+  decode(token: string): DecodedToken | AuthError | Promise<DecodedToken | AuthError>
   /** Whether a token `decode` refused names a configured issuer anywhere, however malformed. */
   claimsIssuer(token: string): boolean
   /**
@@ -77,7 +81,14 @@ export function authenticateNow(
   if (cached !== undefined) return withUser(cached, steps)
   // A plain token that decodes is a canonical compact JWS, which the full read of the headers
   // would find just so: its regular expressions are for every other case.
-  const decoded = steps.decode(plain)
+  const decoded = decodeOrRefuse(plain, steps)
+  if (decoded instanceof Promise) {
+    return decoded.then((found) =>
+      isAuthError(found)
+        ? authenticateToken(request, steps)
+        : verifyAndResolve(plain, found, steps),
+    )
+  }
   if (isAuthError(decoded)) return authenticateToken(request, steps)
   return verifyAndResolve(plain, decoded, steps)
 }
@@ -113,9 +124,33 @@ function authenticateToken(
   if (token.length > steps.maxTokenLength) {
     throw refused(new AuthError('token_invalid', 'The access token is too long'), steps)
   }
-  const decoded = steps.decode(token)
+  const decoded = decodeOrRefuse(token, steps)
+  if (decoded instanceof Promise) {
+    return decoded.then((found) =>
+      isAuthError(found)
+        ? authenticateOther(token, found, steps)
+        : verifyAndResolve(token, found, steps),
+    )
+  }
   if (isAuthError(decoded)) return authenticateOther(token, decoded, steps)
   return verifyAndResolve(token, decoded, steps)
+}
+
+/** {@link AuthenticateSteps.decode}, its failures reported as refusals (thrown, or rejected). */
+function decodeOrRefuse(
+  token: string,
+  steps: AuthenticateSteps,
+): DecodedToken | AuthError | Promise<DecodedToken | AuthError> {
+  let decoded: DecodedToken | AuthError | Promise<DecodedToken | AuthError>
+  try {
+    decoded = steps.decode(token)
+  } catch (error) {
+    throw refused(error, steps)
+  }
+  if (!(decoded instanceof Promise)) return decoded
+  return decoded.catch((error: unknown) => {
+    throw refused(error, steps)
+  })
 }
 
 /** A decoded token verified, then resolved. */

@@ -32,7 +32,7 @@ import {
   type TenantVerifyConfig,
 } from '../verify/config.js'
 import { AuthConfigError } from './errors.js'
-import { configSchema } from './schema.js'
+import { configSchema, resolverConfigSchema, tenantSchema } from './schema.js'
 
 /** One Auth0 tenant (or custom domain) whose access tokens are accepted. */
 export interface Auth0TenantConfig extends TenantVerifyConfig {
@@ -44,10 +44,25 @@ export interface Auth0TenantConfig extends TenantVerifyConfig {
   trust?: TrustConfig | undefined
 }
 
+/**
+ * Chooses the tenant for a token's issuer at run time (per-customer custom domains, tenants added
+ * without a restart): the tenant whose tokens carry `iss` exactly equal to `issuer`, or
+ * `undefined` to refuse it. Asked with the unverified `iss` of a token that passed the shape
+ * checks, at most once per issuer per `cache.tenants` max age (refusals for
+ * `negativeMaxAgeMs`); concurrent tokens for one issuer share one call. A tenant whose issuer is not
+ * `issuer` is a refusal.
+ */
+export type TenantResolver = (
+  issuer: string,
+) => Auth0TenantConfig | undefined | Promise<Auth0TenantConfig | undefined>
+
 /** Configuration for `createAuth`. Validated once, when the instance is created. */
 export interface AuthConfig {
-  /** The Auth0 tenant, or several tenants and custom domains. */
-  auth0: Auth0TenantConfig | readonly Auth0TenantConfig[]
+  /**
+   * The Auth0 tenant, or several tenants and custom domains, or a function that chooses the
+   * tenant by issuer at run time ({@link TenantResolver}).
+   */
+  auth0: Auth0TenantConfig | readonly Auth0TenantConfig[] | TenantResolver
   /** The user directory that owns canonical user UUIDs. */
   directory?: DirectoryConfig | undefined
   /** Claim names. */
@@ -100,8 +115,14 @@ export interface ResolvedTenant extends TenantVerification {
   readonly trust: ResolvedTrust
 }
 
+/** A tenant resolver with its answers checked: a resolved tenant for the issuer, or undefined. */
+export type ResolvedTenantResolver = (issuer: string) => Promise<ResolvedTenant | undefined>
+
 export interface ResolvedConfig {
+  /** The tenants configured in advance (none when `auth0` is a function). */
   readonly tenants: readonly ResolvedTenant[]
+  /** `auth0` as a function, its answers checked and resolved; undefined for a list. */
+  readonly tenantResolver: ResolvedTenantResolver | undefined
   readonly jwks: ResolvedJwks
   readonly maxTokenLength: number
   readonly signatureCheck: 'auto' | 'jose'
@@ -126,32 +147,19 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
       { path: '', message: `expected a configuration object, for example ${MINIMAL_CONFIG}` },
     ])
   }
+  if (typeof input.auth0 === 'function') return resolveWithResolver(input, input.auth0)
   const parsed = configSchema.safeParse(input)
   if (!parsed.success) throw configError(parsed.error.issues, !Array.isArray(input.auth0))
   const config = parsed.data
   const claims = resolveClaims(config.claims)
   const trust = resolveTrust(config.trust)
-  const tenants = config.auth0.map(
-    (tenant): ResolvedTenant => ({
-      ...resolveTenantVerification(tenant, claims),
-      // A tenant's own trust replaces the top-level one whole, never field by field.
-      trust: tenant.trust === undefined ? trust : resolveTrust(tenant.trust),
-    }),
-  )
+  const tenants = config.auth0.map((tenant) => resolveTenant(tenant, claims, trust))
   assertDistinctIssuers(tenants, Array.isArray(input.auth0))
   const first = config.auth0[0] as Auth0TenantConfig
   return {
+    ...resolveOptions(config),
     tenants,
-    jwks: resolveJwks(config.jwks),
-    maxTokenLength: config.maxTokenLength ?? DEFAULTS.maxTokenLength,
-    signatureCheck: config.signatureCheck ?? DEFAULTS.signatureCheck,
-    directory: resolveDirectory(config.directory),
-    cache: resolveCache(config.cache),
-    userinfo: resolveUserinfo(config.userinfo),
-    tokenSources: resolveTokenSources(config.tokenSources),
-    onUserCreated: config.onUserCreated,
-    onEvent: config.onEvent,
-    legacy: config.legacy,
+    tenantResolver: undefined,
     discovery: resolveDiscovery(config.discovery, {
       origin:
         first.domain === undefined
@@ -163,6 +171,74 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
       config.protectedResource,
       tenants.map((tenant) => tenant.issuer),
     ),
+  }
+}
+
+/** A configuration whose `auth0` is a function: no tenant until a token names one. */
+function resolveWithResolver(input: AuthConfig, resolver: TenantResolver): ResolvedConfig {
+  const parsed = resolverConfigSchema.safeParse(input)
+  if (!parsed.success) throw configError(parsed.error.issues, false)
+  const config = parsed.data
+  const claims = resolveClaims(config.claims)
+  const trust = resolveTrust(config.trust)
+  return {
+    ...resolveOptions(config),
+    tenants: [],
+    tenantResolver: async (issuer) => {
+      const answer = await resolver(issuer)
+      if (answer === undefined || answer === null) return undefined
+      const checked = tenantSchema.safeParse(answer)
+      if (!checked.success) {
+        throw configError(
+          checked.error.issues.map((issue) => ({
+            ...issue,
+            path: ['auth0(issuer)', ...issue.path],
+          })),
+          false,
+        )
+      }
+      const tenant = resolveTenant(checked.data, claims, trust)
+      // Exactly the issuer asked for: a tenant for another issuer vouches for nothing here.
+      return tenant.issuer === issuer ? tenant : undefined
+    },
+    // Home-realm discovery has no tenant to take the Management API's domain, /authorize or
+    // WebFinger from: the schema refused what would need one.
+    discovery: resolveDiscovery(config.discovery, {
+      origin: 'https://tenant.invalid',
+      domain: undefined,
+    }),
+    protectedResource: resolveProtectedResource(config.protectedResource, []),
+  }
+}
+
+/** A tenant with the defaults filled in: the top-level claims and trust unless it has its own. */
+function resolveTenant(
+  tenant: Auth0TenantConfig,
+  claims: ReturnType<typeof resolveClaims>,
+  trust: ResolvedTrust,
+): ResolvedTenant {
+  return {
+    ...resolveTenantVerification(tenant, claims),
+    // A tenant's own trust replaces the top-level one whole, never field by field.
+    trust: tenant.trust === undefined ? trust : resolveTrust(tenant.trust),
+  }
+}
+
+/** Everything but the tenants, discovery and protected resource, with the defaults filled in. */
+function resolveOptions(
+  config: Omit<AuthConfig, 'auth0'>,
+): Omit<ResolvedConfig, 'tenants' | 'tenantResolver' | 'discovery' | 'protectedResource'> {
+  return {
+    jwks: resolveJwks(config.jwks),
+    maxTokenLength: config.maxTokenLength ?? DEFAULTS.maxTokenLength,
+    signatureCheck: config.signatureCheck ?? DEFAULTS.signatureCheck,
+    directory: resolveDirectory(config.directory),
+    cache: resolveCache(config.cache),
+    userinfo: resolveUserinfo(config.userinfo),
+    tokenSources: resolveTokenSources(config.tokenSources),
+    onUserCreated: config.onUserCreated,
+    onEvent: config.onEvent,
+    legacy: config.legacy,
   }
 }
 

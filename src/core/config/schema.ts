@@ -18,9 +18,26 @@ export const tenantSchema = z
     path: ['domain'],
   })
 
+/** Every option but `auth0`, each concern's part from its own module. */
+const optionsShape = {
+  directory: directorySchema.optional(),
+  claims: claimsSchema.optional(),
+  jwks: jwksSchema.optional(),
+  ...verifyShape,
+  trust: trustSchema.optional(),
+  cache: cacheSchema.optional(),
+  userinfo: userinfoSchema.optional(),
+  tokenSources: tokenSourcesSchema.optional(),
+  onUserCreated: hook<UserCreatedHook>('a function onUserCreated(user, token)').optional(),
+  onEvent: hook<AuthEventHook>('a function onEvent(event)').optional(),
+  legacy: legacySchema.optional(),
+  discovery: discoverySchema.optional(),
+  protectedResource: protectedResourceSchema.optional(),
+}
+
 /**
- * The whole configuration, each concern's part from its own module. What it accepts is what
- * {@link AuthConfig} describes: the compiler checks that every field of one is a field of the other.
+ * The whole configuration with its tenants listed. What it accepts is what {@link AuthConfig}
+ * describes: the compiler checks that every field of one is a field of the other.
  */
 export const configSchema = z
   .strictObject({
@@ -31,23 +48,11 @@ export const configSchema = z
         .array(tenantSchema, {
           error:
             "expected a tenant object such as { domain: 'tenant.eu.auth0.com', audience: " +
-            "'https://api.example.com' }, or a list of them",
+            "'https://api.example.com' }, a list of them, or a function (issuer) => tenant",
         })
         .min(1, { error: 'expected at least one tenant' }),
     ),
-    directory: directorySchema.optional(),
-    claims: claimsSchema.optional(),
-    jwks: jwksSchema.optional(),
-    ...verifyShape,
-    trust: trustSchema.optional(),
-    cache: cacheSchema.optional(),
-    userinfo: userinfoSchema.optional(),
-    tokenSources: tokenSourcesSchema.optional(),
-    onUserCreated: hook<UserCreatedHook>('a function onUserCreated(user, token)').optional(),
-    onEvent: hook<AuthEventHook>('a function onEvent(event)').optional(),
-    legacy: legacySchema.optional(),
-    discovery: discoverySchema.optional(),
-    protectedResource: protectedResourceSchema.optional(),
+    ...optionsShape,
   })
   .superRefine((config, ctx) => {
     // The Management API lives on the first tenant's domain unless discovery names another.
@@ -62,6 +67,40 @@ export const configSchema = z
         path: ['discovery', 'management', 'domain'],
         message: 'required when no auth0.domain is configured',
       })
+    }
+  })
+
+/**
+ * The whole configuration with a tenant resolver (`auth0` as a function): no tenant is known
+ * before a token names it, so whatever hangs off "the" tenant must be configured itself.
+ */
+export const resolverConfigSchema = z
+  .strictObject({
+    // Typed as AuthConfig's TenantResolver by schema-types.ts; its answers are checked per call.
+    auth0: hook<(issuer: string) => unknown>('a function (issuer) => tenant'),
+    ...optionsShape,
+  })
+  .superRefine((config, ctx) => {
+    const needs = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message })
+    const { discovery, protectedResource } = config
+    if (discovery?.management !== undefined && discovery.management.domain === undefined) {
+      needs(['discovery', 'management', 'domain'], 'required when auth0 is a function')
+    }
+    if (discovery?.webfinger === true) {
+      needs(['discovery', 'webfinger'], 'needs a tenant, and auth0 is a function')
+    }
+    if (discovery?.clientId !== undefined && discovery.redirectUri !== undefined) {
+      needs(
+        ['discovery', 'clientId'],
+        'an authorization URL needs a tenant, and auth0 is a function; leave clientId out',
+      )
+    }
+    if (protectedResource !== undefined && protectedResource.authorizationServers === undefined) {
+      needs(
+        ['protectedResource', 'authorizationServers'],
+        'required when auth0 is a function (no issuer is known in advance)',
+      )
     }
   })
 

@@ -14,6 +14,11 @@ export interface ProtectedResourceConfig {
    * `https://api.example.com/mcp`.
    */
   resource: string
+  /**
+   * The issuers published as `authorization_servers`. Default: the configured tenants' issuers,
+   * exactly as configured; required when `auth0` is a function.
+   */
+  authorizationServers?: readonly string[] | undefined
   /** The scopes this resource understands, published as `scopes_supported`. */
   scopesSupported?: readonly string[] | undefined
   /** A name for people, published as `resource_name`. */
@@ -75,6 +80,10 @@ const resourceIdentifier = url('the resource identifier').superRefine((value, ct
 
 export const protectedResourceSchema = z.strictObject({
   resource: resourceIdentifier,
+  authorizationServers: z
+    .array(url('an authorization server'))
+    .min(1, { error: 'expected at least one issuer' })
+    .optional(),
   scopesSupported: z
     .array(nonEmpty.regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'expected an OAuth scope' }))
     .optional(),
@@ -91,7 +100,7 @@ export function resolveProtectedResource(
   if (config === undefined) return undefined
   const document: Record<string, unknown> = {
     resource: config.resource,
-    authorization_servers: Object.freeze([...issuers]),
+    authorization_servers: Object.freeze([...(config.authorizationServers ?? issuers)]),
     bearer_methods_supported: Object.freeze(['header']),
   }
   if (config.scopesSupported !== undefined) {

@@ -88,6 +88,18 @@ export interface CacheConfig {
    * Default `{ max: 10_000, maxAgeMs: 60_000 }`.
    */
   tokens?: false | { max?: number | undefined; maxAgeMs?: number | undefined } | undefined
+  /**
+   * The answers of a tenant resolver (`auth0` as a function), by issuer: a tenant for `maxAgeMs`,
+   * a refusal for `negativeMaxAgeMs`, at most `max` issuers (with their key sets). Default
+   * `{ max: 1_000, maxAgeMs: 300_000, negativeMaxAgeMs: 60_000 }`.
+   */
+  tenants?:
+    | {
+        max?: number | undefined
+        maxAgeMs?: number | undefined
+        negativeMaxAgeMs?: number | undefined
+      }
+    | undefined
 }
 
 /** `/userinfo` settings; `true` takes the defaults. */
@@ -113,6 +125,11 @@ export interface ResolvedCache {
   readonly store: UserCacheStore | undefined
   /** undefined: the verification cache is off. */
   readonly tokens: { readonly max: number; readonly maxAgeMs: number } | undefined
+  readonly tenants: {
+    readonly max: number
+    readonly maxAgeMs: number
+    readonly negativeMaxAgeMs: number
+  }
 }
 
 const headersSchema = z.union(
@@ -219,6 +236,13 @@ export const cacheSchema = z.strictObject({
       { error: 'expected false or { max?, maxAgeMs? }' },
     )
     .optional(),
+  tenants: z
+    .strictObject({
+      max: z.number().int().min(1).max(1_000_000).optional(),
+      maxAgeMs: milliseconds().optional(),
+      negativeMaxAgeMs: milliseconds(3_600_000).optional(),
+    })
+    .optional(),
 })
 
 export const userinfoSchema = z.union([
@@ -280,6 +304,11 @@ export function resolveCache(cache: CacheConfig | undefined): ResolvedCache {
             max: tokens?.max ?? defaults.tokens.max,
             maxAgeMs: tokens?.maxAgeMs ?? defaults.tokens.maxAgeMs,
           },
+    tenants: {
+      max: cache?.tenants?.max ?? defaults.tenants.max,
+      maxAgeMs: cache?.tenants?.maxAgeMs ?? defaults.tenants.maxAgeMs,
+      negativeMaxAgeMs: cache?.tenants?.negativeMaxAgeMs ?? defaults.tenants.negativeMaxAgeMs,
+    },
   }
 }
 

@@ -23,6 +23,9 @@ const BINARY = /[\u0000-\u0008\u000e-\u001f]/
  * once, here; the returned check runs per token.
  */
 export function issuerSniffer(issuers: readonly string[]): (token: string) => boolean {
+  // No issuer is configured in advance (a tenant resolver): none can be named. An empty pattern
+  // would match every token.
+  if (issuers.length === 0) return () => false
   const hosts = new RegExp(issuers.map((issuer) => escapeRegExp(hostOf(issuer))).join('|'), 'i')
   const mentions = (text: string) =>
     hosts.test(text) ||

@@ -48,10 +48,19 @@ export interface DecodedToken extends UnverifiedParts {
   readonly entry: IssuerEntry
 }
 
+/** The tenants a resolver chose, by issuer (see `IssuerResolver`). */
+export interface IssuerLookup {
+  /** The entry, `null` for an issuer refused, `undefined` when {@link lookup} must ask. */
+  known(issuer: string): IssuerEntry | null | undefined
+  lookup(issuer: string): Promise<IssuerEntry | undefined>
+}
+
 /** What the verifier needs, prepared once per instance. */
 export interface VerifierContext {
   readonly maxTokenLength: number
   readonly issuers: ReadonlyMap<string, IssuerEntry>
+  /** The tenants of `auth0` as a function, asked by issuer; undefined for a list. */
+  readonly resolver: IssuerLookup | undefined
   readonly tokenCache: VerifiedTokenCache | undefined
   /** The tokens this instance verified, for resolution to accept. */
   readonly registry: VerifiedRegistry<TenantVerification>
@@ -77,7 +86,16 @@ export function verifyToken(token: unknown, context: VerifierContext): Promise<V
 export function verifyUncached(token: unknown, context: VerifierContext): Promise<VerifiedToken> {
   try {
     assertCompactJws(token, context.maxTokenLength)
-    return verifyDecoded(token, matchIssuer(token, context), context)
+    const decoded = decodeToken(token, context)
+    if (decoded instanceof Promise) {
+      return decoded.then(
+        (found) =>
+          isAuthError(found) ? rejected(found, context) : verifyDecoded(token, found, context),
+        (error: unknown) => rejected(error, context),
+      )
+    }
+    if (isAuthError(decoded)) return rejected(decoded, context)
+    return verifyDecoded(token, decoded, context)
   } catch (error) {
     return rejected(error, context)
   }
@@ -87,25 +105,39 @@ export function verifyUncached(token: unknown, context: VerifierContext): Promis
  * Decodes a token and finds its configured issuer; otherwise the `token_invalid` error saying why
  * it is not a well-formed JWT of a configured issuer (`authenticate` hands such tokens to the
  * legacy hook, or answers with that error). The result goes to {@link verifyDecoded}, so the token
- * is decoded once.
+ * is decoded once. With a tenant resolver, an issuer not yet known is a promise; a resolver that
+ * fails throws (or rejects with) its own refusal, which is never the legacy hook's to answer.
  */
-export function decodeToken(token: string, context: VerifierContext): DecodedToken | AuthError {
+export function decodeToken(
+  token: string,
+  context: VerifierContext,
+): DecodedToken | AuthError | Promise<DecodedToken | AuthError> {
+  let parts: UnverifiedParts
   try {
     assertCompactJws(token, context.maxTokenLength)
-    return matchIssuer(token, context)
+    parts = decodeUnverified(token)
   } catch (error) {
     return isAuthError(error) ? error : new AuthError('token_invalid')
   }
+  const issuer = parts.payload.iss
+  const entry = typeof issuer === 'string' ? context.issuers.get(issuer) : undefined
+  if (entry !== undefined) return decodedWith(parts, entry)
+  const { resolver } = context
+  if (resolver === undefined || typeof issuer !== 'string') return notConfigured()
+  const known = resolver.known(issuer)
+  if (known === null) return notConfigured()
+  if (known !== undefined) return decodedWith(parts, known)
+  return resolver
+    .lookup(issuer)
+    .then((found) => (found === undefined ? notConfigured() : decodedWith(parts, found)))
 }
 
-/** The token's header and configured issuer; throws `token_invalid` when it names none. */
-function matchIssuer(token: string, context: VerifierContext): DecodedToken {
-  const { header, payload, exact } = decodeUnverified(token)
-  const entry = typeof payload.iss === 'string' ? context.issuers.get(payload.iss) : undefined
-  if (entry === undefined) {
-    throw new AuthError('token_invalid', 'The token was not issued by a configured issuer')
-  }
-  return { header, payload, exact, entry }
+function decodedWith(parts: UnverifiedParts, entry: IssuerEntry): DecodedToken {
+  return { header: parts.header, payload: parts.payload, exact: parts.exact, entry }
+}
+
+function notConfigured(): AuthError {
+  return new AuthError('token_invalid', 'The token was not issued by a configured issuer')
 }
 
 /**
