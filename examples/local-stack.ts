@@ -87,11 +87,16 @@ export function trustedConnectionsFrom(value: string | undefined): Record<string
   return connections
 }
 
-/** Starts a service on the local stack when no tenant is configured, and says how to call it. */
+/**
+ * Starts a service on the local stack when no tenant is configured, and says how to call it: a
+ * GET of `path` with a token, or the command `tryWith` writes for the service's URL and a token.
+ */
 export async function withConfig(
   name: string,
   start: (config: AuthConfig) => Promise<{ url: string; close(): Promise<void> }>,
   path: string,
+  tryWith: (url: string, token: string) => string = (url, token) =>
+    `curl -s ${url}${path} -H 'Authorization: Bearer ${token}'`,
 ): Promise<void> {
   const fromEnv = configFromEnv()
   const stack = fromEnv === undefined ? await startLocalStack() : undefined
@@ -106,7 +111,7 @@ export async function withConfig(
     console.log(
       `local tenant ${stack.issuer.issuer}, user directory on ${stack.databaseKind} at ${stack.directory.url}`,
     )
-    console.log(`try:\n  curl -s ${service.url}${path} -H 'Authorization: Bearer ${token}'`)
+    console.log(`try:\n  ${tryWith(service.url, token)}`)
   }
   const stop = async () => {
     await service.close()

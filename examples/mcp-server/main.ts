@@ -16,5 +16,9 @@ await withConfig(
       },
     }
   },
-  '/.well-known/oauth-protected-resource/mcp',
+  '/mcp',
+  (url, token) =>
+    `curl -s ${url}/mcp -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' ` +
+    `-H 'accept: application/json, text/event-stream' ` +
+    `-d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'`,
 )
