@@ -13,8 +13,16 @@ const stack = useTestStack(({ directory }) => ({ directory: { baseUrl: directory
 
 describe('createMcpTokenVerifier', () => {
   it("answers the SDK's AuthInfo: client, scopes, expiry, resource, and the canonical user", async () => {
-    const auth = stack.auth({ protectedResource: { resource: 'https://mcp.example.com/mcp' } })
-    const token = await ssoToken(stack.issuer, 'ada', { scope: 'openid mcp:tools', azp: 'agent-1' })
+    const mcp = 'https://mcp.example.com/mcp'
+    const auth = stack.auth({
+      auth0: { ...stack.issuer.auth0, audience: mcp },
+      protectedResource: { resource: mcp },
+    })
+    const token = await ssoToken(stack.issuer, 'ada', {
+      scope: 'openid mcp:tools',
+      azp: 'agent-1',
+      aud: mcp,
+    })
     const info = await createMcpTokenVerifier(auth).verifyAccessToken(token)
     const extra = info.extra as McpAuthExtra
     expect(info).toMatchObject({
@@ -29,18 +37,29 @@ describe('createMcpTokenVerifier', () => {
     expect(JSON.stringify(info.extra)).not.toContain('samlp|acme-waad|ada')
   })
 
-  it('takes client_id without azp, and the audience as resource when it is a URL', async () => {
+  it('takes client_id without azp, and names no resource unless one is configured', async () => {
     const auth = stack.auth()
     const token = await ssoToken(stack.issuer, 'ada', { azp: undefined, client_id: 'cli-7' })
     const info = await createMcpTokenVerifier(auth).verifyAccessToken(token)
     expect(info.clientId).toBe('cli-7')
-    expect(info.resource).toEqual(new URL(stack.issuer.audience))
-    const plain = stack.auth({
-      auth0: { ...stack.issuer.auth0, audience: 'reports-api' },
+    expect(info.resource).toBeUndefined()
+  })
+
+  it('refuses a token of the tenant for another of its APIs when a resource is configured', async () => {
+    const mcp = 'https://mcp.example.com/mcp'
+    const auth = stack.auth({
+      auth0: { ...stack.issuer.auth0, audience: [mcp, 'https://api.example.com'] },
+      protectedResource: { resource: mcp },
     })
-    const other = await ssoToken(stack.issuer, 'ada', { aud: 'reports-api' })
-    const withoutResource = await createMcpTokenVerifier(plain).verifyAccessToken(other)
-    expect(withoutResource.resource).toBeUndefined()
+    const verifier = createMcpTokenVerifier(auth)
+    for (const aud of ['https://api.example.com', ['https://api.example.com', 'https://x.test/']]) {
+      const other = await ssoToken(stack.issuer, 'ada', { aud })
+      const refusal = await verifier.verifyAccessToken(other).catch((error: unknown) => error)
+      expect(refusal).toBeInstanceOf(InvalidTokenError)
+      expect((refusal as Error).message).toBe('The access token was not issued for this resource')
+    }
+    const ours = await ssoToken(stack.issuer, 'ada', { aud: [mcp, 'https://api.example.com'] })
+    expect((await verifier.verifyAccessToken(ours)).resource).toEqual(new URL(mcp))
   })
 
   it("refuses with the SDK's own errors, by status", async () => {

@@ -41,8 +41,9 @@ export interface McpAuthExtra {
  * A token verifier for the MCP TypeScript SDK's `requireBearerAuth({ verifier })`: canonical-auth
  * verifies the access token and resolves its canonical user, with the same checks as `requireAuth`
  * (`scopes`, `permissions`, `claims`). The SDK's `AuthInfo` carries the client id (`azp`, else
- * `client_id`), the scopes, the expiry, `resource` (`protectedResource.resource`, else the audience
- * when it is a URL), and in `extra` the canonical `userId` and `user`.
+ * `client_id`), the scopes, the expiry, `resource` (`protectedResource.resource`, which the token's
+ * audience must then name: a token for another API of the tenant is refused), and in `extra` the
+ * canonical `userId` and `user`.
  *
  * Refusals are the SDK's own errors, by status: 401 `InvalidTokenError`, 403
  * `InsufficientScopeError`, 400 `InvalidRequestError`, and 5xx (directory or key set unavailable)
@@ -79,6 +80,11 @@ export function createMcpTokenVerifier(
         throw sdkError(error)
       }
       if (context === undefined) throw new InvalidTokenError('No access token was presented')
+      // RFC 8707 and the MCP authorization spec: a token is for this server only if its audience
+      // names it. Without a configured resource nothing is claimed about the token's resource.
+      if (configured !== undefined && !context.token?.audience.includes(configured)) {
+        throw new InvalidTokenError('The access token was not issued for this resource')
+      }
       return authInfo(token, context, configured)
     },
   }
@@ -95,8 +101,7 @@ function authInfo(token: string, context: AuthContext, configured: string | unde
   }
   // A legacy token has no expiry here, and the SDK refuses it for that.
   if (verified !== undefined) info.expiresAt = Math.floor(verified.expiresAt.getTime() / 1000)
-  const resource = configured ?? verified?.audience.find(isUrl)
-  if (resource !== undefined) info.resource = new URL(resource)
+  if (configured !== undefined) info.resource = new URL(configured)
   return info
 }
 
@@ -104,10 +109,6 @@ function clientIdOf(claims: Readonly<Record<string, unknown>> | undefined): stri
   if (typeof claims?.azp === 'string') return claims.azp
   if (typeof claims?.client_id === 'string') return claims.client_id
   return ''
-}
-
-function isUrl(value: string): boolean {
-  return URL.canParse(value) && /^https?:/i.test(value)
 }
 
 /** The SDK's error for a refusal, by status, with canonical-auth's safe message. */

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import {
   AUTHENTICATE_NOW,
   type AuthenticateRequest,
@@ -163,7 +164,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     emit,
     cached: (token: string) => cachedVerification(token, verifier),
     decode: (token: string) => decodeToken(token, verifier),
-    claimsIssuer: issuerSniffer(config.tenants.map((tenant) => tenant.issuer)),
+    claimsIssuer: claimsIssuerOf(config, tenantResolver),
     verify: (token: string, decoded: DecodedToken) => verifyDecodedNow(token, decoded, verifier),
     resolve: (verified: VerifiedToken) => resolveUserNow(verified, resolver),
   }
@@ -254,33 +255,76 @@ function provisionKeySets(
 }
 
 /**
- * The tenants of `auth0` as a function: each chosen tenant gets its own key set (bounded with the
- * tenants by `cache.tenants.max`), its fetches reported like those of the configured ones.
+ * Whether a token names a configured issuer, or one a tenant resolver chose, anywhere and however
+ * malformed: such a token never reaches the legacy hook.
+ */
+function claimsIssuerOf(
+  config: ResolvedConfig,
+  tenants: TenantLookup | undefined,
+): (token: string) => boolean {
+  const configured = issuerSniffer(config.tenants.map((tenant) => tenant.issuer))
+  if (tenants === undefined) return configured
+  return (token) => configured(token) || tenants.claimsIssuer(token)
+}
+
+/** The tenants of `auth0` as a function, as verification and legacy routing use them. */
+interface TenantLookup extends IssuerLookup {
+  /** Whether a token names, anywhere and however malformed, an issuer the resolver chose. */
+  claimsIssuer(token: string): boolean
+  close(): void
+}
+
+/**
+ * The tenants of `auth0` as a function. Key sets are kept apart from the tenants, by key set URL
+ * (or issuer, for a key set found through metadata), in an LRU of their own: a tenant asked again
+ * finds its key set with its kept copy, backoff and events as they were.
  */
 function resolverOf(
   config: ResolvedConfig,
   source: KeySetSource | undefined,
   emit: Emit,
-): (IssuerLookup & { close(): void }) | undefined {
+): TenantLookup | undefined {
   const resolve = config.tenantResolver
   if (resolve === undefined) return undefined
-  const resolver = new IssuerResolver<ResolvedTenant, IssuerEntry>(
-    resolve,
-    (tenant) => {
+  const keySets = new LRUCache<string, { keySet: RemoteKeySet; stop(): void }>({
+    max: config.cache.tenants.max * 2,
+    // Unobserved, not closed: a tenant still kept may hold it, and nothing else does.
+    dispose: (kept) => kept.stop(),
+  })
+  const keySetFor = (tenant: ResolvedTenant): RemoteKeySet => {
+    const id = keySetId(tenant)
+    let kept = keySets.get(id)
+    if (kept === undefined) {
       const keySet = source?.(tenant, config.jwks) ?? newKeySet(tenant, config.jwks)
-      keySet.observe((outcome, durationMs, url) =>
+      const stop = keySet.observe((outcome, durationMs, url) =>
         emit({ type: 'jwks.fetch', jwksUri: url, outcome, durationMs }),
       )
-      return issuerEntry(tenant, keySet)
-    },
-    config.cache.tenants,
+      kept = { keySet, stop }
+      keySets.set(id, kept)
+    }
+    return kept.keySet
+  }
+  const resolver = new IssuerResolver<ResolvedTenant, IssuerEntry>(
+    resolve,
+    (tenant) => issuerEntry(tenant, keySetFor(tenant)),
+    { ...config.cache.tenants, staleIfErrorMs: config.jwks.staleIfErrorMs },
   )
+  // The tenants kept now, searched for like the configured ones (rebuilt when they change).
+  let sniffed: { version: number; sniff: (token: string) => boolean } | undefined
   return {
     known: (issuer) => resolver.known(issuer),
     lookup: (issuer) => resolver.lookup(issuer),
+    claimsIssuer(token) {
+      const { version, issuers } = resolver.issuers()
+      if (sniffed?.version !== version) sniffed = { version, sniff: issuerSniffer(issuers) }
+      return sniffed.sniff(token)
+    },
     close() {
-      // Shared key sets (the top-level functions') are not this instance's to close.
-      if (source === undefined) for (const entry of resolver.entries()) entry.keySet.close()
+      for (const { keySet } of keySets.values()) {
+        // Shared key sets (the top-level functions') are not this instance's to close.
+        if (source === undefined) keySet.close()
+      }
+      keySets.clear()
     },
   }
 }

@@ -27,7 +27,7 @@ export const DEFAULTS = {
     negativeMaxAgeMs: 10_000,
     storeTimeoutMs: 200,
     tokens: { max: 10_000, maxAgeMs: 60_000 },
-    tenants: { max: 1_000, maxAgeMs: 300_000, negativeMaxAgeMs: 60_000 },
+    tenants: { max: 1_000, maxAgeMs: 300_000, negativeMaxAgeMs: 60_000, timeoutMs: 5_000 },
   },
   userinfo: { timeoutMs: 3_000 },
   tokenSources: { bearer: true, headers: ['x-user-token'] },

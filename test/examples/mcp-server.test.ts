@@ -27,7 +27,12 @@ beforeAll(async () => {
   server = createServer((request, response) => listener(request, response))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const service = createMcpService(stack.config, origin)
+  // The MCP server is its own API: its tokens carry its resource identifier as audience.
+  const tenant = stack.config.auth0 as { issuer: string; jwksUri: string }
+  const service = createMcpService(
+    { ...stack.config, auth0: { ...tenant, audience: `${origin}/mcp` } },
+    origin,
+  )
   auth = service.auth
   listener = service.app
 })
@@ -50,7 +55,12 @@ async function connect(token?: string): Promise<Client> {
 }
 
 const ada = () =>
-  stack.issuer.sign({ sub: 'samlp|acme-waad|ada', email: 'ada@acme.com', email_verified: true })
+  stack.issuer.sign({
+    sub: 'samlp|acme-waad|ada',
+    email: 'ada@acme.com',
+    email_verified: true,
+    aud: `${origin}/mcp`,
+  })
 
 describe('the MCP example', () => {
   it("answers whoami with the caller's canonical UUID, through the SDK's client", async () => {
@@ -75,6 +85,7 @@ describe('the MCP example', () => {
       sub: 'samlp|acme-waad|newcomer',
       email: 'newcomer@acme.com',
       email_verified: true,
+      aud: `${origin}/mcp`,
     })
     const ids: unknown[] = []
     for (let call = 0; call < 2; call++) {
@@ -112,11 +123,25 @@ describe('the MCP example', () => {
     await expect(connect()).rejects.toThrow()
   })
 
+  it('refuses a token of the tenant for another API with 401 invalid_token', async () => {
+    const other = await stack.issuer.sign({
+      sub: 'samlp|acme-waad|ada',
+      email: 'ada@acme.com',
+      email_verified: true,
+    })
+    await expect(connect(other)).rejects.toThrow(/invalid_token/)
+  })
+
   it('refuses a forged or expired token with 401 invalid_token, leaking nothing', async () => {
     const token = await ada()
     const forged = `${token.slice(0, -8)}AAAAAAAA`
     const expired = await stack.issuer.sign(
-      { sub: 'samlp|acme-waad|ada', email: 'ada@acme.com', email_verified: true },
+      {
+        sub: 'samlp|acme-waad|ada',
+        email: 'ada@acme.com',
+        email_verified: true,
+        aud: `${origin}/mcp`,
+      },
       { expiresIn: -60 },
     )
     for (const bad of [forged, expired]) {

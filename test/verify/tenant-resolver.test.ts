@@ -221,11 +221,105 @@ describe('how often the resolver is asked', () => {
       'acme',
       'http://tenant.example.com/',
       'javascript:alert(1)',
-      'x'.repeat(3000),
+      `https://tenant.example.com/${'x'.repeat(3000)}`,
+      // Other spellings of https://tenant.example.com/: one issuer, one spelling.
+      'https://TENANT.example.com/',
+      'https://tenant.example.com:443/',
+      'https://tenant.example.com/./',
+      ' https://tenant.example.com/',
+      'https://tenant.example.com/\n',
+      'https://tenant.example.com/?x=1',
     ]) {
       await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign({ iss })), 'token_invalid')
     }
     expect(resolve).not.toHaveBeenCalled()
+  })
+})
+
+describe('through outages and floods', () => {
+  it('a resolver that does not answer in time is 503, and the next token asks again', async () => {
+    let hang = true
+    const resolve = vi.fn((issuer: string) =>
+      hang
+        ? new Promise<undefined>(() => {})
+        : Promise.resolve(issuer === stack.issuer.issuer ? stack.issuer.auth0 : undefined),
+    )
+    const auth = authWith(resolve, { cache: { tokens: false, tenants: { timeoutMs: 50 } } })
+    await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
+    hang = false
+    expect((await auth.verifyAuth0Token(await stack.issuer.sign())).issuer).toBe(
+      stack.issuer.issuer,
+    )
+    expect(resolve).toHaveBeenCalledTimes(2)
+  })
+
+  it('serves a kept tenant through a resolver outage for jwks.staleIfErrorMs, keys and all', async () => {
+    let failing = false
+    const auth = authWith(
+      async (issuer) => {
+        if (failing) throw new Error('down')
+        return issuer === stack.issuer.issuer ? stack.issuer.auth0 : undefined
+      },
+      {
+        jwks: { maxAgeMs: 600_000, staleIfErrorMs: 120_000 },
+        cache: { tokens: false, tenants: { maxAgeMs: 60_000 } },
+      },
+    )
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    failing = true
+    advance(90_000)
+    expect((await auth.verifyAuth0Token(await stack.issuer.sign())).issuer).toBe(
+      stack.issuer.issuer,
+    )
+    // The tenant's key set outlived its answer: no second fetch.
+    expect(stack.issuer.calls.jwks).toBe(1)
+    advance(100_000)
+    await rejectsWith(auth.verifyAuth0Token(await stack.issuer.sign()), 'jwks_unavailable')
+  })
+
+  it('keeps the key set of a tenant asked again, with one fetch event per fetch', async () => {
+    const events: string[] = []
+    const { resolve, asked } = resolverFor()
+    const auth = authWith(resolve, {
+      cache: { tokens: false, tenants: { maxAgeMs: 1_000 } },
+      onEvent: (event) => {
+        if (event.type === 'jwks.fetch') events.push(event.outcome)
+      },
+    })
+    for (let round = 0; round < 5; round++) {
+      await auth.verifyAuth0Token(await stack.issuer.sign())
+      advance(2_000)
+    }
+    expect(asked).toHaveLength(5)
+    expect(stack.issuer.calls.jwks).toBe(1)
+    expect(events).toEqual(['ok'])
+  })
+
+  it('a flood of refused issuers never pushes a kept tenant out', async () => {
+    const { resolve, asked } = resolverFor()
+    const auth = authWith(resolve, { cache: { tokens: false, tenants: { max: 10 } } })
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    for (let i = 0; i < 50; i++) {
+      const token = await stack.issuer.sign({ iss: `https://flood-${i}.example.com/` })
+      await rejectsWith(auth.verifyAuth0Token(token), 'token_invalid')
+    }
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    expect(asked.filter((issuer) => issuer === stack.issuer.issuer)).toHaveLength(1)
+  })
+
+  it('a malformed token naming a tenant the resolver chose never reaches the legacy hook', async () => {
+    const legacy = vi.fn(async () => ({ userId: '2c5ea4c0-4067-11e9-8bad-9b1deb4d3b7d' }))
+    const { resolve } = resolverFor()
+    const auth = authWith(resolve, { legacy: { verify: legacy } })
+    await auth.verifyAuth0Token(await stack.issuer.sign())
+    const token = await stack.issuer.sign()
+    for (const malformed of [`${token}.extra`, `${token}=`]) {
+      await rejectsWith(
+        auth.authenticate({ headers: { authorization: `Bearer ${malformed}` } }),
+        'token_invalid',
+      )
+    }
+    expect(legacy).not.toHaveBeenCalled()
   })
 })
 

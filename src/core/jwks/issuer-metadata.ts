@@ -3,6 +3,9 @@ import { statusError, UpstreamError } from '../upstream/client.js'
 import { upstreamRequest } from '../upstream/request.js'
 import type { ResolvedJwks } from './config.js'
 
+// The statuses that say a metadata document is not at this well-known name.
+const NOT_HERE = [404, 405, 410]
+
 // Real provider documents are a few kilobytes; one past this is not a metadata document.
 const MAX_METADATA_BYTES = 262_144
 
@@ -59,9 +62,9 @@ export class IssuerMetadata {
       return await this.#read(openid, signal)
     } catch (error) {
       // Only "not here" moves on to the other well-known name; an answer that is wrong (another
-      // issuer, no usable key set URL) or a provider that is down is the answer.
-      if (!(error instanceof UpstreamError && error.kind === 'status')) throw error
-      if ((error.status ?? 0) < 400 || (error.status ?? 0) >= 500) throw error
+      // issuer, no usable key set URL), a refusal (401, 403, 429) or a provider that is down is
+      // the answer.
+      if (!(error instanceof UpstreamError && NOT_HERE.includes(error.status ?? 0))) throw error
       return await this.#read(oauth, signal)
     }
   }
@@ -85,18 +88,18 @@ export class IssuerMetadata {
 }
 
 /**
- * The OpenID Connect and RFC 8414 metadata URLs of an issuer: OpenID Connect appends to the issuer
- * (a terminating `/` removed first), RFC 8414 §3.1 inserts before its path (kept as it is; only a
- * lone `/` after the host is dropped). `https://id.example.com/tenant` →
+ * The OpenID Connect and RFC 8414 metadata URLs of an issuer, each with the issuer's terminating
+ * `/` removed first (OpenID Connect Discovery §4, RFC 8414 §3.1): OpenID Connect appends to the
+ * issuer, RFC 8414 inserts before its path. `https://id.example.com/tenant/` →
  * `https://id.example.com/tenant/.well-known/openid-configuration` and
  * `https://id.example.com/.well-known/oauth-authorization-server/tenant`.
  */
 export function metadataUrls(issuer: string): [openid: string, oauth: string] {
   const { origin, pathname } = new URL(issuer)
-  const appended = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
+  const path = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
   return [
-    `${origin}${appended}/.well-known/openid-configuration`,
-    `${origin}/.well-known/oauth-authorization-server${pathname === '/' ? '' : pathname}`,
+    `${origin}${path}/.well-known/openid-configuration`,
+    `${origin}/.well-known/oauth-authorization-server${path}`,
   ]
 }
 

@@ -89,15 +89,17 @@ export interface CacheConfig {
    */
   tokens?: false | { max?: number | undefined; maxAgeMs?: number | undefined } | undefined
   /**
-   * The answers of a tenant resolver (`auth0` as a function), by issuer: a tenant for `maxAgeMs`,
-   * a refusal for `negativeMaxAgeMs`, at most `max` issuers (with their key sets). Default
-   * `{ max: 1_000, maxAgeMs: 300_000, negativeMaxAgeMs: 60_000 }`.
+   * The answers of a tenant resolver (`auth0` as a function), by issuer: a tenant for `maxAgeMs`
+   * (and through a resolver outage for `jwks.staleIfErrorMs` more), a refusal for
+   * `negativeMaxAgeMs`, at most `max` of each; one resolver call may take `timeoutMs`. Default
+   * `{ max: 1_000, maxAgeMs: 300_000, negativeMaxAgeMs: 60_000, timeoutMs: 5_000 }`.
    */
   tenants?:
     | {
         max?: number | undefined
         maxAgeMs?: number | undefined
         negativeMaxAgeMs?: number | undefined
+        timeoutMs?: number | undefined
       }
     | undefined
 }
@@ -129,6 +131,7 @@ export interface ResolvedCache {
     readonly max: number
     readonly maxAgeMs: number
     readonly negativeMaxAgeMs: number
+    readonly timeoutMs: number
   }
 }
 
@@ -241,6 +244,7 @@ export const cacheSchema = z.strictObject({
       max: z.number().int().min(1).max(1_000_000).optional(),
       maxAgeMs: milliseconds().optional(),
       negativeMaxAgeMs: milliseconds(3_600_000).optional(),
+      timeoutMs: milliseconds(60_000).optional(),
     })
     .optional(),
 })
@@ -308,6 +312,7 @@ export function resolveCache(cache: CacheConfig | undefined): ResolvedCache {
       max: cache?.tenants?.max ?? defaults.tenants.max,
       maxAgeMs: cache?.tenants?.maxAgeMs ?? defaults.tenants.maxAgeMs,
       negativeMaxAgeMs: cache?.tenants?.negativeMaxAgeMs ?? defaults.tenants.negativeMaxAgeMs,
+      timeoutMs: cache?.tenants?.timeoutMs ?? defaults.tenants.timeoutMs,
     },
   }
 }

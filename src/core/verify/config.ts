@@ -104,7 +104,9 @@ export const claimsSchema = z.strictObject({
 /** The fields of a tenant that verification reads; the tenant schema adds its trust policy. */
 export const tenantVerifyShape = {
   domain: hostName.optional(),
-  issuer: secureUrl.optional(),
+  issuer: secureUrl
+    .refine((value) => !value.includes('?'), { error: 'an issuer has no query' })
+    .optional(),
   jwksUri: secureUrl.optional(),
   audience: z.union(
     [nonEmpty, z.array(nonEmpty).min(1, { error: 'expected at least one audience' })],

@@ -4,36 +4,48 @@ import { urlProblem } from '../lib/schema-rules.js'
 
 /** How a tenant resolver's answers are kept. */
 export interface IssuerResolverOptions {
-  /** Most issuers kept, answers and refusals together. */
+  /** Most issuers kept, of the tenants answered and (apart) of the refusals. */
   readonly max: number
-  /** How long a tenant is kept. */
+  /** How long a tenant is kept before the resolver is asked again. */
   readonly maxAgeMs: number
   /** How long a refusal (or a tenant that could not be used) is kept. */
   readonly negativeMaxAgeMs: number
+  /** How long past `maxAgeMs` a tenant is still served while the resolver fails. */
+  readonly staleIfErrorMs: number
+  /** How long one resolver call may take. */
+  readonly timeoutMs: number
 }
 
-type Kept<Entry> = { readonly expiresAt: number } & (
-  | { readonly entry: Entry }
-  | { readonly refused: true }
-  | { readonly error: AuthError }
-)
+interface Answer<Entry> {
+  readonly entry: Entry
+  readonly fetchedAt: number
+}
+
+interface Refusal {
+  /** The refusal to answer with: `undefined` for an issuer the resolver does not know. */
+  readonly error: AuthError | undefined
+  readonly expiresAt: number
+}
 
 // An issuer longer than this is no issuer anyone configures; the resolver is not asked about it.
 const MAX_ISSUER_LENGTH = 2_048
 
 /**
- * The tenants of a resolver (`auth0` as a function), asked by issuer and kept: a bounded LRU of
- * answers and refusals with their own max ages, one call at a time per issuer, and at most `max`
- * calls in flight. The resolver is asked only about an issuer that is an `https:` URL (`http:` on
- * a loopback host); anything else is refused without asking. Each kept tenant's entry (with its
- * key set) goes when the LRU drops it, so key sets are bounded by `max` too.
+ * The tenants of a resolver (`auth0` as a function), asked by issuer and kept: tenants and
+ * refusals in two bounded LRUs (a flood of refused issuers never pushes out a tenant), each with
+ * its max age; one call at a time per issuer, each within `timeoutMs`, and at most `max` in
+ * flight. A tenant is served past its max age while the resolver fails, for `staleIfErrorMs`. The
+ * resolver is asked only about an issuer in the normal form of an `https:` URL (`http:` on a
+ * loopback host): one spelling per issuer, so that no spelling can cost another key set.
  */
 export class IssuerResolver<Tenant, Entry extends object> {
   readonly #resolve: (issuer: string) => Promise<Tenant | undefined>
   readonly #build: (tenant: Tenant) => Entry
   readonly #options: IssuerResolverOptions
-  readonly #kept: LRUCache<string, Kept<Entry>>
+  readonly #answers: LRUCache<string, Answer<Entry>>
+  readonly #refusals: LRUCache<string, Refusal>
   readonly #inflight = new Map<string, Promise<Entry | undefined>>()
+  #version = 0
 
   constructor(
     resolve: (issuer: string) => Promise<Tenant | undefined>,
@@ -43,8 +55,8 @@ export class IssuerResolver<Tenant, Entry extends object> {
     this.#resolve = resolve
     this.#build = build
     this.#options = options
-    // Expiry by the wall clock, read on each check, like every other cache here.
-    this.#kept = new LRUCache({ max: options.max })
+    this.#answers = new LRUCache({ max: options.max, dispose: () => this.#version++ })
+    this.#refusals = new LRUCache({ max: options.max })
   }
 
   /**
@@ -53,20 +65,23 @@ export class IssuerResolver<Tenant, Entry extends object> {
    */
   known(issuer: string): Entry | null | undefined {
     if (!askable(issuer)) return null
-    const kept = this.#kept.get(issuer)
-    if (kept === undefined) return undefined
-    if (kept.expiresAt <= Date.now()) {
-      this.#kept.delete(issuer)
-      return undefined
-    }
-    if ('entry' in kept) return kept.entry
-    if ('error' in kept) throw kept.error
+    const now = Date.now()
+    const answer = this.#answers.get(issuer)
+    if (answer !== undefined && now - answer.fetchedAt < this.#options.maxAgeMs) return answer.entry
+    const refusal = this.#refusals.get(issuer)
+    if (refusal === undefined || refusal.expiresAt <= now) return undefined
+    if (refusal.error !== undefined) throw refusal.error
     return null
   }
 
   /** Asks the resolver about `issuer` (one call shared by concurrent tokens), and keeps the answer. */
   lookup(issuer: string): Promise<Entry | undefined> {
-    const known = this.known(issuer)
+    let known: Entry | null | undefined
+    try {
+      known = this.known(issuer)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     if (known !== undefined) return Promise.resolve(known ?? undefined)
     let call = this.#inflight.get(issuer)
     if (call !== undefined) return call
@@ -85,19 +100,16 @@ export class IssuerResolver<Tenant, Entry extends object> {
     return call
   }
 
-  /** Every entry kept now (to close their key sets with the instance). */
-  entries(): Entry[] {
-    const entries: Entry[] = []
-    for (const kept of this.#kept.values()) if ('entry' in kept) entries.push(kept.entry)
-    return entries
+  /** The issuers of the tenants kept now, and a number that changes whenever they do. */
+  issuers(): { readonly version: number; readonly issuers: readonly string[] } {
+    return { version: this.#version, issuers: [...this.#answers.keys()] }
   }
 
   async #ask(issuer: string): Promise<Entry | undefined> {
     let tenant: Tenant | undefined
     try {
-      tenant = await this.#resolve(issuer)
+      tenant = await withDeadline(this.#resolve(issuer), this.#options.timeoutMs)
     } catch (error) {
-      if (isAuthError(error)) throw error
       if ((error as { name?: unknown } | null)?.name === 'AuthConfigError') {
         // The resolver answered with a tenant that is not a valid configuration: a bug to fix,
         // kept like a refusal so that it is not asked again on every token.
@@ -106,33 +118,66 @@ export class IssuerResolver<Tenant, Entry extends object> {
           'The tenant resolver answered with an invalid tenant',
           { cause: error },
         )
-        this.#keep(issuer, { error: failure }, this.#options.negativeMaxAgeMs)
+        this.#refuse(issuer, failure)
         throw failure
       }
-      // Not kept: the next token asks again (one call at a time).
+      // The last answer while it may still be served; otherwise a refusal that is not kept (the
+      // next token asks again, one call at a time).
+      const stale = this.#answers.get(issuer)
+      if (
+        stale !== undefined &&
+        Date.now() - stale.fetchedAt < this.#options.maxAgeMs + this.#options.staleIfErrorMs
+      ) {
+        return stale.entry
+      }
+      if (isAuthError(error)) throw error
       throw new AuthError('jwks_unavailable', "The issuer's configuration is unavailable", {
         cause: error,
         retryAfterSeconds: 1,
       })
     }
     if (tenant === undefined) {
-      this.#keep(issuer, { refused: true }, this.#options.negativeMaxAgeMs)
+      this.#answers.delete(issuer)
+      this.#refuse(issuer, undefined)
       return undefined
     }
     const entry = this.#build(tenant)
-    this.#keep(issuer, { entry }, this.#options.maxAgeMs)
+    this.#refusals.delete(issuer)
+    this.#answers.set(issuer, { entry, fetchedAt: Date.now() })
+    this.#version++
     return entry
   }
 
-  #keep(
-    issuer: string,
-    kept: { entry: Entry } | { refused: true } | { error: AuthError },
-    maxAgeMs: number,
-  ): void {
-    this.#kept.set(issuer, { ...kept, expiresAt: Date.now() + maxAgeMs })
+  #refuse(issuer: string, error: AuthError | undefined): void {
+    this.#refusals.set(issuer, { error, expiresAt: Date.now() + this.#options.negativeMaxAgeMs })
   }
 }
 
+/**
+ * Whether the resolver may be asked about `issuer`: an `https:` URL (`http:` on a loopback host)
+ * written in its normal form (as `new URL` writes it, or without the slash of a bare origin), with
+ * no query, fragment, white space or escapes to read twice.
+ */
 function askable(issuer: string): boolean {
-  return issuer.length <= MAX_ISSUER_LENGTH && urlProblem(issuer) === undefined
+  if (issuer.length > MAX_ISSUER_LENGTH || urlProblem(issuer) !== undefined) return false
+  if (issuer.includes('?') || issuer.includes('#')) return false
+  const { href, pathname } = new URL(issuer)
+  return href === issuer || (pathname === '/' && href === `${issuer}/`)
+}
+
+/** `promise`, or a `jwks_unavailable` refusal once `ms` have passed; the timer is released. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new AuthError('jwks_unavailable', 'The tenant resolver did not answer in time', {
+            retryAfterSeconds: 1,
+          }),
+        ),
+      ms,
+    )
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }
