@@ -54,6 +54,7 @@ beforeAll(async () => {
       },
     },
     jwks: { keys: [signing] },
+    ttl: { ClientCredentials: 600 },
   })
   listener = provider.callback()
 })
