@@ -37,12 +37,22 @@ describe('createMcpTokenVerifier', () => {
     expect(JSON.stringify(info.extra)).not.toContain('samlp|acme-waad|ada')
   })
 
-  it('takes client_id without azp, and names no resource unless one is configured', async () => {
-    const auth = stack.auth()
-    const token = await ssoToken(stack.issuer, 'ada', { azp: undefined, client_id: 'cli-7' })
-    const info = await createMcpTokenVerifier(auth).verifyAccessToken(token)
+  it('takes client_id without azp, and the configured audience the token matched as resource', async () => {
+    const api = 'https://api.example.com/v1'
+    const auth = stack.auth({ auth0: { ...stack.issuer.auth0, audience: ['reports', api] } })
+    const verifier = createMcpTokenVerifier(auth)
+    // The token names other audiences first, one of them a URL nobody configured.
+    const token = await ssoToken(stack.issuer, 'ada', {
+      azp: undefined,
+      client_id: 'cli-7',
+      aud: ['https://elsewhere.example.net/', `${stack.issuer.issuer}userinfo`, api],
+    })
+    const info = await verifier.verifyAccessToken(token)
     expect(info.clientId).toBe('cli-7')
-    expect(info.resource).toBeUndefined()
+    expect(info.resource).toEqual(new URL(api))
+    // A configured audience that is not a URL names no resource.
+    const plain = await ssoToken(stack.issuer, 'ada', { aud: ['reports', 'https://x.test/'] })
+    expect((await verifier.verifyAccessToken(plain)).resource).toBeUndefined()
   })
 
   it('refuses a token of the tenant for another of its APIs when a resource is configured', async () => {

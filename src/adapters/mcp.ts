@@ -10,6 +10,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import {
   type Auth,
   type AuthContext,
+  configuredAudienceOf,
   createGuard,
   isAuthError,
   metadataAnswer,
@@ -42,8 +43,9 @@ export interface McpAuthExtra {
  * verifies the access token and resolves its canonical user, with the same checks as `requireAuth`
  * (`scopes`, `permissions`, `claims`). The SDK's `AuthInfo` carries the client id (`azp`, else
  * `client_id`), the scopes, the expiry, `resource` (`protectedResource.resource`, which the token's
- * audience must then name: a token for another API of the tenant is refused), and in `extra` the
- * canonical `userId` and `user`.
+ * audience must then name: a token for another API of the tenant is refused; else the configured
+ * audience the token was accepted for, when it is a URL), and in `extra` the canonical `userId` and
+ * `user`.
  *
  * Refusals are the SDK's own errors, by status: 401 `InvalidTokenError`, 403
  * `InsufficientScopeError`, 400 `InvalidRequestError`, and 5xx (directory or key set unavailable)
@@ -85,12 +87,17 @@ export function createMcpTokenVerifier(
       if (configured !== undefined && !context.token?.audience.includes(configured)) {
         throw new InvalidTokenError('The access token was not issued for this resource')
       }
-      return authInfo(token, context, configured)
+      // The resource: the configured one, else the configured audience the token was accepted for
+      // (when it is a URL), never an audience the token names that nobody configured.
+      const resource =
+        configured ??
+        (context.token === undefined ? undefined : configuredAudienceOf(auth, context.token))
+      return authInfo(token, context, resource)
     },
   }
 }
 
-function authInfo(token: string, context: AuthContext, configured: string | undefined): AuthInfo {
+function authInfo(token: string, context: AuthContext, resource: string | undefined): AuthInfo {
   const verified = context.token
   const extra: McpAuthExtra = { userId: context.userId, user: context.user }
   const info: AuthInfo = {
@@ -101,7 +108,9 @@ function authInfo(token: string, context: AuthContext, configured: string | unde
   }
   // A legacy token has no expiry here, and the SDK refuses it for that.
   if (verified !== undefined) info.expiresAt = Math.floor(verified.expiresAt.getTime() / 1000)
-  if (configured !== undefined) info.resource = new URL(configured)
+  if (resource !== undefined && /^https?:\/\//i.test(resource) && URL.canParse(resource)) {
+    info.resource = new URL(resource)
+  }
   return info
 }
 

@@ -15,7 +15,12 @@ import {
 import { Discoverer, type Discovery } from './discovery/discoverer.js'
 import { AuthError, withResourceMetadata } from './errors.js'
 import { type Emit, emitterFor } from './events.js'
-import { type HasProtectedResource, PROTECTED_RESOURCE } from './http/resource-metadata.js'
+import {
+  type HasProtectedResource,
+  type HasTokenAudience,
+  PROTECTED_RESOURCE,
+  TOKEN_AUDIENCE,
+} from './http/resource-metadata.js'
 import type { ResolvedJwks } from './jwks/config.js'
 import { IssuerMetadata } from './jwks/issuer-metadata.js'
 import { RemoteKeySet } from './jwks/key-set.js'
@@ -178,7 +183,7 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     metadataUrl === undefined
       ? undefined
       : (error: unknown) => Promise.reject(withResourceMetadata(error, metadataUrl))
-  const auth: Auth & AuthenticatesNow & HasProtectedResource = {
+  const auth: Auth & AuthenticatesNow & HasProtectedResource & HasTokenAudience = {
     verifyAuth0Token(token) {
       try {
         whileOpen()
@@ -217,6 +222,10 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       return authenticateNow(request, steps)
     },
     [PROTECTED_RESOURCE]: config.protectedResource,
+    [TOKEN_AUDIENCE](verified) {
+      const audiences = registry.tenantOf(verified)?.audience
+      return audiences?.find((audience) => verified.audience.includes(audience))
+    },
   }
   return auth
 }

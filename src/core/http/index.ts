@@ -14,6 +14,7 @@ export {
 } from './discover.js'
 export { createGuard, type RequireAuthOptions, type ScopeRequirement } from './guard.js'
 export {
+  configuredAudienceOf,
   metadataAnswer,
   type ProtectedResourceMetadata,
   protectedResourceOf,

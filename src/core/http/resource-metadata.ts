@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { DEFAULTS } from '../defaults.js'
 import { nonEmpty, urlProblem } from '../lib/schema-rules.js'
+import type { VerifiedToken } from '../types.js'
 import type { HttpAnswer } from './answer.js'
 
 /**
@@ -137,6 +138,23 @@ export const PROTECTED_RESOURCE: unique symbol = Symbol.for('canonical-auth.prot
 /** What an instance with {@link PROTECTED_RESOURCE} offers. */
 export interface HasProtectedResource {
   readonly [PROTECTED_RESOURCE]: ResolvedProtectedResource | undefined
+}
+
+/**
+ * The member of every `createAuth` instance that names the configured audience a verified token
+ * was accepted for: the first of its tenant's audiences that the token's `aud` names.
+ */
+export const TOKEN_AUDIENCE: unique symbol = Symbol.for('canonical-auth.token-audience')
+
+/** What an instance with {@link TOKEN_AUDIENCE} offers. */
+export interface HasTokenAudience {
+  [TOKEN_AUDIENCE](verified: VerifiedToken): string | undefined
+}
+
+/** The configured audience `verified` was accepted for by `auth`, if `auth` verified it. */
+export function configuredAudienceOf(auth: unknown, verified: VerifiedToken): string | undefined {
+  if (typeof auth !== 'object' || auth === null) return undefined
+  return (auth as Partial<HasTokenAudience>)[TOKEN_AUDIENCE]?.(verified)
 }
 
 /** The instance's resolved `protectedResource`, if it has one. */
