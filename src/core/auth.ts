@@ -245,14 +245,10 @@ function provisionKeySets(
   for (const tenant of config.tenants) {
     const id = keySetId(tenant)
     if (byId.has(id)) continue
-    const keySet = source?.(tenant, config.jwks) ?? newKeySet(tenant, config.jwks)
+    const { keySet, stop } = reportedKeySet(tenant, config, source, emit)
     if (source === undefined) owned.push(keySet)
     byId.set(id, keySet)
-    unobserve.push(
-      keySet.observe((outcome, durationMs, url) =>
-        emit({ type: 'jwks.fetch', jwksUri: url, outcome, durationMs }),
-      ),
-    )
+    unobserve.push(stop)
   }
   return {
     get: (id) => byId.get(id),
@@ -304,11 +300,7 @@ function resolverOf(
     const id = keySetId(tenant)
     let kept = keySets.get(id)
     if (kept === undefined) {
-      const keySet = source?.(tenant, config.jwks) ?? newKeySet(tenant, config.jwks)
-      const stop = keySet.observe((outcome, durationMs, url) =>
-        emit({ type: 'jwks.fetch', jwksUri: url, outcome, durationMs }),
-      )
-      kept = { keySet, stop }
+      kept = reportedKeySet(tenant, config, source, emit)
       keySets.set(id, kept)
     }
     return kept.keySet
@@ -336,6 +328,23 @@ function resolverOf(
       keySets.clear()
     },
   }
+}
+
+/**
+ * A tenant's key set (the shared one from `source`, or a new one), each of its fetches reported
+ * as a `jwks.fetch` event until `stop`.
+ */
+function reportedKeySet(
+  tenant: TenantVerification,
+  config: ResolvedConfig,
+  source: KeySetSource | undefined,
+  emit: Emit,
+): { keySet: RemoteKeySet; stop(): void } {
+  const keySet = source?.(tenant, config.jwks) ?? newKeySet(tenant, config.jwks)
+  const stop = keySet.observe((outcome, durationMs, url) =>
+    emit({ type: 'jwks.fetch', jwksUri: url, outcome, durationMs }),
+  )
+  return { keySet, stop }
 }
 
 /**

@@ -81,16 +81,7 @@ export function authenticateNow(
   if (cached !== undefined) return withUser(cached, steps)
   // A plain token that decodes is a canonical compact JWS, which the full read of the headers
   // would find just so: its regular expressions are for every other case.
-  const decoded = decodeOrRefuse(plain, steps)
-  if (decoded instanceof Promise) {
-    return decoded.then((found) =>
-      isAuthError(found)
-        ? authenticateToken(request, steps)
-        : verifyAndResolve(plain, found, steps),
-    )
-  }
-  if (isAuthError(decoded)) return authenticateToken(request, steps)
-  return verifyAndResolve(plain, decoded, steps)
+  return whenDecoded(plain, steps, () => authenticateToken(request, steps))
 }
 
 /** The context for a verified token, at once when its user is in memory. */
@@ -124,16 +115,25 @@ function authenticateToken(
   if (token.length > steps.maxTokenLength) {
     throw refused(new AuthError('token_invalid', 'The access token is too long'), steps)
   }
+  return whenDecoded(token, steps, (why) => authenticateOther(token, why, steps))
+}
+
+/**
+ * The token decoded, then verified and resolved; a token that is not a configured issuer's goes to
+ * `other` with the reason. At once when the decoding is (no tenant resolver to ask).
+ */
+function whenDecoded(
+  token: string,
+  steps: AuthenticateSteps,
+  other: (why: AuthError) => AuthContext | Promise<AuthContext>,
+): AuthContext | Promise<AuthContext> {
   const decoded = decodeOrRefuse(token, steps)
   if (decoded instanceof Promise) {
     return decoded.then((found) =>
-      isAuthError(found)
-        ? authenticateOther(token, found, steps)
-        : verifyAndResolve(token, found, steps),
+      isAuthError(found) ? other(found) : verifyAndResolve(token, found, steps),
     )
   }
-  if (isAuthError(decoded)) return authenticateOther(token, decoded, steps)
-  return verifyAndResolve(token, decoded, steps)
+  return isAuthError(decoded) ? other(decoded) : verifyAndResolve(token, decoded, steps)
 }
 
 /** {@link AuthenticateSteps.decode}, its failures reported as refusals (thrown, or rejected). */

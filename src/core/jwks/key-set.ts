@@ -176,6 +176,7 @@ export class RemoteKeySet {
 
   async #fetch(): Promise<Snapshot> {
     if (typeof this.#location !== 'string') {
+      // Reported as the metadata's URL when the document names no key set this time.
       this.#uri = this.#location.metadataUrl
       this.#uri = await this.#location.jwksUri(this.#abort.signal)
     }
