@@ -20,14 +20,14 @@ const LAYERS = [
   { layer: 6, files: /^src\/core\/config\//, name: 'config' },
   { layer: 5, files: /^src\/core\/(authenticate|legacy)\.ts$/, name: 'the request flow' },
   { layer: 5, files: /^src\/core\/http\//, name: 'http' },
-  { layer: 4, files: /^src\/core\/(verify|resolve|discovery)\//, name: 'concerns' },
+  { layer: 4, files: /^src\/core\/(verify|resolve|discovery|dpop)\//, name: 'concerns' },
   { layer: 3, files: /^src\/core\/jwks\//, name: 'jwks' },
   { layer: 2, files: /^src\/core\/upstream\//, name: 'upstream' },
   { layer: 1, files: /^src\/core\/[^/]+\.ts$/, name: 'shared' },
   { layer: 0, files: /^src\/core\/lib\//, name: 'lib' },
 ]
-// Concerns of one layer stay apart: verification, resolution and discovery never import each other.
-const APART = /^src\/core\/(verify|resolve|discovery)\//
+// Concerns of one layer stay apart: verification, resolution, discovery and DPoP never import each other.
+const APART = /^src\/core\/(verify|resolve|discovery|dpop)\//
 
 // What an adapter may import of the core.
 const ADAPTER_SURFACE = 'src/core/http/index.ts'

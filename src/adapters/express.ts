@@ -54,14 +54,38 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Reque
     next()
   }
   return (req: Request, res: Response, next: NextFunction) => {
-    const result = guard({ headers: req.headers })
+    // Only a request with a DPoP proof needs its method and URL.
+    const result = guard(
+      req.headers.dpop === undefined
+        ? { headers: req.headers }
+        : { headers: req.headers, method: req.method, url: urlOf(req) },
+    )
     // A token and user in memory: on to the next handler at once.
     if (!(result instanceof Promise)) return pass(req, next, result)
     result.then(
-      (context) => pass(req, next, context),
+      (context) => {
+        const nonce = context?.dpop?.nonce
+        if (nonce !== undefined) res.set('dpop-nonce', nonce)
+        pass(req, next, context)
+      },
       (error: unknown) => (options.delegateErrors ? next(error) : send(res, errorAnswer(error))),
     )
   }
+}
+
+/**
+ * The URL the client called: `req.protocol` and the host as Express 5's `req.host` reads them
+ * (`X-Forwarded-Proto` and `X-Forwarded-Host` only under `trust proxy`, in Express 4 too), and
+ * the path before any router took its prefix.
+ */
+function urlOf(req: Request): string {
+  const trust = req.app.get('trust proxy fn') as
+    | ((address: string | undefined, hop: number) => boolean)
+    | undefined
+  let host = req.get('x-forwarded-host')
+  if (host === undefined || trust?.(req.socket.remoteAddress, 0) !== true) host = req.get('host')
+  else if (host.includes(',')) host = host.slice(0, host.indexOf(',')).trimEnd()
+  return `${req.protocol}://${host ?? ''}${req.originalUrl}`
 }
 
 /**

@@ -70,7 +70,17 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
   fastify.decorate('requireAuth', (options: RequireAuthOptions = {}): preHandlerHookHandler => {
     const guard = createGuard(auth, options)
     return (request, reply, done) => {
-      const result = guard({ headers: request.headers })
+      // Only a request with a DPoP proof needs its method and URL (protocol and host honour
+      // X-Forwarded-* only under the server's trustProxy).
+      const result = guard(
+        request.headers.dpop === undefined
+          ? { headers: request.headers }
+          : {
+              headers: request.headers,
+              method: request.method,
+              url: `${request.protocol}://${request.host}${request.url}`,
+            },
+      )
       // A token and user in memory: on to the handler at once.
       if (!(result instanceof Promise)) {
         if (result !== undefined) request.auth = result
@@ -79,6 +89,8 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
       result.then(
         (context) => {
           if (context !== undefined) request.auth = context
+          const nonce = context?.dpop?.nonce
+          if (nonce !== undefined) reply.header('dpop-nonce', nonce)
           done()
         },
         (error: unknown) => {

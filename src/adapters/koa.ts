@@ -54,7 +54,17 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
     send(ctx, errorAnswer(error))
   }
   return (ctx: Context, next: Next) => {
-    const result = guard({ headers: ctx.headers })
+    // Only a request with a DPoP proof needs its method and URL (protocol and host honour
+    // X-Forwarded-* only when the app's `proxy` is set).
+    const result = guard(
+      ctx.headers.dpop === undefined
+        ? { headers: ctx.headers }
+        : {
+            headers: ctx.headers,
+            method: ctx.method,
+            url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
+          },
+    )
     // A token and user in memory: on to the next middleware at once.
     if (!(result instanceof Promise)) {
       if (result !== undefined) ctx.state.auth = result
@@ -63,6 +73,8 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
     return result.then(
       (context) => {
         if (context !== undefined) ctx.state.auth = context
+        const nonce = context?.dpop?.nonce
+        if (nonce !== undefined) ctx.set('dpop-nonce', nonce)
         return next()
       },
       (error: unknown) => refuse(ctx, error),

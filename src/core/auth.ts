@@ -13,6 +13,7 @@ import {
   resolveConfig,
 } from './config/config.js'
 import { Discoverer, type Discovery } from './discovery/discoverer.js'
+import { DPOP_CHALLENGE, DpopGate, type HasDpopChallenge } from './dpop/gate.js'
 import { AuthError, withResourceMetadata } from './errors.js'
 import { type Emit, emitterFor } from './events.js'
 import {
@@ -80,11 +81,13 @@ export interface Auth {
    */
   resolveCanonicalUser(verified: VerifiedToken): Promise<CanonicalUser>
   /**
-   * Reads the token from the request headers (`Authorization: Bearer` or `X-User-Token`),
-   * verifies it and resolves the canonical user. Tokens from other issuers go to the `legacy`
-   * hook when one is configured.
+   * Reads the token from the request headers (`Authorization: Bearer` or `X-User-Token`, or
+   * `Authorization: DPoP` with its `DPoP` proof), verifies it and resolves the canonical user.
+   * Tokens from other issuers go to the `legacy` hook when one is configured. A DPoP request needs
+   * `method` and `url`.
    *
-   * @throws {@link AuthError} `token_missing`, `invalid_request`, and those of the two steps.
+   * @throws {@link AuthError} `token_missing`, `invalid_request`, those of the two steps, and for
+   *   DPoP `invalid_dpop_proof`, `use_dpop_nonce` and `replay_store_unavailable`.
    * @example
    * ```ts
    * const { userId } = await auth.authenticate({ headers: req.headers })
@@ -162,8 +165,11 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
   const userCache = new UserCache(config.cache, emit)
   const resolver = resolverFor(config, registry, userCache, emit)
   const discoverer = new Discoverer(config.discovery)
+  const dpop =
+    config.dpop === undefined ? undefined : new DpopGate(config.dpop, config.maxTokenLength, emit)
   const steps = {
-    tokenSources: config.tokenSources,
+    tokenSources: dpop === undefined ? config.tokenSources : { ...config.tokenSources, dpop: true },
+    dpop,
     maxTokenLength: config.maxTokenLength,
     legacy: config.legacy,
     emit,
@@ -183,50 +189,53 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     metadataUrl === undefined
       ? undefined
       : (error: unknown) => Promise.reject(withResourceMetadata(error, metadataUrl))
-  const auth: Auth & AuthenticatesNow & HasProtectedResource & HasTokenAudience = {
-    verifyAuth0Token(token) {
-      try {
+  const auth: Auth & AuthenticatesNow & HasProtectedResource & HasTokenAudience & HasDpopChallenge =
+    {
+      verifyAuth0Token(token) {
+        try {
+          whileOpen()
+          return verifyToken(token, verifier)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+      },
+      resolveCanonicalUser(verified) {
+        if (closed) return Promise.reject(closedError())
+        return resolveUser(verified, resolver)
+      },
+      authenticate(request) {
+        if (closed) return Promise.reject(closedError())
+        try {
+          const context = authenticateRequest(request, steps)
+          // A refusal points to the protected resource metadata, when there is some (RFC 9728 §5.1).
+          return pointed === undefined ? context : context.catch(pointed)
+        } catch (error) {
+          return pointed === undefined ? Promise.reject(error) : pointed(error)
+        }
+      },
+      async discoverAuthProvider(email) {
         whileOpen()
-        return verifyToken(token, verifier)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-    },
-    resolveCanonicalUser(verified) {
-      if (closed) return Promise.reject(closedError())
-      return resolveUser(verified, resolver)
-    },
-    authenticate(request) {
-      if (closed) return Promise.reject(closedError())
-      try {
-        const context = authenticateRequest(request, steps)
-        // A refusal points to the protected resource metadata, when there is some (RFC 9728 §5.1).
-        return pointed === undefined ? context : context.catch(pointed)
-      } catch (error) {
-        return pointed === undefined ? Promise.reject(error) : pointed(error)
-      }
-    },
-    async discoverAuthProvider(email) {
-      whileOpen()
-      return discoverer.discover(email)
-    },
-    async close() {
-      closed = true
-      tokenCache?.clear()
-      userCache.clear()
-      keySets.close()
-      tenantResolver?.close()
-    },
-    [AUTHENTICATE_NOW](request) {
-      whileOpen()
-      return authenticateNow(request, steps)
-    },
-    [PROTECTED_RESOURCE]: config.protectedResource,
-    [TOKEN_AUDIENCE](verified) {
-      const audiences = registry.tenantOf(verified)?.audience
-      return audiences?.find((audience) => verified.audience.includes(audience))
-    },
-  }
+        return discoverer.discover(email)
+      },
+      async close() {
+        closed = true
+        tokenCache?.clear()
+        userCache.clear()
+        keySets.close()
+        tenantResolver?.close()
+        dpop?.close()
+      },
+      [AUTHENTICATE_NOW](request) {
+        whileOpen()
+        return authenticateNow(request, steps)
+      },
+      [PROTECTED_RESOURCE]: config.protectedResource,
+      [DPOP_CHALLENGE]: dpop?.challenges.dpop,
+      [TOKEN_AUDIENCE](verified) {
+        const audiences = registry.tenantOf(verified)?.audience
+        return audiences?.find((audience) => verified.audience.includes(audience))
+      },
+    }
   return auth
 }
 

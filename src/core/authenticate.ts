@@ -1,6 +1,13 @@
-import { AuthError, isAuthError } from './errors.js'
+import type { DpopGate } from './dpop/gate.js'
+import { AuthError, isAuthError, withDpopChallenge } from './errors.js'
 import { codeOf, type Emit } from './events.js'
-import { extractToken, type HeadersInput, plainToken, type TokenSources } from './http/extract.js'
+import {
+  extractCredentials,
+  extractProof,
+  type HeadersInput,
+  plainToken,
+  type TokenSources,
+} from './http/extract.js'
 import { authenticateLegacy, type LegacyConfig } from './legacy.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import type { DecodedToken } from './verify/verify.js'
@@ -9,6 +16,14 @@ import type { DecodedToken } from './verify/verify.js'
 export interface AuthenticateRequest {
   /** The request headers: a fetch `Headers`, or a plain object as Node frameworks give them. */
   readonly headers: HeadersInput
+  /** The request method (`GET`, `POST`, …): what a DPoP proof's `htm` must be. */
+  readonly method?: string | undefined
+  /**
+   * The absolute URL the client called, such as `https://api.example.com/reports?year=2026`
+   * (or its path, when `dpop.origin` is configured): what a DPoP proof's `htu` must be, without
+   * query and fragment. The adapters pass it when a request carries a proof.
+   */
+  readonly url?: string | undefined
 }
 
 export interface AuthenticateSteps {
@@ -33,6 +48,8 @@ export interface AuthenticateSteps {
   resolve(verified: VerifiedToken): CanonicalUser | Promise<CanonicalUser>
   /** Reports what this step decides itself: a refusal before verification, a legacy user. */
   readonly emit: Emit
+  /** The DPoP checks; undefined when DPoP is disabled. */
+  readonly dpop: DpopGate | undefined
 }
 
 /**
@@ -77,8 +94,9 @@ export function authenticateNow(
 ): AuthContext | Promise<AuthContext> {
   const plain = plainToken(request.headers, steps.tokenSources)
   if (plain === undefined) return authenticateToken(request, steps)
+  if (steps.dpop?.required === true) throw refused(steps.dpop.bearerRefused(), steps)
   const cached = steps.cached(plain)
-  if (cached !== undefined) return withUser(cached, steps)
+  if (cached !== undefined) return bearerContext(cached, steps)
   // A plain token that decodes is a canonical compact JWS, which the full read of the headers
   // would find just so: its regular expressions are for every other case.
   return whenDecoded(plain, steps, () => authenticateToken(request, steps))
@@ -98,6 +116,21 @@ function contextOf(user: CanonicalUser, token: VerifiedToken): AuthContext {
   return { userId: user.id, user, token }
 }
 
+/** The context for a token presented as Bearer, which must not be bound to a DPoP key. */
+function bearerContext(
+  verified: VerifiedToken,
+  steps: AuthenticateSteps,
+): AuthContext | Promise<AuthContext> {
+  if (steps.dpop !== undefined) {
+    try {
+      steps.dpop.assertBearer(verified)
+    } catch (error) {
+      throw refused(error, steps)
+    }
+  }
+  return withUser(verified, steps)
+}
+
 /**
  * The whole way: the token read and checked, decoded, verified, then resolved. Without a promise
  * when the token's key and its user are in memory; a refusal decided at once is thrown.
@@ -107,14 +140,17 @@ function authenticateToken(
   steps: AuthenticateSteps,
 ): AuthContext | Promise<AuthContext> {
   let token: string
+  let dpop: boolean
   try {
-    token = extractToken(request.headers, steps.tokenSources)
+    ;({ token, dpop } = extractCredentials(request.headers, steps.tokenSources))
   } catch (error) {
-    throw refused(error, steps)
+    // Where DPoP is required, even a request without a token is told to use it.
+    const gate = steps.dpop
+    throw refused(gate?.required ? withDpopChallenge(error, gate.challenges.bearer) : error, steps)
   }
-  if (token.length > steps.maxTokenLength) {
-    throw refused(new AuthError('token_invalid', 'The access token is too long'), steps)
-  }
+  if (dpop) return authenticateDpop(request, token, steps, steps.dpop as DpopGate)
+  if (steps.dpop?.required === true) throw refused(steps.dpop.bearerRefused(), steps)
+  if (token.length > steps.maxTokenLength) throw refused(tooLong(), steps)
   return whenDecoded(token, steps, (why) => authenticateOther(token, why, steps))
 }
 
@@ -160,8 +196,50 @@ function verifyAndResolve(
   steps: AuthenticateSteps,
 ): AuthContext | Promise<AuthContext> {
   const verified = steps.verify(token, decoded)
-  if (verified instanceof Promise) return verified.then((found) => withUser(found, steps))
-  return withUser(verified, steps)
+  if (verified instanceof Promise) return verified.then((found) => bearerContext(found, steps))
+  return bearerContext(verified, steps)
+}
+
+/**
+ * A token presented with the DPoP scheme: its proof read, the token verified (never the legacy
+ * hook's), the proof checked against it and the request, then the user resolved. Every refusal
+ * carries the DPoP challenge.
+ */
+async function authenticateDpop(
+  request: AuthenticateRequest,
+  token: string,
+  steps: AuthenticateSteps,
+  gate: DpopGate,
+): Promise<AuthContext> {
+  try {
+    let proof: string
+    try {
+      proof = extractProof(request.headers)
+      if (token.length > steps.maxTokenLength) throw tooLong()
+    } catch (error) {
+      throw refused(error, steps)
+    }
+    let verified = steps.cached(token)
+    if (verified === undefined) {
+      const decoded = await decodeOrRefuse(token, steps)
+      if (isAuthError(decoded)) throw refused(decoded, steps)
+      verified = await steps.verify(token, decoded)
+    }
+    let dpop: AuthContext['dpop']
+    try {
+      dpop = await gate.check(proof, request, token, verified)
+    } catch (error) {
+      throw refused(error, steps)
+    }
+    const user = await steps.resolve(verified)
+    return { userId: user.id, user, token: verified, dpop }
+  } catch (error) {
+    throw withDpopChallenge(error, gate.challenges.dpop)
+  }
+}
+
+function tooLong(): AuthError {
+  return new AuthError('token_invalid', 'The access token is too long')
 }
 
 /** A token that is not a configured issuer's JWT: the legacy hook's, or refused with why. */

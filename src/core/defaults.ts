@@ -32,6 +32,14 @@ export const DEFAULTS = {
   userinfo: { timeoutMs: 3_000 },
   tokenSources: { bearer: true, headers: ['x-user-token'] },
   protectedResource: { maxAgeSeconds: 3_600 },
+  dpop: {
+    mode: 'allowed',
+    algorithms: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],
+    iatWindowSeconds: 300,
+    iatAheadSeconds: 30,
+    replay: { onStoreError: 'reject', timeoutMs: 200, max: 200_000 },
+    nonce: { ttlSeconds: 300 },
+  },
   discovery: {
     order: ['static', 'resolver', 'management', 'webfinger'],
     responseType: 'code',

@@ -53,6 +53,15 @@ export type AuthEvent =
       readonly outcome: 'hit' | 'miss' | 'ok' | 'error' | 'timeout'
       readonly durationMs: number
     }
+  /**
+   * The DPoP replay store (`dpop.replay.store`, or the in-memory one when full) failed or was slower
+   * than `dpop.replay.timeoutMs`; `decision` is what `dpop.replay.onStoreError` made of it.
+   */
+  | {
+      readonly type: 'dpop.replay_store'
+      readonly outcome: 'error' | 'timeout'
+      readonly decision: 'rejected' | 'allowed'
+    }
   /** The directory circuit breaker changed state. */
   | {
       readonly type: 'circuit.state'

@@ -66,4 +66,17 @@ export interface AuthContext {
   readonly user: CanonicalUser
   /** The verified Auth0 token; absent for a legacy token. */
   readonly token?: VerifiedToken
+  /** The proof of possession, when the token was presented with the DPoP scheme. */
+  readonly dpop?: DpopBinding
+}
+
+/** What a request that presented its token with the DPoP scheme (RFC 9449) proved. */
+export interface DpopBinding {
+  /**
+   * The RFC 7638 thumbprint of the key the token is bound to (its `cnf.jkt`), which signed the
+   * request's proof.
+   */
+  readonly thumbprint: string
+  /** The nonce for the client's next proof, which the adapters send as `DPoP-Nonce`. */
+  readonly nonce?: string
 }

@@ -1,4 +1,11 @@
 export {
+  createDpopKeyPair,
+  createDpopProof,
+  type DpopKeyPair,
+  type DpopProofOptions,
+  dpopThumbprint,
+} from './dpop.js'
+export {
   createTestDirectory,
   type TestDirectory,
   type TestDirectoryOptions,

@@ -9,6 +9,7 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose'
+import { dpopThumbprint } from './dpop.js'
 import { listenLoopback } from './loopback.js'
 import { mswHandlers } from './msw-handlers.js'
 import {
@@ -39,6 +40,11 @@ export interface SignOptions {
   expiresIn?: number
   /** Extra or overriding protected-header parameters, e.g. `{ typ: 'at+jwt' }` or `{ kid: 'other' }`. */
   header?: Record<string, unknown>
+  /**
+   * Binds the token to this DPoP public key (a JWK or CryptoKey): `cnf.jkt` is its RFC 7638
+   * thumbprint, as an authorization server that issues DPoP-bound tokens sets it.
+   */
+  dpop?: JWK | CryptoKey
 }
 
 /** A local Auth0 stand-in: a real RS256 key pair whose public key set is served over HTTP. */
@@ -71,6 +77,7 @@ export interface TestIssuer {
   /**
    * Mints an Auth0-shaped RS256 access token. Defaults: `iss`, `aud`, `sub: 'auth0|test-user'`,
    * `azp`, `scope`, `iat` now and `exp` an hour later. A claim given as `undefined` is left out.
+   * With `dpop`, the token is bound to that key (`cnf.jkt`).
    */
   sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
   /**
@@ -205,6 +212,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         scope: 'openid profile email',
         iat: now,
         exp: now + (signOptions.expiresIn ?? 3600),
+        ...(signOptions.dpop === undefined
+          ? {}
+          : { cnf: { jkt: await dpopThumbprint(signOptions.dpop) } }),
         ...claims,
       }
       for (const name of Object.keys(payload)) if (payload[name] === undefined) delete payload[name]

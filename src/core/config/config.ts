@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../defaults.js'
 import type { DiscoveryConfig, ResolvedDiscovery } from '../discovery/config.js'
 import { resolveDiscovery } from '../discovery/config.js'
+import { type DpopConfig, type ResolvedDpop, resolveDpop } from '../dpop/config.js'
 import type { AuthEventHook } from '../events.js'
 import { resolveTokenSources, type TokenSourcesConfig } from '../http/config.js'
 import type { TokenSources } from '../http/extract.js'
@@ -108,6 +109,11 @@ export interface AuthConfig {
    * serve, and a `resource_metadata` pointer to it in every `WWW-Authenticate` challenge.
    */
   protectedResource?: ProtectedResourceConfig | undefined
+  /**
+   * DPoP-bound access tokens (RFC 9449). Default `{ mode: 'allowed' }`: a token presented with
+   * the `DPoP` scheme must come with a valid proof, and a bound token is never accepted as Bearer.
+   */
+  dpop?: DpopConfig | undefined
 }
 
 /** A tenant with every default filled in: how its tokens are verified, and whom it vouches for. */
@@ -135,6 +141,8 @@ export interface ResolvedConfig {
   readonly discovery: ResolvedDiscovery
   readonly onEvent: AuthEventHook | undefined
   readonly protectedResource: ResolvedProtectedResource | undefined
+  /** Undefined when DPoP is disabled. */
+  readonly dpop: ResolvedDpop | undefined
 }
 
 /**
@@ -239,6 +247,7 @@ function resolveOptions(
     onUserCreated: config.onUserCreated,
     onEvent: config.onEvent,
     legacy: config.legacy,
+    dpop: resolveDpop(config.dpop),
   }
 }
 

@@ -2,6 +2,7 @@
 // not the other fails the build here. Nothing imports this file; the type check reads it.
 import type { z } from 'zod'
 import type { DiscoveryConfig, discoverySchema } from '../discovery/config.js'
+import type { DpopConfig, dpopSchema } from '../dpop/config.js'
 import type { TokenSourcesConfig, tokenSourcesSchema } from '../http/config.js'
 import type { JwksConfig, jwksSchema } from '../jwks/config.js'
 import type { LegacyConfig, legacySchema } from '../legacy.js'
@@ -37,4 +38,5 @@ export type SchemaMatchesTypes = [
   Assert<Keys<typeof tokenSourcesSchema, TokenSourcesConfig>>,
   Assert<Keys<typeof discoverySchema, DiscoveryConfig>>,
   Assert<Keys<typeof legacySchema, LegacyConfig>>,
+  Assert<Keys<typeof dpopSchema, DpopConfig>>,
 ]

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { discoverySchema } from '../discovery/config.js'
+import { dpopSchema } from '../dpop/config.js'
 import type { AuthEventHook } from '../events.js'
 import { tokenSourcesSchema } from '../http/config.js'
 import { protectedResourceSchema } from '../http/resource-metadata.js'
@@ -33,6 +34,7 @@ const optionsShape = {
   legacy: legacySchema.optional(),
   discovery: discoverySchema.optional(),
   protectedResource: protectedResourceSchema.optional(),
+  dpop: dpopSchema.optional(),
 }
 
 /**

@@ -19,7 +19,8 @@ export function jsonAnswer(body: unknown): HttpAnswer {
 
 /**
  * The answer for a failure: the {@link AuthError}'s status, `{ error, error_description }`, the
- * RFC 6750 `WWW-Authenticate` challenge for 401/403 and `Retry-After` when known. Anything that is
+ * RFC 6750 (and RFC 9449) `WWW-Authenticate` challenge for 401/403, `Retry-After` when known and
+ * `DPoP-Nonce` when the client must use a new nonce. Anything that is
  * not an `AuthError` becomes a 500 `internal_error` whose body says nothing of it.
  *
  * @example
@@ -37,6 +38,7 @@ export function errorAnswer(error: unknown): HttpAnswer {
   if (challenge !== undefined) headers['www-authenticate'] = challenge
   if (authError.retryAfterSeconds !== undefined)
     headers['retry-after'] = String(authError.retryAfterSeconds)
+  if (authError.dpop?.nonce !== undefined) headers['dpop-nonce'] = authError.dpop.nonce
   const body: { error: AuthErrorCode; error_description: string } = authError.toJSON()
   return { status: authError.status, headers, body }
 }

@@ -11,10 +11,20 @@ export interface TokenSources {
   readonly bearer: boolean
   /** Other headers that carry a bare token (lower-case names), e.g. `x-user-token`. */
   readonly headers: readonly string[]
+  /** Read `Authorization: DPoP <token>` (RFC 9449 §7.1). */
+  readonly dpop?: boolean
+}
+
+/** A request's access token, and whether it came with the DPoP scheme. */
+export interface Credentials {
+  readonly token: string
+  readonly dpop: boolean
 }
 
 // RFC 6750 §2.1: "Bearer" 1*SP b64token, the scheme case-insensitive.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+// RFC 9449 §7.1: "DPoP" 1*SP token68, the scheme case-insensitive.
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: |$)/
 
 /** A header's value as the headers hold it, unchecked. */
@@ -58,10 +68,12 @@ function read(headers: HeadersInput, name: string): string | undefined {
  */
 export function plainToken(headers: HeadersInput, sources: TokenSources): string | undefined {
   let token: string | undefined
-  if (sources.bearer) {
+  if (sources.bearer || sources.dpop === true) {
     const authorization = lookup(headers, 'authorization')
     if (authorization !== undefined) {
-      if (typeof authorization !== 'string' || !isBearer(authorization)) return undefined
+      if (typeof authorization !== 'string' || !sources.bearer || !isBearer(authorization)) {
+        return undefined
+      }
       token = authorization.slice(7)
       if (!isTight(token)) return undefined
     }
@@ -103,18 +115,33 @@ function isTight(value: string): boolean {
  * different tokens, `token_missing` when there is none.
  */
 export function extractToken(headers: HeadersInput, sources: TokenSources): string {
+  return extractCredentials(headers, sources).token
+}
+
+/**
+ * {@link extractToken}, and whether the token came with the `DPoP` scheme (read only when
+ * `sources.dpop`; otherwise that scheme is ignored like any other).
+ */
+export function extractCredentials(headers: HeadersInput, sources: TokenSources): Credentials {
   const found: string[] = []
-  if (sources.bearer) {
+  let dpop = false
+  if (sources.bearer || sources.dpop === true) {
     const authorization = read(headers, 'authorization')
     if (authorization !== undefined && authorization.trim() !== '') {
-      const scheme = SCHEME.exec(authorization.trim())?.[1]
+      const scheme = SCHEME.exec(authorization.trim())?.[1]?.toLowerCase()
       if (scheme === undefined)
         throw new AuthError('invalid_request', 'The Authorization header is malformed')
-      if (scheme.toLowerCase() === 'bearer') {
+      if (scheme === 'bearer' && sources.bearer) {
         const match = BEARER.exec(authorization.trim())
         if (match === null)
           throw new AuthError('invalid_request', 'The Bearer credentials are malformed')
         found.push(match[1] as string)
+      } else if (scheme === 'dpop' && sources.dpop === true) {
+        const match = DPOP.exec(authorization.trim())
+        if (match === null)
+          throw new AuthError('invalid_request', 'The DPoP credentials are malformed')
+        found.push(match[1] as string)
+        dpop = true
       }
     }
   }
@@ -129,5 +156,26 @@ export function extractToken(headers: HeadersInput, sources: TokenSources): stri
   if (others.some((other) => other !== token)) {
     throw new AuthError('invalid_request', 'The request carries two different tokens')
   }
-  return token
+  return { token, dpop }
+}
+
+/**
+ * The request's DPoP proof (RFC 9449 §4.1): the one `DPoP` header. Throws `invalid_request` for
+ * two of them (joined with a comma, as HTTP joins repeated fields, or given as a list), and
+ * `invalid_dpop_proof` when there is none.
+ */
+export function extractProof(headers: HeadersInput): string {
+  let value = lookup(headers, 'dpop')
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw new AuthError('invalid_request', 'The DPoP header is repeated')
+    value = value[0]
+  }
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    throw new AuthError('invalid_dpop_proof', 'The request has no DPoP proof')
+  }
+  if (typeof value !== 'string')
+    throw new AuthError('invalid_request', 'The DPoP header is malformed')
+  // A compact JWT has no comma: one here is two fields joined, as HTTP joins repeated ones.
+  if (value.includes(',')) throw new AuthError('invalid_request', 'The DPoP header is repeated')
+  return value.trim()
 }

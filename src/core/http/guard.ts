@@ -4,7 +4,8 @@ import {
   type AuthenticateRequest,
   type AuthenticatesNow,
 } from '../authenticate.js'
-import { AuthError, isAuthError, withResourceMetadata } from '../errors.js'
+import { DPOP_CHALLENGE, type HasDpopChallenge } from '../dpop/gate.js'
+import { AuthError, isAuthError, withDpopChallenge, withResourceMetadata } from '../errors.js'
 import type { AuthContext } from '../types.js'
 import { type ClaimRules, compileClaimRules } from './claim-rules.js'
 import { protectedResourceOf } from './resource-metadata.js'
@@ -103,7 +104,8 @@ export function createGuard(
       : (error: unknown): never => {
           throw withResourceMetadata(error, metadataUrl)
         }
-  const check = (context: AuthContext): AuthContext => {
+  const dpopChallenge = (auth as Partial<HasDpopChallenge> | undefined)?.[DPOP_CHALLENGE]
+  const rules = (context: AuthContext): AuthContext => {
     claims?.(context.token?.claims)
     if (!satisfied(scopes, context.token?.scopes ?? [])) {
       throw new AuthError('insufficient_scope', undefined, { requiredScopes: scopes?.values ?? [] })
@@ -113,6 +115,18 @@ export function createGuard(
     }
     return context
   }
+  // A DPoP request's refusal carries the DPoP challenge (RFC 9449 §7.1).
+  const check =
+    dpopChallenge === undefined
+      ? rules
+      : (context: AuthContext): AuthContext => {
+          if (context.dpop === undefined) return rules(context)
+          try {
+            return rules(context)
+          } catch (error) {
+            throw withDpopChallenge(error, dpopChallenge)
+          }
+        }
   const missing = (error: unknown): undefined => {
     if (optional && isAuthError(error) && error.code === 'token_missing') return undefined
     throw error
