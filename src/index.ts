@@ -9,7 +9,19 @@ export type {
   DomainRule,
 } from './core/discovery/config.js'
 export type { Discovery } from './core/discovery/discoverer.js'
-export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus } from './core/errors.js'
+export type {
+  DpopAlgorithm,
+  DpopConfig,
+  DpopNonceConfig,
+  DpopReplayConfig,
+  DpopReplayStore,
+} from './core/dpop/config.js'
+export type {
+  AuthErrorCode,
+  AuthErrorOptions,
+  AuthErrorStatus,
+  DpopChallenge,
+} from './core/errors.js'
 export { AuthError, isAuthError } from './core/errors.js'
 export type { AuthEvent, AuthEventHook } from './core/events.js'
 export { errorAnswer, type HttpAnswer } from './core/http/answer.js'
@@ -53,6 +65,12 @@ export type { LinkIdentity, TrustConfig, TrustHook } from './core/resolve/trust.
 export type { CachedUser, UserCacheStore } from './core/resolve/user-cache.js'
 export { TokenCheckError } from './core/token-check-error.js'
 export { discoverAuthProvider, resolveCanonicalUser, verifyAuth0Token } from './core/top-level.js'
-export type { AuthContext, CanonicalUser, TokenClaims, VerifiedToken } from './core/types.js'
+export type {
+  AuthContext,
+  CanonicalUser,
+  DpopBinding,
+  TokenClaims,
+  VerifiedToken,
+} from './core/types.js'
 export { UpstreamError } from './core/upstream/client.js'
 export type { AsymmetricAlgorithm, ClaimsConfig } from './core/verify/config.js'

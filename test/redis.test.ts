@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto'
 import type { Auth, AuthEvent } from 'canonical-auth'
 import { createRedisStore } from 'canonical-auth/redis'
+import { createDpopKeyPair, createDpopProof, type DpopKeyPair } from 'canonical-auth/testing'
 import { Redis as IoRedis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { bearer, rejectsWith, ssoToken } from './helpers.js'
+import { authFailure, bearer, rejectsWith, ssoToken } from './helpers.js'
 import { type RedisServer, redisAvailable, startRedisServer } from './redis-server.js'
 import { useInstances, useTestStack } from './stack.js'
 
@@ -319,6 +320,74 @@ describe.runIf(redisAvailable()).each<ClientKind>(['node-redis', 'ioredis'])(
           id: first.userId,
           source: 'cache',
         })
+      })
+    })
+
+    describe('as the DPoP replay store', () => {
+      let key: DpopKeyPair
+      beforeAll(async () => {
+        key = await createDpopKeyPair()
+      })
+
+      async function dpopReplica(events?: AuthEvent[]) {
+        const client = keep(await connect(kind, server.url))
+        const auth = stack.auth({
+          dpop: { replay: { store: client.store, timeoutMs: STORE_TIMEOUT_MS } },
+          ...(events === undefined
+            ? {}
+            : { onEvent: (event: AuthEvent) => void events.push(event) }),
+        })
+        return { auth, client }
+      }
+
+      async function dpopLogin(n: number) {
+        const url = 'https://api.example.com/me'
+        const token = await stack.issuer.sign(
+          {
+            sub: `samlp|acme-waad|${kind}-dpop-${n}`,
+            email: `u${n}@acme.com`,
+            email_verified: true,
+          },
+          { dpop: key.publicJwk },
+        )
+        const proof = await createDpopProof({ ...key, method: 'GET', url, accessToken: token })
+        return { headers: { authorization: `DPoP ${token}`, dpop: proof }, method: 'GET', url }
+      }
+
+      it('refuses on one replica a proof another replica accepted', async () => {
+        const a = await dpopReplica()
+        const b = await dpopReplica()
+        const request = await dpopLogin(1)
+        await expect(a.auth.authenticate(request)).resolves.toMatchObject({ dpop: {} })
+        const replayed = await authFailure(b.auth.authenticate(request))
+        expect(replayed).toMatchObject({ code: 'invalid_dpop_proof', message: /used before/ })
+        await rejectsWith(a.auth.authenticate(request), 'invalid_dpop_proof')
+      })
+
+      it('writes each proof once, with SET NX and the proof window as TTL', async () => {
+        const { client } = await dpopReplica()
+        const stored = 'canonical-auth:dpop:v1:test-key'
+        await expect(client.store.setIfAbsent(stored, 331_000)).resolves.toBe(true)
+        await expect(client.store.setIfAbsent(stored, 331_000)).resolves.toBe(false)
+        const ttl = Number(await client.raw(['PTTL', stored]))
+        expect(ttl).toBeGreaterThan(320_000)
+        expect(ttl).toBeLessThanOrEqual(331_000)
+      })
+
+      it('answers 503 replay_store_unavailable while Redis is down, and reports it', async () => {
+        const events: AuthEvent[] = []
+        const { auth } = await dpopReplica(events)
+        await server.kill()
+        try {
+          await rejectsWith(auth.authenticate(await dpopLogin(2)), 'replay_store_unavailable')
+          expect(events).toContainEqual({
+            type: 'dpop.replay_store',
+            outcome: 'error',
+            decision: 'rejected',
+          })
+        } finally {
+          await server.restart()
+        }
       })
     })
 

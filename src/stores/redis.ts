@@ -1,4 +1,5 @@
 import { base64url } from 'jose'
+import type { DpopReplayStore } from '../core/dpop/config.js'
 import type { CachedUser, UserCacheStore } from '../core/resolve/user-cache.js'
 
 /**
@@ -11,7 +12,7 @@ export interface NodeRedisClientLike {
   set(
     key: string,
     value: string,
-    options: { expiration: { type: 'PX'; value: number } },
+    options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
   ): Promise<unknown>
   del(key: string): Promise<unknown>
 }
@@ -21,18 +22,33 @@ export interface IoRedisClientLike {
   readonly status: string
   get(key: string): Promise<unknown>
   set(key: string, value: string, mode: 'PX', milliseconds: number): Promise<unknown>
+  set(
+    key: string,
+    value: string,
+    mode: 'PX',
+    milliseconds: number,
+    condition: 'NX',
+  ): Promise<unknown>
   del(key: string): Promise<unknown>
 }
+
+/**
+ * The store `createRedisStore` returns: the shared user cache (`cache.store`) and the DPoP replay
+ * store (`dpop.replay.store`), on one client.
+ */
+export interface RedisStore extends UserCacheStore, DpopReplayStore {}
 
 export interface RedisStoreOptions {
   /**
    * A node-redis or ioredis client. You own it: create it, connect it, give it an `error`
-   * listener, and close it on shutdown. canonical-auth sends `GET`, `SET … PX` and `DEL` only.
+   * listener, and close it on shutdown. canonical-auth sends `GET`, `SET … PX`, `SET … PX NX`
+   * and `DEL` only.
    */
   readonly client: NodeRedisClientLike | IoRedisClientLike
   /**
    * Put in front of every key, to keep services or environments that share one Redis apart
-   * (e.g. `'billing:prod:'`). Keys already start with `canonical-auth:user:v1:`. Default `''`.
+   * (e.g. `'billing:prod:'`). Keys already start with `canonical-auth:user:v1:` (users) or
+   * `canonical-auth:dpop:v1:` (DPoP proofs). Default `''`.
    */
   readonly prefix?: string | undefined
   /**
@@ -60,6 +76,9 @@ type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
  * issuer+sub → canonical user cache: a user resolved on one replica is found by the others without
  * another directory call. Pass it as `cache.store`; the in-memory cache stays in front of it.
  *
+ * It is also a DPoP replay store (`dpop: { replay: { store } }`): each proof's key is written
+ * with `SET … PX … NX`, so a proof accepted by one replica is refused by every other.
+ *
  * While the client is not connected, every call fails at once (nothing queues up in the client's
  * offline queue), and canonical-auth answers from its in-memory cache and the directory instead, so
  * Redis being down costs directory calls, never an error or a wrong identity. What Redis returns
@@ -82,7 +101,7 @@ type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
  * const auth = createAuth({ auth0, directory, cache: { store: createRedisStore({ client: redis }) } })
  * ```
  */
-export function createRedisStore(options: RedisStoreOptions): UserCacheStore {
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const { client } = options
   const prefix = options.prefix ?? ''
   if (typeof prefix !== 'string') throw new TypeError('createRedisStore: prefix must be a string')
@@ -99,6 +118,15 @@ export function createRedisStore(options: RedisStoreOptions): UserCacheStore {
       : (key: string, value: string, ttlMs: number) =>
           (client as NodeRedisClientLike).set(key, value, {
             expiration: { type: 'PX', value: ttlMs },
+          })
+  const writeNew =
+    kind === 'ioredis'
+      ? (key: string, ttlMs: number) =>
+          (client as IoRedisClientLike).set(key, '1', 'PX', ttlMs, 'NX')
+      : (key: string, ttlMs: number) =>
+          (client as NodeRedisClientLike).set(key, '1', {
+            expiration: { type: 'PX', value: ttlMs },
+            condition: 'NX',
           })
 
   const signer = options.secret === undefined ? undefined : entrySigner(options.secret)
@@ -149,6 +177,14 @@ export function createRedisStore(options: RedisStoreOptions): UserCacheStore {
     async delete(key) {
       connected()
       await client.del(prefix + key)
+    },
+    async setIfAbsent(key, ttlMs) {
+      connected()
+      // SET NX answers OK when it set the key and nothing (null) when the key was there.
+      const answer = await writeNew(prefix + key, Math.max(1, Math.ceil(ttlMs)))
+      if (answer === 'OK') return true
+      if (answer === null || answer === undefined) return false
+      throw new Error('canonical-auth/redis: SET NX answered neither OK nor nothing')
     },
   }
 }

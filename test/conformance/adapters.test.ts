@@ -1,7 +1,11 @@
 import { type Auth, createAuth, handleDiscoverRequest } from 'canonical-auth'
 import {
+  createDpopKeyPair,
+  createDpopProof,
   createTestDirectory,
   createTestIssuer,
+  type DpopKeyPair,
+  type DpopProofOptions,
   type TestDirectory,
   type TestIssuer,
 } from 'canonical-auth/testing'
@@ -17,6 +21,10 @@ let directory: TestDirectory
 let main: Auth
 let keysDown: Auth
 let pointed: Auth
+let strict: Auth
+let dpopKey: DpopKeyPair
+let otherKey: DpopKeyPair
+const NONCE_SECRET = 'conformance-nonce-secret-of-32-characters'
 const RESOURCE = 'https://api.example.com/api'
 const METADATA_URL = 'https://api.example.com/.well-known/oauth-protected-resource/api'
 const POINTER = `resource_metadata="${METADATA_URL.replace(/[./]/g, '\\$&')}"`
@@ -44,8 +52,20 @@ beforeAll(async () => {
       maxAgeSeconds: 600,
     },
   })
+  strict = createAuth({
+    auth0: issuer.auth0,
+    directory: { baseUrl: directory.baseUrl, timeoutMs: 300, deadlineMs: 1_000, retries: 0 },
+    dpop: { mode: 'required', nonce: { secret: NONCE_SECRET } },
+  })
+  dpopKey = await createDpopKeyPair()
+  otherKey = await createDpopKeyPair()
   const user = { sub: SUB, email: 'ada@acme.com', email_verified: true }
   tokens.plain = await issuer.sign(user)
+  tokens.bound = await issuer.sign(user, { dpop: dpopKey.publicJwk })
+  tokens.boundReports = await issuer.sign(
+    { ...user, scope: 'openid read:reports' },
+    { dpop: dpopKey.publicJwk },
+  )
   tokens.reports = await issuer.sign({ ...user, scope: 'openid read:reports' })
   tokens.admin = await issuer.sign({ ...user, permissions: ['admin:users'] })
   const member = {
@@ -87,6 +107,7 @@ afterAll(async () => {
   await main.close()
   await keysDown.close()
   await pointed.close()
+  await strict.close()
   await issuer.close()
   await deadIssuer.close()
   await directory.close()
@@ -96,7 +117,8 @@ interface Case {
   readonly name: string
   readonly method?: 'GET' | 'POST'
   readonly path: string
-  readonly headers?: () => Record<string, string>
+  /** The request headers, made for the app at `origin` (a DPoP proof names its URL). */
+  readonly headers?: (origin: string) => Record<string, string> | Promise<Record<string, string>>
   readonly body?: string
   /** Sent with `body`; default `application/json`, `null` for none. */
   readonly contentType?: string | null
@@ -113,9 +135,68 @@ interface Case {
   readonly json?: () => unknown
   /** The exact Cache-Control of the answer. */
   readonly cacheControl?: string
+  /** The answer carries a fresh DPoP nonce (`DPoP-Nonce`). */
+  readonly nonce?: boolean
 }
 
 const bearer = (name: string) => () => ({ authorization: `Bearer ${tokens[name]}` })
+
+/** Every proof sent, for the leak check. */
+const proofs: string[] = []
+
+/**
+ * The headers of a DPoP request: token `name` with the DPoP scheme, and a fresh proof for `GET
+ * <origin><path>` by the key the token is bound to, changed by `proof`.
+ */
+const dpop =
+  (
+    name: string,
+    path: string,
+    proof: () => Partial<DpopProofOptions> = () => ({}),
+    extra: Record<string, string> = {},
+  ) =>
+  async (origin: string) => {
+    const accessToken = tokens[name] as string
+    const made = await createDpopProof({
+      ...dpopKey,
+      method: 'GET',
+      url: `${origin}${path}`,
+      accessToken,
+      ...proof(),
+    })
+    proofs.push(made)
+    return { authorization: `DPoP ${accessToken}`, dpop: made, ...extra }
+  }
+
+/** The nonce `strict` hands out now: what a client learns from its first refusal. */
+async function strictNonce(): Promise<string> {
+  const proof = await createDpopProof({
+    ...dpopKey,
+    method: 'GET',
+    url: 'https://nonce.example.com/',
+    accessToken: tokens.bound as string,
+  })
+  const refusal = await strict
+    .authenticate({
+      headers: { authorization: `DPoP ${tokens.bound}`, dpop: proof },
+      method: 'GET',
+      url: 'https://nonce.example.com/',
+    })
+    .then(
+      () => undefined,
+      (error: { dpop?: { nonce?: string } }) => error,
+    )
+  return refusal?.dpop?.nonce as string
+}
+
+const DPOP_CHALLENGE = (error: string) =>
+  new RegExp(
+    `^Bearer, DPoP error="${error}", error_description="[^"]+", algs="ES256 ES384 EdDSA RS256 PS256"$`,
+  )
+const STRICT_CHALLENGE = (error: string) =>
+  new RegExp(
+    `^DPoP error="${error}", error_description="[^"]+", algs="ES256 ES384 EdDSA RS256 PS256"$`,
+  )
 
 const cases: readonly Case[] = [
   { name: 'a valid token', path: '/me', headers: bearer('plain'), status: 200 },
@@ -486,6 +567,144 @@ const cases: readonly Case[] = [
     closes: true,
   },
   {
+    name: 'a DPoP-bound token with a fresh proof',
+    path: '/me',
+    headers: dpop('bound', '/me'),
+    status: 200,
+  },
+  {
+    name: 'a DPoP proof replayed',
+    path: '/me',
+    headers: async (origin) => {
+      const headers = await dpop('bound', '/me')(origin)
+      // The proof's first use, by the same instance: the request below is its replay.
+      await main.authenticate({ headers, method: 'GET', url: `${origin}/me` })
+      return headers
+    },
+    status: 401,
+    error: 'invalid_dpop_proof',
+    challenge: DPOP_CHALLENGE('invalid_dpop_proof'),
+  },
+  {
+    name: 'a DPoP proof for another method',
+    path: '/me',
+    headers: dpop('bound', '/me', () => ({ method: 'POST' })),
+    status: 401,
+    error: 'invalid_dpop_proof',
+    challenge: DPOP_CHALLENGE('invalid_dpop_proof'),
+  },
+  {
+    name: 'a DPoP proof for another URL',
+    path: '/me',
+    headers: dpop('bound', '/admin'),
+    status: 401,
+    error: 'invalid_dpop_proof',
+    challenge: DPOP_CHALLENGE('invalid_dpop_proof'),
+  },
+  {
+    name: 'a DPoP proof with a stale iat',
+    path: '/me',
+    headers: dpop('bound', '/me', () => ({ claims: { iat: nowSeconds() - 600 } })),
+    status: 401,
+    error: 'invalid_dpop_proof',
+    challenge: DPOP_CHALLENGE('invalid_dpop_proof'),
+  },
+  {
+    name: 'a DPoP proof by another key than the bound one',
+    path: '/me',
+    headers: dpop('bound', '/me', () => ({ ...otherKey })),
+    status: 401,
+    error: 'invalid_dpop_proof',
+    challenge: DPOP_CHALLENGE('invalid_dpop_proof'),
+  },
+  {
+    name: 'a DPoP request without a proof',
+    path: '/me',
+    headers: () => ({ authorization: `DPoP ${tokens.bound}` }),
+    status: 401,
+    error: 'invalid_dpop_proof',
+    challenge: DPOP_CHALLENGE('invalid_dpop_proof'),
+  },
+  {
+    name: 'two DPoP proofs',
+    path: '/me',
+    headers: async (origin) => {
+      const headers = await dpop('bound', '/me')(origin)
+      return { ...headers, dpop: `${headers.dpop}, ${headers.dpop}` }
+    },
+    status: 400,
+    error: 'invalid_request',
+  },
+  {
+    name: 'a DPoP-bound token presented as Bearer',
+    path: '/me',
+    headers: bearer('bound'),
+    status: 401,
+    error: 'token_invalid',
+    challenge: DPOP_CHALLENGE('invalid_token'),
+  },
+  {
+    name: 'a DPoP proof for a forwarded host the server does not trust',
+    path: '/me',
+    headers: async (origin) =>
+      dpop('bound', '/me', () => ({ url: 'https://api.example.com/me' }), {
+        'x-forwarded-host': 'api.example.com',
+        'x-forwarded-proto': 'https',
+      })(origin),
+    status: 401,
+    error: 'invalid_dpop_proof',
+    challenge: DPOP_CHALLENGE('invalid_dpop_proof'),
+  },
+  {
+    name: 'a DPoP-bound token without the scope the route requires',
+    path: '/reports',
+    headers: dpop('bound', '/reports'),
+    status: 403,
+    error: 'insufficient_scope',
+    challenge:
+      /^Bearer, DPoP error="insufficient_scope", error_description="[^"]+", scope="read:reports", algs="[^"]+"$/,
+  },
+  {
+    name: 'a DPoP-bound token with the scope the route requires',
+    path: '/reports',
+    headers: dpop('boundReports', '/reports'),
+    status: 200,
+  },
+  {
+    name: 'DPoP required: a Bearer token',
+    path: '/strict',
+    headers: bearer('plain'),
+    status: 401,
+    error: 'token_invalid',
+    challenge: STRICT_CHALLENGE('invalid_token'),
+  },
+  {
+    name: 'DPoP required: no token',
+    path: '/strict',
+    status: 401,
+    error: 'token_missing',
+    challenge: /^DPoP algs="ES256 ES384 EdDSA RS256 PS256"$/,
+  },
+  {
+    name: 'DPoP required: a proof without the server nonce',
+    path: '/strict',
+    headers: dpop('bound', '/strict'),
+    status: 401,
+    error: 'use_dpop_nonce',
+    challenge: STRICT_CHALLENGE('use_dpop_nonce'),
+    nonce: true,
+  },
+  {
+    name: 'DPoP required: a proof with the server nonce',
+    path: '/strict',
+    headers: async (origin) => {
+      const nonce = await strictNonce()
+      return dpop('bound', '/strict', () => ({ nonce }))(origin)
+    },
+    status: 200,
+    nonce: true,
+  },
+  {
     name: 'discovery without a content type',
     method: 'POST',
     path: '/public/auth/discover',
@@ -505,6 +724,7 @@ interface Observed {
 
 const COMPARED_HEADERS = [
   'content-type',
+  'dpop-nonce',
   'www-authenticate',
   'retry-after',
   'cache-control',
@@ -526,11 +746,16 @@ async function perform(app: RunningApp, testCase: Case): Promise<Observed> {
     const sent = bodyOf(testCase)
     const response = await fetch(`${app.origin}${testCase.path}`, {
       method: testCase.method ?? 'GET',
-      headers: { ...sent.headers, ...testCase.headers?.() },
+      headers: { ...sent.headers, ...(await testCase.headers?.(app.origin)) },
       ...(sent.body === undefined ? {} : { body: sent.body }),
     })
     const headers: Record<string, string | null> = {}
     for (const name of COMPARED_HEADERS) headers[name] = response.headers.get(name)
+    // A nonce is the one of its time step: compared by its shape, so a step that turns between
+    // two frameworks' runs changes nothing.
+    const nonce = headers['dpop-nonce']
+    if (nonce !== null && /^[A-Za-z0-9_-]{43}$/.test(nonce as string))
+      headers['dpop-nonce'] = 'a nonce'
     return { status: response.status, headers, body: await response.text() }
   } finally {
     undo?.()
@@ -552,7 +777,7 @@ function observe(harness: Harness): Promise<ReadonlyMap<string, Observed>> {
       // Each framework meets the unreachable key set afresh: a shared instance would be part-way
       // through its backoff when the next framework asks, and answer a smaller Retry-After.
       const ownKeysDown = createAuth({ auth0: deadIssuer.auth0 })
-      const app = await harness.start({ main, keysDown: ownKeysDown, pointed })
+      const app = await harness.start({ main, keysDown: ownKeysDown, pointed, strict })
       try {
         const results = new Map<string, Observed>()
         for (const testCase of cases) results.set(testCase.name, await perform(app, testCase))
@@ -572,7 +797,7 @@ describe.each(harnesses)('$name', (harness) => {
   let results: ReadonlyMap<string, Observed>
   beforeAll(async () => {
     results = await observe(harness)
-    app = await harness.start({ main, keysDown, pointed })
+    app = await harness.start({ main, keysDown, pointed, strict })
   })
   afterAll(async () => {
     await app.close()
@@ -608,6 +833,7 @@ describe.each(harnesses)('$name', (harness) => {
       expect(userId).not.toBe(SUB)
     }
     if (testCase.status === 418) expect(body).toEqual({ delegated: testCase.delegated })
+    expect(result.headers['dpop-nonce']).toBe(testCase.nonce ? 'a nonce' : null)
   })
 
   it('puts the same canonical user on the request as the directory holds', async () => {
@@ -623,6 +849,10 @@ describe.each(harnesses)('$name', (harness) => {
         for (const segment of token.split('.'))
           if (segment.length > 10) expect(text, name).not.toContain(segment)
       }
+      for (const proof of proofs) {
+        for (const segment of proof.split('.')) expect(text, name).not.toContain(segment)
+      }
+      expect(text, name).not.toContain(dpopKey.publicJwk.x as string)
       expect(text, name).not.toContain(SUB)
       expect(text, name).not.toContain('ada@acme.com')
       expect(text, name).not.toContain('new@acme.com')
@@ -658,7 +888,7 @@ describe('slow and stalled discover bodies, the same in every framework', () => 
   const apps = new Map<string, RunningApp>()
   beforeAll(async () => {
     for (const harness of harnesses)
-      apps.set(harness.name, await harness.start({ main, keysDown, pointed }))
+      apps.set(harness.name, await harness.start({ main, keysDown, pointed, strict }))
   })
   afterAll(async () => {
     for (const app of apps.values()) await app.close()

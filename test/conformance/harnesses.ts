@@ -26,6 +26,8 @@ export interface Auths {
   readonly keysDown: Auth
   /** `main`'s tenant and directory, as a protected resource with RFC 9728 metadata. */
   readonly pointed: Auth
+  /** `main`'s tenant and directory, accepting DPoP-bound tokens only, with server nonces. */
+  readonly strict: Auth
 }
 
 /** A running app: the same routes in each framework. */
@@ -49,6 +51,7 @@ export interface Harness {
 //   GET  /delegated-scope  the same, and scopes: ['read:reports']
 //   GET  /keys-down   requireAuth() on a tenant whose key set is unreachable
 //   GET  /pointed     requireAuth({ scopes: ['read:reports'] }) on the instance with metadata
+//   GET  /strict      requireAuth() on the instance that requires DPoP, with nonces
 //   GET  /.well-known/oauth-protected-resource/api   that instance's metadata document
 //   POST /public/auth/discover                                          discoverHandler
 //   POST /public/auth/discover-limited      discoverHandler with a rate limit that refuses everyone
@@ -72,7 +75,7 @@ export const overLimit: DiscoverHandlerOptions = {
 function expressHarness(name: string, express: typeof express5): Harness {
   return {
     name,
-    async start({ main, keysDown, pointed }) {
+    async start({ main, keysDown, pointed, strict }) {
       const app = express()
       const me = (req: express5.Request, res: express5.Response) => {
         res.json({ userId: req.auth?.userId ?? null })
@@ -86,6 +89,7 @@ function expressHarness(name: string, express: typeof express5): Harness {
       app.get('/delegated-scope', expressRequireAuth(main, DELEGATED_SCOPE), me)
       app.get('/keys-down', expressRequireAuth(keysDown), me)
       app.get('/pointed', expressRequireAuth(pointed, REPORTS), me)
+      app.get('/strict', expressRequireAuth(strict), me)
       app.get(METADATA_PATH, expressMetadata(pointed))
       app.post('/public/auth/discover', expressDiscover(main))
       app.post('/public/auth/discover-limited', expressDiscover(main, overLimit))
@@ -107,7 +111,7 @@ function expressHarness(name: string, express: typeof express5): Harness {
 
 const fastifyHarness: Harness = {
   name: 'fastify 5',
-  async start({ main, keysDown, pointed }) {
+  async start({ main, keysDown, pointed, strict }) {
     const app = Fastify()
     app.setErrorHandler((error, _request, reply) => {
       if (isAuthError(error)) return reply.code(418).send({ delegated: error.code })
@@ -139,6 +143,10 @@ const fastifyHarness: Harness = {
       scope.get('/pointed', { preHandler: scope.requireAuth(REPORTS) }, me)
     })
     await app.register(async (scope) => {
+      await scope.register(canonicalAuth, { auth: strict })
+      scope.get('/strict', { preHandler: scope.requireAuth() }, me)
+    })
+    await app.register(async (scope) => {
       await scope.register(canonicalAuth, { auth: keysDown })
       scope.get('/keys-down', { preHandler: scope.requireAuth() }, me)
     })
@@ -153,7 +161,7 @@ const fastifyHarness: Harness = {
 function koaHarness(name: string, Koa: typeof Koa3): Harness {
   return {
     name,
-    async start({ main, keysDown, pointed }) {
+    async start({ main, keysDown, pointed, strict }) {
       const app = new Koa()
       const me: Koa3.Middleware = (ctx) => {
         ctx.body = { userId: ctx.state.auth?.userId ?? null }
@@ -168,6 +176,7 @@ function koaHarness(name: string, Koa: typeof Koa3): Harness {
         'GET /delegated-scope': [koaRequireAuth(main, DELEGATED_SCOPE), me],
         'GET /keys-down': [koaRequireAuth(keysDown), me],
         'GET /pointed': [koaRequireAuth(pointed, REPORTS), me],
+        'GET /strict': [koaRequireAuth(strict), me],
         [`GET ${METADATA_PATH}`]: [koaMetadata(pointed)],
         'POST /public/auth/discover': [koaDiscover(main)],
         'POST /public/auth/discover-limited': [koaDiscover(main, overLimit)],
