@@ -257,7 +257,11 @@ describe('DPoP: every check of RFC 9449 §4.3 refuses with invalid_dpop_proof', 
       htu: URL_,
       iat: Math.floor(Date.now() / 1000),
     })
-      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'HS256', jwk: { kty: 'oct', k: 'c2VjcmV0' } as JWK })
+      .setProtectedHeader({
+        typ: 'dpop+jwt',
+        alg: 'HS256',
+        jwk: { kty: 'oct', k: 'c2VjcmV0' } as JWK,
+      })
       .sign(new TextEncoder().encode('secret-secret-secret-secret-1234'))
     const error = await refusal({
       headers: { authorization: `DPoP ${token}`, dpop: proof },
