@@ -314,6 +314,7 @@ const cases: readonly Case[] = [
       authorization_servers: [issuer.issuer],
       bearer_methods_supported: ['header'],
       scopes_supported: ['read:reports'],
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],
       resource_name: 'Reports API',
     }),
   },

@@ -76,9 +76,29 @@ describe('protectedResource configuration', () => {
       resource: 'https://api.example.com',
       authorization_servers: ['https://tenant.eu.auth0.com/', 'https://login.acme.example.com/'],
       bearer_methods_supported: ['header'],
+      // DPoP is allowed by default: clients learn which proofs are accepted.
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],
     })
     expect(Object.isFrozen(document)).toBe(true)
     expect(Object.isFrozen(document.authorization_servers)).toBe(true)
+  })
+
+  it('publishes the DPoP algorithms, and whether DPoP is required, as configured', () => {
+    const resource = { resource: 'https://api.example.com' }
+    const document = (dpop: AuthConfig['dpop']) =>
+      protectedResourceMetadata(
+        keep(createAuth({ auth0: TENANT, protectedResource: resource, dpop })),
+      )
+    expect(document({ mode: 'required', algorithms: ['EdDSA'] })).toMatchObject({
+      dpop_signing_alg_values_supported: ['EdDSA'],
+      dpop_bound_access_tokens_required: true,
+    })
+    expect(document({ algorithms: ['ES256'] })).not.toHaveProperty(
+      'dpop_bound_access_tokens_required',
+    )
+    const disabled = document({ mode: 'disabled' })
+    expect(disabled).not.toHaveProperty('dpop_signing_alg_values_supported')
+    expect(disabled).not.toHaveProperty('dpop_bound_access_tokens_required')
   })
 
   it('publishes the identifier as written, with or without the slash of a bare origin', () => {

@@ -164,8 +164,9 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
   const tenants = config.auth0.map((tenant) => resolveTenant(tenant, claims, trust))
   assertDistinctIssuers(tenants, Array.isArray(input.auth0))
   const first = config.auth0[0] as Auth0TenantConfig
+  const options = resolveOptions(config)
   return {
-    ...resolveOptions(config),
+    ...options,
     tenants,
     tenantResolver: undefined,
     discovery: resolveDiscovery(config.discovery, {
@@ -178,6 +179,7 @@ export function resolveConfig(input: AuthConfig): ResolvedConfig {
     protectedResource: resolveProtectedResource(
       config.protectedResource,
       tenants.map((tenant) => tenant.issuer),
+      options.dpop,
     ),
   }
 }
@@ -189,8 +191,9 @@ function resolveWithResolver(input: AuthConfig, resolver: TenantResolver): Resol
   const config = parsed.data
   const claims = resolveClaims(config.claims)
   const trust = resolveTrust(config.trust)
+  const options = resolveOptions(config)
   return {
-    ...resolveOptions(config),
+    ...options,
     tenants: [],
     tenantResolver: async (issuer) => {
       const answer = await resolver(issuer)
@@ -215,7 +218,11 @@ function resolveWithResolver(input: AuthConfig, resolver: TenantResolver): Resol
       origin: 'https://tenant.invalid',
       domain: undefined,
     }),
-    protectedResource: resolveProtectedResource(config.protectedResource, []),
+    protectedResource: resolveProtectedResource(
+      config.protectedResource,
+      [],
+      resolveDpop(config.dpop),
+    ),
   }
 }
 

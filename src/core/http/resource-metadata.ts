@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DEFAULTS } from '../defaults.js'
+import type { ResolvedDpop } from '../dpop/config.js'
 import { nonEmpty, urlProblem } from '../lib/schema-rules.js'
 import type { VerifiedToken } from '../types.js'
 import type { HttpAnswer } from './answer.js'
@@ -39,6 +40,10 @@ export interface ProtectedResourceMetadata {
   readonly authorization_servers: readonly string[]
   readonly bearer_methods_supported: readonly ['header']
   readonly scopes_supported?: readonly string[]
+  /** The algorithms a DPoP proof may use; absent when DPoP is disabled. */
+  readonly dpop_signing_alg_values_supported?: readonly string[]
+  /** `true` when only DPoP-bound tokens are accepted (`dpop.mode: 'required'`). */
+  readonly dpop_bound_access_tokens_required?: true
   readonly resource_name?: string
   readonly resource_documentation?: string
 }
@@ -97,6 +102,7 @@ export const protectedResourceSchema = z.strictObject({
 export function resolveProtectedResource(
   config: ProtectedResourceConfig | undefined,
   issuers: readonly string[],
+  dpop: ResolvedDpop | undefined,
 ): ResolvedProtectedResource | undefined {
   if (config === undefined) return undefined
   const document: Record<string, unknown> = {
@@ -106,6 +112,10 @@ export function resolveProtectedResource(
   }
   if (config.scopesSupported !== undefined) {
     document.scopes_supported = Object.freeze([...config.scopesSupported])
+  }
+  if (dpop !== undefined) {
+    document.dpop_signing_alg_values_supported = dpop.algorithms
+    if (dpop.required) document.dpop_bound_access_tokens_required = true
   }
   if (config.resourceName !== undefined) document.resource_name = config.resourceName
   if (config.resourceDocumentation !== undefined) {
