@@ -1,4 +1,5 @@
 import { type Auth, canonicalizeEmail, errorAnswer, isAuthError } from 'canonical-auth'
+import { createDpopKeyPair, createDpopProof, type DpopKeyPair } from 'canonical-auth/testing'
 import fc from 'fast-check'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { extractToken } from '../src/core/http/extract.js'
@@ -167,6 +168,110 @@ describe('authenticate under fuzzed input (property-based)', () => {
             JSON.stringify({ iss: stack.issuer.issuer, ...claims }),
           )
           await refused(auth, { authorization: `Bearer ${signed}` })
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
+})
+
+describe('DPoP proofs under fuzzed input (property-based)', () => {
+  let auth: Auth
+  let token: string
+  let key: DpopKeyPair
+  let valid: string
+  const url = 'https://api.example.com/me'
+  beforeEach(async () => {
+    auth = stack.auth()
+    key = await createDpopKeyPair()
+    token = await stack.issuer.sign(
+      { sub: 'samlp|acme-waad|ada', email: 'ada@acme.com', email_verified: true },
+      { dpop: key.publicJwk },
+    )
+    valid = await createDpopProof({ ...key, method: 'GET', url, accessToken: token })
+  })
+
+  const request = (proof: unknown) => ({
+    headers: { authorization: `DPoP ${token}`, dpop: proof as string },
+    method: 'GET',
+    url,
+  })
+
+  it('refuses random DPoP headers as a client error, never a 500', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.stringMatching(/^[A-Za-z0-9_-]{0,60}\.[A-Za-z0-9_-]{0,60}\.[A-Za-z0-9_-]{0,60}$/),
+          fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }),
+        ),
+        async (proof) => {
+          const error = await authFailure(auth.authenticate(request(proof)))
+          expect(CLIENT_ERRORS.has(errorAnswer(error).status)).toBe(true)
+        },
+      ),
+      RUNS,
+    )
+  })
+
+  it('refuses every single-character mutation of a valid proof', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: valid.length - 1 }),
+        fc.constantFrom(...B64URL, '.', '=', ' '),
+        async (at, character) => {
+          fc.pre(valid[at] !== character)
+          const mutated = `${valid.slice(0, at)}${character}${valid.slice(at + 1)}`
+          const error = await authFailure(auth.authenticate(request(mutated)))
+          expect(error.code).toMatch(/^(invalid_dpop_proof|invalid_request)$/)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  it('refuses random proof claims signed by the bound key when they break a rule', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          {
+            htm: fc.constantFrom('GET', 'get', 'POST', 1),
+            htu: fc.constantFrom(url, `${url}/`, 'https://api.example.com/ME', 'me', null),
+            iat: fc.oneof(fc.integer({ min: -400, max: 100 }), fc.constant('now')),
+            jti: fc.oneof(fc.string({ minLength: 1, maxLength: 10 }), fc.constant(7)),
+            ath: fc.constantFrom('right', 'wrong', undefined),
+          },
+          { requiredKeys: [] },
+        ),
+        async (claims) => {
+          const offset = claims.iat
+          // Offsets near the window's edges depend on when the check runs: left out.
+          fc.pre(
+            typeof offset !== 'number' ||
+              !((offset >= -310 && offset <= -290) || (offset >= 20 && offset <= 40)),
+          )
+          const iat = typeof offset === 'number' ? nowSeconds() + offset : offset
+          const breaks =
+            ('htm' in claims && claims.htm !== 'GET') ||
+            ('htu' in claims && claims.htu !== url) ||
+            ('iat' in claims && (typeof offset !== 'number' || offset < -300 || offset > 30)) ||
+            ('jti' in claims && typeof claims.jti !== 'string') ||
+            ('ath' in claims && claims.ath !== 'right')
+          fc.pre(breaks)
+          const overrides: Record<string, unknown> = { ...claims }
+          if ('iat' in claims) overrides.iat = iat
+          // ath: 'right' is the token's hash (the default), 'wrong' another, undefined none.
+          delete overrides.ath
+          if (claims.ath === 'wrong') overrides.ath = 'x'
+          const proof = await createDpopProof({
+            ...key,
+            method: 'GET',
+            url,
+            accessToken: 'ath' in claims && claims.ath === undefined ? undefined : token,
+            claims: overrides,
+          })
+          const error = await authFailure(auth.authenticate(request(proof)))
+          expect(error.code).toBe('invalid_dpop_proof')
         },
       ),
       { numRuns: 100 },
