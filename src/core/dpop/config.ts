@@ -1,33 +1,17 @@
 import { z } from 'zod'
 import { DEFAULTS } from '../defaults.js'
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from '../lib/algorithms.js'
 import { implementation, milliseconds, urlProblem } from '../lib/schema-rules.js'
 
-/** The signature algorithms a DPoP proof may use: asymmetric ones only. */
-export type DpopAlgorithm =
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'EdDSA'
-  | 'Ed25519'
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
+/**
+ * The signature algorithms a DPoP proof may use: the asymmetric ones a token may use, and
+ * `Ed25519` (the fully specified name of EdDSA over Ed25519, which clients may send).
+ */
+export type DpopAlgorithm = AsymmetricAlgorithm | 'Ed25519'
 
-const DPOP_ALGORITHMS: readonly DpopAlgorithm[] = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
+const DPOP_ALGORITHMS: readonly [DpopAlgorithm, ...DpopAlgorithm[]] = [
+  ...ASYMMETRIC_ALGORITHMS,
   'Ed25519',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
 ]
 
 /**
@@ -133,7 +117,7 @@ export const dpopSchema = z.strictObject({
   origin: origin.optional(),
   algorithms: z
     .array(
-      z.enum(DPOP_ALGORITHMS as [DpopAlgorithm, ...DpopAlgorithm[]], {
+      z.enum(DPOP_ALGORITHMS, {
         error: `expected asymmetric algorithms from ${DPOP_ALGORITHMS.join(', ')}`,
       }),
     )

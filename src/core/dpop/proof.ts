@@ -8,7 +8,7 @@ import {
 } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { AuthError } from '../errors.js'
-import { isCanonicalBase64url } from '../lib/base64url.js'
+import { COMPACT_JWS, hasCanonicalSegments } from '../lib/base64url.js'
 
 /** What a proof is checked against: the request it came with. */
 export interface ProofExpectation {
@@ -39,8 +39,6 @@ export interface ProofPolicy {
   readonly iatAheadSeconds: number
 }
 
-// Three non-empty base64url segments, nothing else.
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 // The members of each key type a thumbprint covers (RFC 7638 §3.2): all a verifier needs.
 const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   EC: ['crv', 'kty', 'x', 'y'],
@@ -87,18 +85,10 @@ export class ProofChecker {
   #header(proof: string): { alg: string; jwk: Record<string, unknown> } {
     if (proof.length > this.#policy.maxLength) throw invalid('it is too long')
     if (!COMPACT_JWS.test(proof)) throw invalid('it is not a compact JWT')
-    const firstDot = proof.indexOf('.')
-    const secondDot = proof.indexOf('.', firstDot + 1)
-    if (
-      !isCanonicalBase64url(proof, 0, firstDot) ||
-      !isCanonicalBase64url(proof, firstDot + 1, secondDot) ||
-      !isCanonicalBase64url(proof, secondDot + 1, proof.length)
-    ) {
-      throw invalid('a segment is not canonical base64url')
-    }
+    if (!hasCanonicalSegments(proof)) throw invalid('a segment is not canonical base64url')
     let header: Record<string, unknown>
     try {
-      header = parseObject(base64url.decode(proof.slice(0, firstDot)))
+      header = parseObject(base64url.decode(proof.slice(0, proof.indexOf('.'))))
     } catch {
       throw invalid('its header is not a JSON object')
     }

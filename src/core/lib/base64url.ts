@@ -20,3 +20,20 @@ export function isCanonicalBase64url(segment: string, start = 0, end = segment.l
   const spare = remainder === 2 ? 0b1111 : 0b11
   return last >= 0 && (last & spare) === 0
 }
+
+/**
+ * Three non-empty base64url segments, nothing else: no padding, no whitespace, no fourth or fifth
+ * segment (JWE), no empty signature (alg none).
+ */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/** Whether each of the three segments of `jws` (already matching `COMPACT_JWS`) is canonical. */
+export function hasCanonicalSegments(jws: string): boolean {
+  const firstDot = jws.indexOf('.')
+  const secondDot = jws.indexOf('.', firstDot + 1)
+  return (
+    isCanonicalBase64url(jws, 0, firstDot) &&
+    isCanonicalBase64url(jws, firstDot + 1, secondDot) &&
+    isCanonicalBase64url(jws, secondDot + 1, jws.length)
+  )
+}

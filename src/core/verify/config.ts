@@ -1,23 +1,9 @@
 import { z } from 'zod'
 import { DEFAULTS } from '../defaults.js'
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from '../lib/algorithms.js'
 import { hostName, nonEmpty, secureUrl } from '../lib/schema-rules.js'
 
-/** Asymmetric JWS algorithms a tenant may allow. HS* and `none` are never accepted. */
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const
-
-/** An asymmetric JWS algorithm name. */
-export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number]
+export type { AsymmetricAlgorithm } from '../lib/algorithms.js'
 
 /** How one tenant's tokens are verified: the part of `Auth0TenantConfig` verification reads. */
 export interface TenantVerifyConfig {

@@ -1,9 +1,5 @@
 import { AuthError } from '../errors.js'
-import { isCanonicalBase64url } from '../lib/base64url.js'
-
-// Three non-empty base64url segments, nothing else: no padding, no whitespace, no fourth or fifth
-// segment (JWE), no empty signature (alg none).
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+import { COMPACT_JWS, hasCanonicalSegments } from '../lib/base64url.js'
 
 /**
  * Rejects anything that is not a plausible compact JWS before any of it is decoded: a value that
@@ -26,13 +22,7 @@ export function assertCompactJws(token: unknown, maxLength: number): asserts tok
             'authorize request named no audience: request the token with your API as audience',
     )
   }
-  const firstDot = token.indexOf('.')
-  const secondDot = token.indexOf('.', firstDot + 1)
-  if (
-    !isCanonicalBase64url(token, 0, firstDot) ||
-    !isCanonicalBase64url(token, firstDot + 1, secondDot) ||
-    !isCanonicalBase64url(token, secondDot + 1, token.length)
-  ) {
+  if (!hasCanonicalSegments(token)) {
     throw new AuthError(
       'token_invalid',
       'The access token is not a well-formed JWT (a segment is not canonical base64url)',
