@@ -1,5 +1,6 @@
 export { type Auth, createAuth } from './core/auth.js'
 export type { AuthenticateRequest } from './core/authenticate.js'
+export type { WaitUntil } from './core/lib/flights.js'
 export type { Auth0TenantConfig, AuthConfig, TenantResolver } from './core/config/config.js'
 export { AuthConfigError } from './core/config/errors.js'
 export type {

@@ -25,6 +25,7 @@ import {
 import type { ResolvedJwks } from './jwks/config.js'
 import { IssuerMetadata } from './jwks/issuer-metadata.js'
 import { RemoteKeySet } from './jwks/key-set.js'
+import type { WaitUntil } from './lib/flights.js'
 import { CircuitBreaker } from './resolve/circuit-breaker.js'
 import { createHttpDirectory, type HttpDirectoryOptions } from './resolve/directory.js'
 import { type ResolverContext, resolveUser, resolveUserNow } from './resolve/resolve.js'
@@ -176,8 +177,10 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     cached: (token: string) => cachedVerification(token, verifier),
     decode: (token: string) => decodeToken(token, verifier),
     claimsIssuer: claimsIssuerOf(config, tenantResolver),
-    verify: (token: string, decoded: DecodedToken) => verifyDecodedNow(token, decoded, verifier),
-    resolve: (verified: VerifiedToken) => resolveUserNow(verified, resolver),
+    verify: (token: string, decoded: DecodedToken, waitUntil: WaitUntil | undefined) =>
+      verifyDecodedNow(token, decoded, verifier, waitUntil),
+    resolve: (verified: VerifiedToken, waitUntil: WaitUntil | undefined) =>
+      resolveUserNow(verified, resolver, waitUntil),
   }
 
   let closed = false
@@ -396,6 +399,10 @@ function resolverFor(
             max: config.cache.max,
           }),
     onUserCreated: config.onUserCreated,
+    flightMs:
+      (config.userinfo?.timeoutMs ?? 0) +
+      (directory?.deadlineMs ?? 0) +
+      config.cache.storeTimeoutMs,
     breaker:
       directory?.circuitBreaker === undefined
         ? undefined

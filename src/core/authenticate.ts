@@ -9,6 +9,7 @@ import {
   type TokenSources,
 } from './http/extract.js'
 import { authenticateLegacy, type LegacyConfig } from './legacy.js'
+import type { WaitUntil } from './lib/flights.js'
 import type { AuthContext, CanonicalUser, VerifiedToken } from './types.js'
 import type { DecodedToken } from './verify/verify.js'
 
@@ -24,6 +25,13 @@ export interface AuthenticateRequest {
    * query and fragment. The adapters pass it when a request carries a proof.
    */
   readonly url?: string | undefined
+  /**
+   * The platform's way to keep work going after the answer (Cloudflare Workers'
+   * `ctx.waitUntil`, Vercel's `waitUntil`): a key set refresh started in the background, or a
+   * shared-cache delete, is handed to it. Without it, such work runs unowned, which a platform
+   * that ends a request's work with the request may cut short (it is then redone later).
+   */
+  readonly waitUntil?: WaitUntil | undefined
 }
 
 export interface AuthenticateSteps {
@@ -43,9 +51,16 @@ export interface AuthenticateSteps {
    * Verifies a decoded token, reporting the outcome itself; a token whose key is in memory is
    * verified at once (the result, or a refusal thrown).
    */
-  verify(token: string, decoded: DecodedToken): VerifiedToken | Promise<VerifiedToken>
+  verify(
+    token: string,
+    decoded: DecodedToken,
+    waitUntil: WaitUntil | undefined,
+  ): VerifiedToken | Promise<VerifiedToken>
   /** Resolves a verified token, reporting the outcome itself; a user in memory comes at once. */
-  resolve(verified: VerifiedToken): CanonicalUser | Promise<CanonicalUser>
+  resolve(
+    verified: VerifiedToken,
+    waitUntil: WaitUntil | undefined,
+  ): CanonicalUser | Promise<CanonicalUser>
   /** Reports what this step decides itself: a refusal before verification, a legacy user. */
   readonly emit: Emit
   /** The DPoP checks; undefined when DPoP is disabled. */
@@ -96,18 +111,19 @@ export function authenticateNow(
   if (plain === undefined) return authenticateToken(request, steps)
   if (steps.dpop?.required === true) throw refused(steps.dpop.bearerRefused(), steps)
   const cached = steps.cached(plain)
-  if (cached !== undefined) return bearerContext(cached, steps)
+  if (cached !== undefined) return bearerContext(cached, steps, request.waitUntil)
   // A plain token that decodes is a canonical compact JWS, which the full read of the headers
   // would find just so: its regular expressions are for every other case.
-  return whenDecoded(plain, steps, () => authenticateToken(request, steps))
+  return whenDecoded(plain, steps, request.waitUntil, () => authenticateToken(request, steps))
 }
 
 /** The context for a verified token, at once when its user is in memory. */
 function withUser(
   verified: VerifiedToken,
   steps: AuthenticateSteps,
+  waitUntil: WaitUntil | undefined,
 ): AuthContext | Promise<AuthContext> {
-  const user = steps.resolve(verified)
+  const user = steps.resolve(verified, waitUntil)
   if (user instanceof Promise) return user.then((found) => contextOf(found, verified))
   return contextOf(user, verified)
 }
@@ -120,6 +136,7 @@ function contextOf(user: CanonicalUser, token: VerifiedToken): AuthContext {
 function bearerContext(
   verified: VerifiedToken,
   steps: AuthenticateSteps,
+  waitUntil: WaitUntil | undefined,
 ): AuthContext | Promise<AuthContext> {
   if (steps.dpop !== undefined) {
     try {
@@ -128,7 +145,7 @@ function bearerContext(
       throw refused(error, steps)
     }
   }
-  return withUser(verified, steps)
+  return withUser(verified, steps, waitUntil)
 }
 
 /**
@@ -151,7 +168,7 @@ function authenticateToken(
   if (dpop) return authenticateDpop(request, token, steps, steps.dpop as DpopGate)
   if (steps.dpop?.required === true) throw refused(steps.dpop.bearerRefused(), steps)
   if (token.length > steps.maxTokenLength) throw refused(tooLong(), steps)
-  return whenDecoded(token, steps, (why) => authenticateOther(token, why, steps))
+  return whenDecoded(token, steps, request.waitUntil, (why) => authenticateOther(token, why, steps))
 }
 
 /**
@@ -161,15 +178,16 @@ function authenticateToken(
 function whenDecoded(
   token: string,
   steps: AuthenticateSteps,
+  waitUntil: WaitUntil | undefined,
   other: (why: AuthError) => AuthContext | Promise<AuthContext>,
 ): AuthContext | Promise<AuthContext> {
   const decoded = decodeOrRefuse(token, steps)
   if (decoded instanceof Promise) {
     return decoded.then((found) =>
-      isAuthError(found) ? other(found) : verifyAndResolve(token, found, steps),
+      isAuthError(found) ? other(found) : verifyAndResolve(token, found, steps, waitUntil),
     )
   }
-  return isAuthError(decoded) ? other(decoded) : verifyAndResolve(token, decoded, steps)
+  return isAuthError(decoded) ? other(decoded) : verifyAndResolve(token, decoded, steps, waitUntil)
 }
 
 /** {@link AuthenticateSteps.decode}, its failures reported as refusals (thrown, or rejected). */
@@ -194,10 +212,13 @@ function verifyAndResolve(
   token: string,
   decoded: DecodedToken,
   steps: AuthenticateSteps,
+  waitUntil: WaitUntil | undefined,
 ): AuthContext | Promise<AuthContext> {
-  const verified = steps.verify(token, decoded)
-  if (verified instanceof Promise) return verified.then((found) => bearerContext(found, steps))
-  return bearerContext(verified, steps)
+  const verified = steps.verify(token, decoded, waitUntil)
+  if (verified instanceof Promise) {
+    return verified.then((found) => bearerContext(found, steps, waitUntil))
+  }
+  return bearerContext(verified, steps, waitUntil)
 }
 
 /**
@@ -223,7 +244,7 @@ async function authenticateDpop(
     if (verified === undefined) {
       const decoded = await decodeOrRefuse(token, steps)
       if (isAuthError(decoded)) throw refused(decoded, steps)
-      verified = await steps.verify(token, decoded)
+      verified = await steps.verify(token, decoded, request.waitUntil)
     }
     let dpop: AuthContext['dpop']
     try {
@@ -231,7 +252,7 @@ async function authenticateDpop(
     } catch (error) {
       throw refused(error, steps)
     }
-    const user = await steps.resolve(verified)
+    const user = await steps.resolve(verified, request.waitUntil)
     return { userId: user.id, user, token: verified, dpop }
   } catch (error) {
     throw withDpopChallenge(error, gate.challenges.dpop)

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, type JWSHeaderParameters } from 'jose'
 import { AuthError } from '../errors.js'
+import { Flights, type WaitUntil } from '../lib/flights.js'
 import { isJoseError } from '../token-check-error.js'
 import { statusError } from '../upstream/client.js'
 import { upstreamRequest } from '../upstream/request.js'
@@ -64,7 +65,8 @@ export class RemoteKeySet {
   readonly #options: ResolvedJwks
   readonly #abort = new AbortController()
   #snapshot: Snapshot | undefined
-  #inflight: Promise<Snapshot> | undefined
+  // One fetch at a time: the key is always the same.
+  readonly #fetches = new Flights<0, Snapshot>()
   #lastFetchAt = Number.NEGATIVE_INFINITY
   #failures = 0
   #retryAt = 0
@@ -77,17 +79,27 @@ export class RemoteKeySet {
   }
 
   /** The jose key resolver for `jwtVerify`. */
-  readonly getKey = async (header: JWSHeaderParameters): ReturnType<KeyResolver> => {
+  readonly getKey = (header: JWSHeaderParameters): ReturnType<KeyResolver> =>
+    this.keyFor(header, undefined)
+
+  /**
+   * {@link getKey}, handing a refresh that starts in the background (the kept copy is past its
+   * max age but may still be served) to `waitUntil` when there is one.
+   */
+  async keyFor(
+    header: JWSHeaderParameters,
+    waitUntil: WaitUntil | undefined,
+  ): ReturnType<KeyResolver> {
     const snapshot = this.#snapshot
     if (snapshot === undefined) return select(await this.#refresh(), header)
 
     const now = Date.now()
     const known = header.kid === undefined || snapshot.kids.has(header.kid)
     if (known) {
-      if (this.#usable(snapshot, now)) return select(snapshot, header)
+      if (this.#usable(snapshot, now, waitUntil)) return select(snapshot, header)
       return select(await this.#refresh(), header)
     }
-    if (this.#inflight === undefined && now - this.#lastFetchAt < this.#options.cooldownMs) {
+    if (!this.#fetches.has(0, now) && now - this.#lastFetchAt < this.#options.cooldownMs) {
       throw new AuthError('token_invalid', 'The token was signed with an unknown key')
     }
     return select(await this.#refresh(), header)
@@ -98,20 +110,20 @@ export class RemoteKeySet {
    * already selected and imported from the current copy, while that copy may still be served
    * (the same freshness rules, background refresh included). `undefined`: ask {@link getKey}.
    */
-  selectedKey(header: JWSHeaderParameters): unknown {
+  selectedKey(header: JWSHeaderParameters, waitUntil?: WaitUntil): unknown {
     const snapshot = this.#snapshot
     const selection = selectionKey(header)
     if (snapshot === undefined || selection === undefined) return undefined
     const key = snapshot.selected.get(selection)
-    return key !== undefined && this.#usable(snapshot, Date.now()) ? key : undefined
+    return key !== undefined && this.#usable(snapshot, Date.now(), waitUntil) ? key : undefined
   }
 
   /** Whether a copy may be served now; past its max age it also starts a background refresh. */
-  #usable(snapshot: Snapshot, now: number): boolean {
+  #usable(snapshot: Snapshot, now: number, waitUntil: WaitUntil | undefined): boolean {
     const age = now - snapshot.fetchedAt
     if (age < this.#options.maxAgeMs) return true
     if (age < this.#options.maxAgeMs + this.#options.staleIfErrorMs) {
-      this.#refreshInBackground()
+      this.#refreshInBackground(now, waitUntil)
       return true
     }
     return false
@@ -129,45 +141,55 @@ export class RemoteKeySet {
     this.#snapshot = undefined
   }
 
-  #refreshInBackground(): void {
-    if (this.#inflight !== undefined || Date.now() < this.#retryAt) return
+  #refreshInBackground(now: number, waitUntil: WaitUntil | undefined): void {
+    if (this.#fetches.has(0, now) || now < this.#retryAt) return
     // The failure is recorded by #refresh; a background caller has nobody to report it to.
-    this.#refresh().catch(() => {})
+    const refresh = this.#refresh().catch(() => {})
+    waitUntil?.(refresh)
   }
 
+  /**
+   * A fresh copy: the fetch going on (joined), or a new one. A fetch older than it may take (a
+   * platform dropped it with the request that started it) is abandoned: its outcome, should it
+   * ever come, changes nothing.
+   */
   #refresh(): Promise<Snapshot> {
-    if (this.#inflight !== undefined) return this.#inflight
     const now = Date.now()
+    const running = this.#fetches.join(0, () => this.#refresh(), now)
+    if (running !== undefined) return running
     if (now < this.#retryAt) {
       return Promise.reject(unavailable(this.#retryAt - now, undefined))
     }
-    const started = Date.now()
-    const inflight = this.#fetch().then(
-      (snapshot) => {
-        this.#notify('ok', started)
-        this.#snapshot = snapshot
-        this.#lastFetchAt = snapshot.fetchedAt
-        this.#failures = 0
-        this.#retryAt = 0
-        return snapshot
-      },
-      (error: unknown) => {
-        this.#notify('error', started)
-        this.#failures += 1
-        const backoff = Math.min(
-          FIRST_BACKOFF_MS * 2 ** (this.#failures - 1),
-          Math.max(FIRST_BACKOFF_MS, this.#options.cooldownMs),
-        )
-        this.#retryAt = Date.now() + backoff
-        throw unavailable(backoff, error)
-      },
+    const refresh: Promise<Snapshot> = this.#fetches.start(
+      0,
+      () =>
+        this.#fetch().then(
+          (snapshot) => {
+            if (!this.#fetches.isCurrent(0, refresh)) return snapshot
+            this.#notify('ok', now)
+            this.#snapshot = snapshot
+            this.#lastFetchAt = snapshot.fetchedAt
+            this.#failures = 0
+            this.#retryAt = 0
+            return snapshot
+          },
+          (error: unknown) => {
+            if (!this.#fetches.isCurrent(0, refresh)) throw unavailable(FIRST_BACKOFF_MS, error)
+            this.#notify('error', now)
+            this.#failures += 1
+            const backoff = Math.min(
+              FIRST_BACKOFF_MS * 2 ** (this.#failures - 1),
+              Math.max(FIRST_BACKOFF_MS, this.#options.cooldownMs),
+            )
+            this.#retryAt = Date.now() + backoff
+            throw unavailable(backoff, error)
+          },
+        ),
+      // Each read within the timeout: the key set, after the issuer's metadata when the key set's
+      // URL comes from it (at most two reads: OpenID's well-known name, then RFC 8414's).
+      this.#options.timeoutMs * (typeof this.#location === 'string' ? 1 : 3),
     )
-    this.#inflight = inflight
-    const clear = () => {
-      if (this.#inflight === inflight) this.#inflight = undefined
-    }
-    inflight.then(clear, clear)
-    return inflight
+    return refresh
   }
 
   #notify(outcome: 'ok' | 'error', started: number): void {

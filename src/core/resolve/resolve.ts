@@ -1,5 +1,6 @@
 import { AuthError, isAuthError } from '../errors.js'
 import { codeOf, type Emit } from '../events.js'
+import type { WaitUntil } from '../lib/flights.js'
 import { safeCause } from '../token-check-error.js'
 import type { CanonicalUser, VerifiedToken } from '../types.js'
 import type { VerifiedRegistry } from '../verified-registry.js'
@@ -49,6 +50,11 @@ export interface ResolverContext {
   readonly cache: UserCache
   readonly userinfo: UserinfoClient | undefined
   readonly onUserCreated: UserCreatedHook | undefined
+  /**
+   * How long one resolution shared by concurrent requests for a user may take: `/userinfo`, the
+   * directory and the store write, each within its own deadline. Nobody waits for it longer.
+   */
+  readonly flightMs: number
   /** Refuses directory calls while the directory keeps failing; undefined when turned off. */
   readonly breaker: CircuitBreaker | undefined
   /** Reports each resolution where it ends, and each directory call. */
@@ -66,9 +72,10 @@ export interface ResolverContext {
 export function resolveUser(
   verified: VerifiedToken,
   context: ResolverContext,
+  waitUntil?: WaitUntil,
 ): Promise<CanonicalUser> {
   try {
-    return Promise.resolve(resolveUserNow(verified, context))
+    return Promise.resolve(resolveUserNow(verified, context, waitUntil))
   } catch (error) {
     return Promise.reject(error)
   }
@@ -77,15 +84,17 @@ export function resolveUser(
 /**
  * {@link resolveUser}, but a user found at once (the claim, or memory) is returned as it is, with
  * no promise: the request's hot path awaits nothing that is already there. Throws a refusal
- * decided at once.
+ * decided at once. Work left to do after the answer (deleting a bad shared-cache entry) is handed
+ * to `waitUntil` when there is one.
  */
 export function resolveUserNow(
   verified: VerifiedToken,
   context: ResolverContext,
+  waitUntil?: WaitUntil,
 ): CanonicalUser | Promise<CanonicalUser> {
   let found: CanonicalUser | Promise<CanonicalUser>
   try {
-    found = findUser(verified, context)
+    found = findUser(verified, context, waitUntil)
   } catch (error) {
     throw unresolved(error, context)
   }
@@ -117,6 +126,7 @@ function unresolved(error: unknown, context: ResolverContext): unknown {
 function findUser(
   verified: VerifiedToken,
   context: ResolverContext,
+  waitUntil: WaitUntil | undefined,
 ): CanonicalUser | Promise<CanonicalUser> {
   const token = context.registry.tokenOf(verified)
   // Verified here, so the tenant that vouched for it was recorded with it.
@@ -143,7 +153,7 @@ function findUser(
     }
   }
   const key = context.cache.keyOf(verified)
-  return context.cache.local(key) ?? findUncached(verified, token, tenant, key, context)
+  return context.cache.local(key) ?? findUncached(verified, token, tenant, key, context, waitUntil)
 }
 
 async function findUncached(
@@ -152,48 +162,53 @@ async function findUncached(
   tenant: TenantPolicy,
   key: string,
   context: ResolverContext,
+  waitUntil: WaitUntil | undefined,
 ): Promise<CanonicalUser> {
   const { cache } = context
-  const cached = await cache.get(key)
+  const cached = await cache.get(key, waitUntil)
   if (cached !== undefined) return cached
   if (cache.isKnownMissing(key)) throw notProvisioned()
 
-  return cache.singleFlight(key, async () => {
-    const identity = await linkableIdentity(
-      await emailClaim(verified, token, context),
-      verified,
-      tenant.trust,
-    )
-    const user = await askDirectory(identity, verified, context)
-    if (user === null) {
-      cache.markMissing(key)
-      throw notProvisioned()
-    }
-    const resolved: CanonicalUser = {
-      id: user.id.toLowerCase(),
-      email: user.email ?? identity.email,
-      source: 'directory',
-      created: user.created === true,
-    }
-    if (resolved.created && context.onUserCreated !== undefined) {
-      // A failing hook fails the request, and the user is not cached, so nothing is half-done
-      // silently. The directory already has the user: the hook must tolerate a retry that sees
-      // created: false.
-      try {
-        await context.onUserCreated(resolved, verified)
-      } catch (error) {
-        if (isAuthError(error)) throw error
-        throw new AuthError('internal_error', 'The user-created hook failed', {
-          cause: safeCause(error),
-        })
+  return cache.singleFlight(
+    key,
+    async () => {
+      const identity = await linkableIdentity(
+        await emailClaim(verified, token, context),
+        verified,
+        tenant.trust,
+      )
+      const user = await askDirectory(identity, verified, context)
+      if (user === null) {
+        cache.markMissing(key)
+        throw notProvisioned()
       }
-    }
-    await cache.set(key, {
-      id: resolved.id,
-      ...(resolved.email === undefined ? {} : { email: resolved.email }),
-    })
-    return resolved
-  })
+      const resolved: CanonicalUser = {
+        id: user.id.toLowerCase(),
+        email: user.email ?? identity.email,
+        source: 'directory',
+        created: user.created === true,
+      }
+      if (resolved.created && context.onUserCreated !== undefined) {
+        // A failing hook fails the request, and the user is not cached, so nothing is half-done
+        // silently. The directory already has the user: the hook must tolerate a retry that sees
+        // created: false.
+        try {
+          await context.onUserCreated(resolved, verified)
+        } catch (error) {
+          if (isAuthError(error)) throw error
+          throw new AuthError('internal_error', 'The user-created hook failed', {
+            cause: safeCause(error),
+          })
+        }
+      }
+      await cache.set(key, {
+        id: resolved.id,
+        ...(resolved.email === undefined ? {} : { email: resolved.email }),
+      })
+      return resolved
+    },
+    context.flightMs,
+  )
 }
 
 /** `sub` of the form `<client-id>@clients`, or Auth0's `gty: client-credentials`. */

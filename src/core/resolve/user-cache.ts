@@ -1,6 +1,7 @@
 import type { LRUCache } from 'lru-cache'
 import type { Emit } from '../events.js'
 import { expiringCache } from '../lib/expiring-cache.js'
+import { Flights, type WaitUntil } from '../lib/flights.js'
 import { isUuid } from '../lib/uuid.js'
 import type { CanonicalUser, VerifiedToken } from '../types.js'
 
@@ -65,7 +66,7 @@ export class UserCache {
   /** Each verified token's cache key, built once (a cached token is presented again and again). */
   readonly #keys = new WeakMap<VerifiedToken, string>()
   readonly #missing: LRUCache<string, true>
-  readonly #inflight = new Map<string, Promise<unknown>>()
+  readonly #inflight = new Flights<string, CanonicalUser>()
 
   constructor(options: UserCacheOptions, emit: Emit) {
     this.#options = options
@@ -93,15 +94,19 @@ export class UserCache {
     return this.#local.get(key)
   }
 
-  /** The cached user, from memory or the shared store. */
-  async get(key: string): Promise<CanonicalUser | undefined> {
+  /**
+   * The cached user, from memory or the shared store. A bad entry the store returned is deleted in
+   * the background (handed to `waitUntil` when there is one).
+   */
+  async get(key: string, waitUntil?: WaitUntil): Promise<CanonicalUser | undefined> {
     const local = this.#local.get(key)
     if (local !== undefined || this.#options.store === undefined) return local
     const shared = await this.#withStore('get', (store) => store.get(key))
     if (shared === undefined) return undefined
     if (!isCachedUser(shared)) {
       // Not a user with a UUID: never trusted, and removed so other replicas stop reading it.
-      void this.#withStore('delete', (store) => store.delete(key))
+      const deleted = this.#withStore('delete', (store) => store.delete(key))
+      waitUntil?.(deleted)
       return undefined
     }
     const user = fromCache({
@@ -131,13 +136,16 @@ export class UserCache {
     if (this.#options.negativeMaxAgeMs > 0) this.#missing.set(key, true)
   }
 
-  /** Runs `work` once for concurrent callers with the same key. */
-  singleFlight<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const running = this.#inflight.get(key)
-    if (running !== undefined) return running as Promise<T>
-    const started = work().finally(() => this.#inflight.delete(key))
-    this.#inflight.set(key, started)
-    return started
+  /**
+   * Runs `work` once for concurrent callers with the same key, none of whom waits past `maxMs`
+   * from its start (then the next caller runs it afresh): see {@link Flights}.
+   */
+  singleFlight(
+    key: string,
+    work: () => Promise<CanonicalUser>,
+    maxMs: number,
+  ): Promise<CanonicalUser> {
+    return this.#inflight.run(key, work, maxMs)
   }
 
   clear(): void {

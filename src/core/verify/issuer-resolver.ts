@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { AuthError, isAuthError } from '../errors.js'
+import { Flights } from '../lib/flights.js'
 import { urlProblem } from '../lib/schema-rules.js'
 
 /** How a tenant resolver's answers are kept. */
@@ -44,7 +45,7 @@ export class IssuerResolver<Tenant, Entry extends object> {
   readonly #options: IssuerResolverOptions
   readonly #answers: LRUCache<string, Answer<Entry>>
   readonly #refusals: LRUCache<string, Refusal>
-  readonly #inflight = new Map<string, Promise<Entry | undefined>>()
+  readonly #inflight = new Flights<string, Entry | undefined>()
   #version = 0
 
   constructor(
@@ -83,9 +84,9 @@ export class IssuerResolver<Tenant, Entry extends object> {
       return Promise.reject(error)
     }
     if (known !== undefined) return Promise.resolve(known ?? undefined)
-    let call = this.#inflight.get(issuer)
-    if (call !== undefined) return call
-    if (this.#inflight.size >= this.#options.max) {
+    const running = this.#inflight.join(issuer, () => this.lookup(issuer))
+    if (running !== undefined) return running
+    if (this.#inflight.size >= this.#options.max && this.#inflight.live() >= this.#options.max) {
       // A flood of new issuers: no more calls than issuers that may be kept.
       return Promise.reject(
         new AuthError('jwks_unavailable', 'Too many issuers are being looked up at once', {
@@ -93,11 +94,8 @@ export class IssuerResolver<Tenant, Entry extends object> {
         }),
       )
     }
-    call = this.#ask(issuer)
-    this.#inflight.set(issuer, call)
-    const done = () => this.#inflight.delete(issuer)
-    call.then(done, done)
-    return call
+    // A call dropped with the request that made it is abandoned once past its deadline.
+    return this.#inflight.start(issuer, () => this.#ask(issuer), this.#options.timeoutMs)
   }
 
   /** The issuers of the tenants kept now, and a number that changes whenever they do. */

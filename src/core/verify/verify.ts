@@ -1,8 +1,9 @@
-import { type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
+import { type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
 import { AuthError, isAuthError } from '../errors.js'
 import { codeOf, type Emit } from '../events.js'
 import { hasCandidates, verifyWithCandidates } from '../jwks/candidate-keys.js'
 import type { RemoteKeySet } from '../jwks/key-set.js'
+import type { WaitUntil } from '../lib/flights.js'
 import type { VerifiedToken } from '../types.js'
 import type { VerifiedRegistry } from '../verified-registry.js'
 import { assertClaimTypes, assertHeader } from './checks.js'
@@ -160,25 +161,26 @@ export function verifyDecoded(
 /**
  * {@link verifyDecoded}, but a token the fast path can check with a key already selected is
  * verified at once: the result itself, or its refusal thrown (reported first). Anything else is a
- * promise.
+ * promise. A key set refresh that starts in the background is handed to `waitUntil`, when given.
  */
 export function verifyDecodedNow(
   token: string,
   decoded: DecodedToken,
   context: VerifierContext,
+  waitUntil?: WaitUntil,
 ): VerifiedToken | Promise<VerifiedToken> {
   const { header, entry } = decoded
   let fast: boolean
   try {
     assertHeader(header, entry.tenant)
     fast = fastPathFor(decoded, context)
-    const key = fast ? entry.keySet.selectedKey(header) : undefined
+    const key = fast ? entry.keySet.selectedKey(header, waitUntil) : undefined
     const payload = key === undefined ? undefined : verifyWithKey(token, decoded, key)
     if (payload !== undefined) return accept(token, payload, entry, context)
   } catch (error) {
     throw refusal(error, context)
   }
-  return verifyAwaitingKey(token, decoded, context, fast)
+  return verifyAwaitingKey(token, decoded, context, fast, waitUntil)
 }
 
 /** A refusal, reported where it is decided, as the error the caller sees. */
@@ -198,15 +200,20 @@ async function verifyAwaitingKey(
   decoded: DecodedToken,
   context: VerifierContext,
   fast: boolean,
+  waitUntil: WaitUntil | undefined,
 ): Promise<VerifiedToken> {
   const { header, entry } = decoded
   const { keySet, options } = entry
+  const getKey =
+    waitUntil === undefined
+      ? keySet.getKey
+      : (protectedHeader: JWSHeaderParameters) => keySet.keyFor(protectedHeader, waitUntil)
   try {
     let payload: JWTPayload
     try {
       payload =
-        (fast ? verifyWithKey(token, decoded, await keySet.getKey(header)) : undefined) ??
-        (await jwtVerify(token, keySet.getKey, options)).payload
+        (fast ? verifyWithKey(token, decoded, await getKey(header)) : undefined) ??
+        (await jwtVerify(token, getKey, options)).payload
     } catch (error) {
       if (!hasCandidates(error)) throw error
       // Several keys match the header: both engines try each with jose.

@@ -1,0 +1,99 @@
+/** A platform's `waitUntil`: keeps the request's work alive until the promise settles. */
+export type WaitUntil = (task: Promise<unknown>) => void
+
+interface Flight<T> {
+  readonly promise: Promise<T>
+  readonly deadlineAt: number
+}
+
+/**
+ * Work shared by concurrent callers, one run per key (one fetch of a key set, one directory call
+ * per user), that nobody waits for past its deadline.
+ *
+ * A platform that drops the unfinished work of a request when the request ends (Cloudflare
+ * Workers) may leave a run started by one request unsettled for ever, its timers included. So a
+ * caller that finds a run past its deadline starts a new one instead of joining it, and a caller
+ * that joins a run waits for it no longer than its deadline, on a timer of its own (released when
+ * either comes first), then asks again. A run that is replaced no longer counts:
+ * {@link isCurrent} tells its starter whether it still is the current one.
+ */
+export class Flights<K, T> {
+  readonly #running = new Map<K, Flight<T>>()
+
+  /** The number of runs kept, past their deadline or not. */
+  get size(): number {
+    return this.#running.size
+  }
+
+  /** The number of runs that are not past their deadline (runs past it are forgotten). */
+  live(now = Date.now()): number {
+    for (const [key, flight] of this.#running) {
+      if (flight.deadlineAt <= now) this.#running.delete(key)
+    }
+    return this.#running.size
+  }
+
+  /** Whether a run for `key` is going on and not past its deadline. */
+  has(key: K, now = Date.now()): boolean {
+    const flight = this.#running.get(key)
+    return flight !== undefined && flight.deadlineAt > now
+  }
+
+  /**
+   * A run for `key` going on now, joined: its outcome, or, should its deadline pass first, what
+   * `late` gives then (asking again, which starts a new run). `undefined` when there is none (or
+   * it is past due).
+   */
+  join(key: K, late: () => Promise<T>, now = Date.now()): Promise<T> | undefined {
+    const flight = this.#running.get(key)
+    if (flight === undefined) return undefined
+    if (flight.deadlineAt <= now) {
+      this.#running.delete(key)
+      return undefined
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Past due: abandoned, whatever the clock says, so that `late` starts afresh.
+        if (this.#running.get(key) === flight) this.#running.delete(key)
+        resolve(late())
+      }, flight.deadlineAt - now)
+      flight.promise.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  /**
+   * Starts `work` for `key` (replacing a run past its deadline), to be done within `maxMs`; its
+   * promise is returned as it is, and the run is forgotten when it settles. Callers should
+   * {@link join} first.
+   */
+  start(key: K, work: () => Promise<T>, maxMs: number): Promise<T> {
+    const promise = work()
+    const flight: Flight<T> = { promise, deadlineAt: Date.now() + maxMs }
+    this.#running.set(key, flight)
+    const done = () => {
+      if (this.#running.get(key) === flight) this.#running.delete(key)
+    }
+    promise.then(done, done)
+    return promise
+  }
+
+  /** {@link join}, or {@link start} when there is nothing to join. */
+  run(key: K, work: () => Promise<T>, maxMs: number): Promise<T> {
+    return this.join(key, () => this.run(key, work, maxMs)) ?? this.start(key, work, maxMs)
+  }
+
+  /** Whether `promise` is the run going on for `key` now (not replaced, not past due). */
+  isCurrent(key: K, promise: Promise<T>): boolean {
+    const flight = this.#running.get(key)
+    return flight !== undefined && flight.promise === promise
+  }
+}
