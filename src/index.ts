@@ -1,6 +1,5 @@
 export { type Auth, createAuth } from './core/auth.js'
 export type { AuthenticateRequest } from './core/authenticate.js'
-export type { WaitUntil } from './core/lib/flights.js'
 export type { Auth0TenantConfig, AuthConfig, TenantResolver } from './core/config/config.js'
 export { AuthConfigError } from './core/config/errors.js'
 export type {
@@ -46,6 +45,7 @@ export type { JwksConfig } from './core/jwks/config.js'
 export type { LegacyConfig, LegacyIdentity } from './core/legacy.js'
 export { CONSUMER_DOMAINS } from './core/lib/consumer-domains.js'
 export { type CanonicalEmail, canonicalizeEmail } from './core/lib/email.js'
+export type { WaitUntil } from './core/lib/flights.js'
 export type {
   CacheConfig,
   CircuitBreakerConfig,

@@ -9,6 +9,7 @@ import {
   handleDiscoverRequest,
   metadataAnswer,
   type RequireAuthOptions,
+  requestUrl,
   requireProtectedResource,
 } from '../core/http/index.js'
 
@@ -58,7 +59,7 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Reque
     const result = guard(
       req.headers.dpop === undefined
         ? { headers: req.headers }
-        : { headers: req.headers, method: req.method, url: urlOf(req) },
+        : { headers: req.headers, method: req.method, url: () => urlOf(req) },
     )
     // A token and user in memory: on to the next handler at once.
     if (!(result instanceof Promise)) return pass(req, next, result)
@@ -85,7 +86,7 @@ function urlOf(req: Request): string {
   let host = req.get('x-forwarded-host')
   if (host === undefined || trust?.(req.socket.remoteAddress, 0) !== true) host = req.get('host')
   else if (host.includes(',')) host = host.slice(0, host.indexOf(',')).trimEnd()
-  return `${req.protocol}://${host ?? ''}${req.originalUrl}`
+  return requestUrl(req.protocol, host, req.originalUrl)
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   metadataAnswer,
   notJsonAnswer,
   type RequireAuthOptions,
+  requestUrl,
   requireProtectedResource,
 } from '../core/http/index.js'
 
@@ -78,7 +79,7 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
           : {
               headers: request.headers,
               method: request.method,
-              url: `${request.protocol}://${request.host}${request.url}`,
+              url: () => requestUrl(request.protocol, request.host, request.url),
             },
       )
       // A token and user in memory: on to the handler at once.

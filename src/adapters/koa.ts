@@ -9,6 +9,7 @@ import {
   handleDiscoverRequest,
   metadataAnswer,
   type RequireAuthOptions,
+  requestUrl,
   requireProtectedResource,
 } from '../core/http/index.js'
 
@@ -62,7 +63,7 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
         : {
             headers: ctx.headers,
             method: ctx.method,
-            url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
+            url: () => requestUrl(ctx.protocol, ctx.host, ctx.originalUrl),
           },
     )
     // A token and user in memory: on to the next middleware at once.

@@ -57,6 +57,8 @@ export interface Auth {
   /**
    * Verifies an Auth0 access token: signature against the tenant's key set, `iss`, `aud`, `exp`,
    * `nbf`, `iat` and the stricter checks canonical-auth adds. Machine-to-machine tokens verify too.
+   * A token bound to a DPoP key (`cnf.jkt`) is refused unless `dpop.mode` is `'disabled'`: only
+   * {@link Auth.authenticate} (or an adapter's `requireAuth`), which checks its proof, accepts it.
    *
    * @throws {@link AuthError} `token_invalid`, `token_expired` or `jwks_unavailable`.
    * @example
@@ -183,6 +185,14 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       resolveUserNow(verified, resolver, waitUntil),
   }
 
+  // Outside a request there is no proof: a token bound to a DPoP key is not accepted as it is.
+  const bearerOnly =
+    dpop === undefined
+      ? undefined
+      : (verified: VerifiedToken): VerifiedToken => {
+          dpop.assertBearer(verified)
+          return verified
+        }
   let closed = false
   const whileOpen = () => {
     if (closed) throw closedError()
@@ -197,7 +207,8 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
       verifyAuth0Token(token) {
         try {
           whileOpen()
-          return verifyToken(token, verifier)
+          const verified = verifyToken(token, verifier)
+          return bearerOnly === undefined ? verified : verified.then(bearerOnly)
         } catch (error) {
           return Promise.reject(error)
         }

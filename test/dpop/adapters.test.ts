@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import type { Auth, AuthConfig } from 'canonical-auth'
 import { requireAuth as expressAuth } from 'canonical-auth/express'
 import canonicalAuth from 'canonical-auth/fastify'
@@ -84,6 +84,31 @@ const frameworks: [string, Start][] = [
   ['koa 2', startKoa(Koa2 as unknown as typeof Koa3)],
 ]
 
+/** One request written byte for byte (fetch would not send a Host of our choosing, or none). */
+async function rawCall(
+  origin: string,
+  raw: { requestLine: string; host?: string | undefined },
+  token: string,
+  proof: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const socket = connect(Number(new URL(origin).port), '127.0.0.1')
+  const lines = [
+    raw.requestLine,
+    ...(raw.host === undefined ? [] : [`host: ${raw.host}`]),
+    `authorization: DPoP ${token}`,
+    `dpop: ${proof}`,
+    'connection: close',
+  ]
+  // Written, not ended: a server may drop a request whose client closed its side before the answer.
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+  const chunks: Buffer[] = []
+  for await (const chunk of socket) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1])
+  const body = text.slice(text.indexOf('\r\n\r\n') + 4)
+  return { status, body: JSON.parse(body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1)) }
+}
+
 let key: DpopKeyPair
 beforeAll(async () => {
   key = await createDpopKeyPair()
@@ -98,6 +123,8 @@ describe.each(frameworks)('%s', (_name, start) => {
       proofUrl?: (origin: string) => string
       headers?: Record<string, string>
       query?: string
+      /** Sends the request as these bytes instead (the headers of the proof and token added). */
+      raw?: { requestLine: string; host?: string | undefined }
     } = {},
   ) {
     const auth = stack.auth(options.config)
@@ -113,6 +140,7 @@ describe.each(frameworks)('%s', (_name, start) => {
         url: options.proofUrl?.(app.origin) ?? `${app.origin}/api/me`,
         accessToken: token,
       })
+      if (options.raw !== undefined) return await rawCall(app.origin, options.raw, token, proof)
       const response = await fetch(`${app.origin}/api/me${options.query ?? ''}`, {
         headers: { authorization: `DPoP ${token}`, dpop: proof, ...options.headers },
       })
@@ -150,5 +178,56 @@ describe.each(frameworks)('%s', (_name, start) => {
       call({ config, headers: { 'x-forwarded-host': 'evil.example.com' }, proofUrl: publicUrl }),
     ).resolves.toMatchObject({ status: 200 })
     await expect(call({ config })).resolves.toMatchObject({ status: 401 })
+  })
+
+  it('keeps a Host header from moving a proof to another path', async () => {
+    const config = { dpop: { origin: 'https://api.example.com' } }
+    const transfer = () => 'https://api.example.com/api/transfer'
+    for (const host of ['x/api/transfer#', 'x/api/transfer?', 'x?', 'x\\y']) {
+      await expect(
+        call({ config, proofUrl: transfer, raw: { requestLine: 'GET /api/me HTTP/1.1', host } }),
+      ).resolves.toMatchObject({ status: 400, body: { error: 'invalid_request' } })
+    }
+    // Userinfo: Koa drops it from the host (then the proof is for another path), the others refuse it.
+    const userinfo = await call({
+      config,
+      proofUrl: transfer,
+      raw: { requestLine: 'GET /api/me HTTP/1.1', host: 'user@x' },
+    })
+    expect([400, 401]).toContain(userinfo.status)
+    // Without dpop.origin, a Host naming another service's path is refused the same way.
+    await expect(
+      call({
+        proofUrl: () => 'http://billing.internal/api/transfer',
+        raw: { requestLine: 'GET /api/me HTTP/1.1', host: 'billing.internal/api/transfer?' },
+      }),
+    ).resolves.toMatchObject({ status: 400, body: { error: 'invalid_request' } })
+    // A well-formed Host is used as it is: the proof must name it.
+    await expect(
+      call({
+        proofUrl: () => 'http://billing.internal/api/me',
+        raw: { requestLine: 'GET /api/me HTTP/1.1', host: 'billing.internal' },
+      }),
+    ).resolves.toMatchObject({ status: 200 })
+  })
+
+  it('refuses a request with no Host, even with dpop.origin', async () => {
+    const config = { dpop: { origin: 'https://api.example.com' } }
+    await expect(
+      call({
+        config,
+        proofUrl: () => 'https://api.example.com/me',
+        raw: { requestLine: 'GET /api/me HTTP/1.0' },
+      }),
+    ).resolves.toMatchObject({ status: 400, body: { error: 'invalid_request' } })
+  })
+
+  it("checks an absolute-form target against the target's own URL", async () => {
+    await expect(
+      call({
+        proofUrl: () => 'http://api.example.com/api/me',
+        raw: { requestLine: 'GET http://api.example.com/api/me?x=1 HTTP/1.1', host: 'ignored' },
+      }),
+    ).resolves.toMatchObject({ status: 200 })
   })
 })

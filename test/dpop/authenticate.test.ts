@@ -168,9 +168,14 @@ describe('DPoP: every check of RFC 9449 §4.3 refuses with invalid_dpop_proof', 
       /public key/,
     ],
     [
-      'a signature by another key than its jwk',
-      async () => ({ header: { jwk: other.publicJwk } }),
+      'a signature by another key than its jwk (the bound one)',
+      async () => ({ privateKey: other.privateKey, publicJwk: client.publicJwk }),
       /signature/,
+    ],
+    [
+      'a jwk of another key than the signature, not the bound one either',
+      async () => ({ header: { jwk: other.publicJwk } }),
+      /bound to/,
     ],
     ['an htm that is not the method', async () => ({ method: 'POST' }), /htm/],
     ['an htu for another URL', async () => ({ url: 'https://api.example.com/admin' }), /htu/],
@@ -287,6 +292,28 @@ describe('DPoP: every check of RFC 9449 §4.3 refuses with invalid_dpop_proof', 
     expect(error.message).toMatch(/crit/)
   })
 
+  it('refuses a proof by another key before any work on its key or signature', async () => {
+    // A large RSA key the sender holds no private half of, and a signature of random bytes: had
+    // the key been imported and the signature checked, the refusal would name the signature.
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 4096 })
+    const publicJwk = publicKey.export({ format: 'jwk' })
+    const token = await boundToken()
+    const proof = await signedBy(
+      { typ: 'dpop+jwt', alg: 'RS256', jwk: publicJwk },
+      await proofClaims(token),
+      async () => crypto.getRandomValues(new Uint8Array(512)),
+    )
+    const error = await refusal({
+      headers: { authorization: `DPoP ${token}`, dpop: proof },
+      method: 'GET',
+      url: URL_,
+    })
+    expect(error.code).toBe('invalid_dpop_proof')
+    expect(error.message).toBe(
+      'The DPoP proof is invalid: its key is not the key the access token is bound to',
+    )
+  })
+
   it('refuses an RSA key shorter than 2048 bits', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
     const publicJwk = publicKey.export({ format: 'jwk' })
@@ -337,6 +364,22 @@ describe('DPoP: the token and the scheme', () => {
         `Bearer, DPoP error="invalid_token", error_description="${error.message}", ${DPOP_ALGS}`,
       )
     }
+  })
+
+  it('refuses a bound token in verifyAuth0Token, where no proof can come with it', async () => {
+    const auth = stack.auth()
+    const token = await boundToken()
+    const error = await authFailure(auth.verifyAuth0Token(token))
+    expect(error.code).toBe('token_invalid')
+    expect(error.message).toMatch(/bound to a DPoP key/)
+    // After the request that proved it, too: the verification cache holds it then.
+    await auth.authenticate(await dpopRequest(token))
+    expect((await authFailure(auth.verifyAuth0Token(token))).code).toBe('token_invalid')
+    // Where DPoP is disabled, bound tokens are plain tokens.
+    const plain = stack.auth({ dpop: { mode: 'disabled' } })
+    await expect(plain.verifyAuth0Token(token)).resolves.toMatchObject({
+      subject: 'samlp|acme-waad|ada',
+    })
   })
 
   it('refuses a bound token presented as Bearer from the verification cache too', async () => {

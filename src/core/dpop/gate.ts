@@ -120,13 +120,8 @@ export class DpopGate {
       htu,
       ath: await accessTokenHash(token),
       nowSeconds: nowMs / 1000,
+      jkt,
     })
-    if (checked.thumbprint !== jkt) {
-      throw new AuthError(
-        'invalid_dpop_proof',
-        'The DPoP proof is invalid: its key is not the key the access token is bound to',
-      )
-    }
     const nonces = this.#nonces
     if (nonces !== undefined) {
       if (checked.nonce === undefined || !(await nonces.accepts(checked.nonce, nowMs))) {

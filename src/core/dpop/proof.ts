@@ -20,6 +20,11 @@ export interface ProofExpectation {
   readonly ath: string
   /** Now, in seconds since the epoch. */
   readonly nowSeconds: number
+  /**
+   * The thumbprint the access token is bound to (`cnf.jkt`): a proof by any other key is refused
+   * before its key is imported or its signature checked.
+   */
+  readonly jkt: string
 }
 
 /** What a proof that passed every check says. */
@@ -68,9 +73,17 @@ export class ProofChecker {
     const { alg, jwk } = this.#header(proof)
     const publicJwk = publicMembers(jwk)
     let thumbprint: string
-    let payloadBytes: Uint8Array
     try {
       thumbprint = await calculateJwkThumbprint(publicJwk as JWK, 'sha256')
+    } catch {
+      throw invalid('its jwk is not a valid public key')
+    }
+    // Before any work on the key: a proof by another key costs no import and no signature check.
+    if (thumbprint !== expected.jkt) {
+      throw invalid('its key is not the key the access token is bound to')
+    }
+    let payloadBytes: Uint8Array
+    try {
       const key = await this.#key(alg, thumbprint, publicJwk)
       payloadBytes = (await compactVerify(proof, key, { algorithms: [alg] })).payload
     } catch {

@@ -78,6 +78,15 @@ function satisfied(rule: Rule | undefined, granted: readonly string[]): boolean 
     : rule.values.some((v) => granted.includes(v))
 }
 
+/**
+ * What an adapter hands the guard: the request as `authenticate` takes it, but the URL may be a
+ * function (such as one calling `requestUrl`) whose refusal of a malformed request is answered
+ * like any other.
+ */
+export interface GuardRequest extends Omit<AuthenticateRequest, 'url'> {
+  readonly url?: string | (() => string) | undefined
+}
+
 /** What a guard answers: the context, `undefined` (an optional route without a token), or later. */
 export type GuardResult = AuthContext | undefined | Promise<AuthContext | undefined>
 
@@ -90,7 +99,7 @@ export type GuardResult = AuthContext | undefined | Promise<AuthContext | undefi
 export function createGuard(
   auth: Auth,
   options: RequireAuthOptions = {},
-): (request: AuthenticateRequest) => GuardResult {
+): (request: GuardRequest) => GuardResult {
   const scopes = toRule(options.scopes, 'scopes')
   const permissions = toRule(options.permissions, 'permissions')
   const claims = compileClaimRules(options.claims)
@@ -131,8 +140,12 @@ export function createGuard(
     if (optional && isAuthError(error) && error.code === 'token_missing') return undefined
     throw error
   }
-  return (request) => {
+  return (given) => {
     try {
+      const request: AuthenticateRequest =
+        typeof given.url === 'function'
+          ? { ...given, url: given.url() }
+          : (given as AuthenticateRequest)
       const result = now === undefined ? auth.authenticate(request) : now.call(auth, request)
       if (!(result instanceof Promise)) return check(result)
       const checked = result.then(check, missing)

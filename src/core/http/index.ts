@@ -12,7 +12,13 @@ export {
   type RateLimitDecision,
   type RateLimitHook,
 } from './discover.js'
-export { createGuard, type RequireAuthOptions, type ScopeRequirement } from './guard.js'
+export {
+  createGuard,
+  type GuardRequest,
+  type RequireAuthOptions,
+  type ScopeRequirement,
+} from './guard.js'
+export { requestUrl } from './request-url.js'
 export {
   configuredAudienceOf,
   metadataAnswer,
