@@ -29,6 +29,9 @@ export interface HasDpopChallenge {
   readonly [DPOP_CHALLENGE]: DpopChallenge | undefined
 }
 
+// How far apart the clocks of replicas sharing a replay store may be.
+const REPLICA_SKEW_SECONDS = 60
+
 /**
  * An instance's DPoP checks (RFC 9449): what a request with the `DPoP` scheme must prove, what a
  * Bearer request may not carry, and the challenges of both. Each proof's `jti` is recorded once
@@ -64,7 +67,9 @@ export class DpopGate {
     this.#ownStore =
       config.replay.store === undefined ? new MemoryReplayStore(config.replay.max) : undefined
     this.#store = config.replay.store ?? (this.#ownStore as MemoryReplayStore)
-    this.#keepMs = (config.iatWindowSeconds + config.iatAheadSeconds + 1) * 1000
+    // The whole window a proof may be accepted in, and a minute more: a replica whose clock is
+    // behind the one that recorded the proof still finds it recorded.
+    this.#keepMs = (config.iatWindowSeconds + config.iatAheadSeconds + REPLICA_SKEW_SECONDS) * 1000
     this.#emit = emit
   }
 
