@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { dirname, join } from 'node:path'
 
-const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'redis', 'ioredis']
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'redis', 'ioredis']
 const isFramework = (name) =>
   FRAMEWORKS.includes(name) || name.startsWith('@modelcontextprotocol/sdk')
 const allowed = {
@@ -15,6 +15,8 @@ const allowed = {
   'express.js': ['express'],
   'fastify.js': ['fastify'],
   'koa.js': ['koa'],
+  'fetch.js': [],
+  'hono.js': [],
   'redis.js': [],
   'mcp.js': ['@modelcontextprotocol/sdk/server/auth/errors.js'],
 }

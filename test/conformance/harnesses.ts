@@ -1,11 +1,29 @@
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Auth, type DiscoverHandlerOptions, isAuthError } from 'canonical-auth'
+import { createAdaptorServer } from '@hono/node-server'
+import {
+  type Auth,
+  type AuthContext,
+  type DiscoverHandlerOptions,
+  isAuthError,
+} from 'canonical-auth'
 import {
   discoverHandler as expressDiscover,
   metadataHandler as expressMetadata,
   requireAuth as expressRequireAuth,
 } from 'canonical-auth/express'
 import canonicalAuth from 'canonical-auth/fastify'
+import {
+  type FetchGuard,
+  discoverHandler as fetchDiscover,
+  metadataHandler as fetchMetadata,
+  requireAuth as fetchRequireAuth,
+} from 'canonical-auth/fetch'
+import {
+  discoverHandler as honoDiscover,
+  metadataHandler as honoMetadata,
+  requireAuth as honoRequireAuth,
+} from 'canonical-auth/hono'
 import {
   discoverHandler as koaDiscover,
   metadataHandler as koaMetadata,
@@ -14,6 +32,7 @@ import {
 import express5 from 'express'
 import express4 from 'express4'
 import Fastify from 'fastify'
+import { type Context, Hono } from 'hono'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import { listening } from '../helpers.js'
@@ -202,10 +221,101 @@ function koaHarness(name: string, Koa: typeof Koa3): Harness {
   }
 }
 
+// The JSON answers of the routes themselves, as Express's res.json writes them.
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' }
+
+/** A route's answer for the fetch harness: its userId, with the next DPoP nonce when there is one. */
+function meAnswer(auth: AuthContext | undefined): Response {
+  const nonce = auth?.dpop?.nonce
+  return new Response(JSON.stringify({ userId: auth?.userId ?? null }), {
+    headers: nonce === undefined ? JSON_TYPE : { ...JSON_TYPE, 'dpop-nonce': nonce },
+  })
+}
+
+/** A fetch handler served by Node through @hono/node-server, as Node users run one. */
+function served(fetch: (request: Request) => Promise<Response>): Promise<RunningApp> {
+  const server = createAdaptorServer({ fetch }) as Server
+  server.listen(0, '127.0.0.1')
+  return listening(server)
+}
+
+const fetchHarness: Harness = {
+  name: 'fetch',
+  async start({ main, keysDown, pointed, strict }) {
+    const guards: Record<string, FetchGuard<AuthContext | undefined>> = {
+      '/me': fetchRequireAuth(main),
+      '/reports': fetchRequireAuth(main, { scopes: ['read:reports'] }),
+      '/admin': fetchRequireAuth(main, { permissions: ADMIN }),
+      '/org': fetchRequireAuth(main, ORG),
+      '/optional': fetchRequireAuth(main, { optional: true }),
+      '/delegated': fetchRequireAuth(main, { delegateErrors: true }),
+      '/delegated-scope': fetchRequireAuth(main, DELEGATED_SCOPE),
+      '/keys-down': fetchRequireAuth(keysDown),
+      '/pointed': fetchRequireAuth(pointed, REPORTS),
+      '/strict': fetchRequireAuth(strict),
+    }
+    const metadata = fetchMetadata(pointed)
+    const discover = fetchDiscover(main)
+    const limited = fetchDiscover(main, overLimit)
+    return served(async (request) => {
+      const { pathname } = new URL(request.url)
+      if (request.method === 'POST' && pathname === '/public/auth/discover') {
+        return discover(request, { client: '127.0.0.1' })
+      }
+      if (request.method === 'POST' && pathname === '/public/auth/discover-limited') {
+        return limited(request, { client: '127.0.0.1' })
+      }
+      if (request.method === 'GET' && pathname === METADATA_PATH) return metadata(request)
+      const guard = request.method === 'GET' ? guards[pathname] : undefined
+      if (guard === undefined) return new Response('not found', { status: 404 })
+      try {
+        const auth = await guard(request)
+        return auth instanceof Response ? auth : meAnswer(auth)
+      } catch (error) {
+        if (!isAuthError(error)) throw error
+        return new Response(JSON.stringify({ delegated: error.code }), {
+          status: 418,
+          headers: JSON_TYPE,
+        })
+      }
+    })
+  },
+}
+
+const honoHarness: Harness = {
+  name: 'hono 4',
+  async start({ main, keysDown, pointed, strict }) {
+    const app = new Hono()
+    const answer = (c: Context) =>
+      c.body(JSON.stringify({ userId: c.get('auth')?.userId ?? null }), 200, JSON_TYPE)
+    app.onError((error, c) => {
+      if (isAuthError(error))
+        return c.body(JSON.stringify({ delegated: error.code }), 418, JSON_TYPE)
+      throw error
+    })
+    app.get('/me', honoRequireAuth(main), answer)
+    app.get('/reports', honoRequireAuth(main, { scopes: ['read:reports'] }), answer)
+    app.get('/admin', honoRequireAuth(main, { permissions: ADMIN }), answer)
+    app.get('/org', honoRequireAuth(main, ORG), answer)
+    app.get('/optional', honoRequireAuth(main, { optional: true }), answer)
+    app.get('/delegated', honoRequireAuth(main, { delegateErrors: true }), answer)
+    app.get('/delegated-scope', honoRequireAuth(main, DELEGATED_SCOPE), answer)
+    app.get('/keys-down', honoRequireAuth(keysDown), answer)
+    app.get('/pointed', honoRequireAuth(pointed, REPORTS), answer)
+    app.get('/strict', honoRequireAuth(strict), answer)
+    app.get(METADATA_PATH, honoMetadata(pointed))
+    app.post('/public/auth/discover', honoDiscover(main))
+    app.post('/public/auth/discover-limited', honoDiscover(main, overLimit))
+    return served(async (request) => app.fetch(request))
+  },
+}
+
 export const harnesses: readonly Harness[] = [
   expressHarness('express 5', express5),
   expressHarness('express 4', express4 as unknown as typeof express5),
   fastifyHarness,
   koaHarness('koa 3', Koa3),
   koaHarness('koa 2', Koa2 as unknown as typeof Koa3),
+  fetchHarness,
+  honoHarness,
 ]

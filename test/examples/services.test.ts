@@ -1,7 +1,10 @@
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createAdaptorServer } from '@hono/node-server'
 import type { AuthEvent } from 'canonical-auth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgenticBackend } from '../../examples/agentic-backend/app.js'
+import { createHonoService } from '../../examples/hono-service/app.js'
 import { createKoaService } from '../../examples/koa-service/app.js'
 import { type LocalStack, startLocalStack } from '../../examples/local-stack.js'
 import { createPlatformApi } from '../../examples/platform-api/app.js'
@@ -24,7 +27,14 @@ beforeAll(async () => {
   const koaServer = koa.app.listen(0, '127.0.0.1')
   await new Promise((resolve) => koaServer.once('listening', resolve))
   urls.koa = `http://127.0.0.1:${(koaServer.address() as AddressInfo).port}`
+  const hono = createHonoService(stack.config)
+  const honoServer = createAdaptorServer({ fetch: hono.app.fetch }) as Server
+  honoServer.listen(0, '127.0.0.1')
+  await new Promise((resolve) => honoServer.once('listening', resolve))
+  urls.hono = `http://127.0.0.1:${(honoServer.address() as AddressInfo).port}`
   closers.push(
+    () => new Promise((resolve) => honoServer.close(resolve)),
+    () => hono.auth.close(),
     () => new Promise((resolve) => platformServer.close(resolve)),
     () => platform.auth.close(),
     () => agentic.app.close(),
@@ -54,8 +64,10 @@ describe('the example services on one stack', () => {
     const viaAgentic = await get(`${urls.agentic}/workflows`, token, 'x-user-token')
     const viaKoa = await get(`${urls.koa}/profile`, token)
     const viaPlatform = await get(`${urls.platform}/validate`, token)
+    const viaHono = await get(`${urls.hono}/profile`, token)
     expect(viaAgentic.status).toBe(200)
     expect(viaKoa.body.userId).toBe(viaAgentic.body.userId)
+    expect(viaHono.body).toEqual({ userId: viaAgentic.body.userId, email: 'kay@acme.com' })
     expect(viaPlatform.body.userId).toBe(viaAgentic.body.userId)
     expect((await stack.store.lookup('kay@acme.com'))?.id).toBe(viaAgentic.body.userId)
   })

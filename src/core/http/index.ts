@@ -2,6 +2,7 @@
 // framework's types) only, so that a new one is a translation of requests and answers.
 export type { Auth } from '../auth.js'
 export { isAuthError } from '../errors.js'
+export type { WaitUntil } from '../lib/flights.js'
 export type { AuthContext } from '../types.js'
 export { errorAnswer, type HttpAnswer } from './answer.js'
 export type { ClaimRules, ClaimValue } from './claim-rules.js'
@@ -18,6 +19,7 @@ export {
   type RequireAuthOptions,
   type ScopeRequirement,
 } from './guard.js'
+export { bodyChunks } from './request-body.js'
 export { requestUrl } from './request-url.js'
 export {
   configuredAudienceOf,

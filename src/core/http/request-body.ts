@@ -65,3 +65,19 @@ export async function readBody(
   }
   return { bytes, ended }
 }
+
+/**
+ * A fetch `Request`'s body as the chunks {@link readBody} reads (`null`, no body, is no chunk),
+ * read through its reader: not every runtime's streams are async iterable.
+ */
+export async function* bodyChunks(
+  body: ReadableStream<Uint8Array> | null,
+): AsyncGenerator<Uint8Array> {
+  if (body === null) return
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return
+    yield value
+  }
+}

@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Flights } from '../../src/core/lib/flights.js'
+import { advance } from '../helpers.js'
+
+// Work shared by concurrent callers, that nobody waits for past its deadline. A promise that never
+// settles stands for work a platform dropped with the request that started it (its timers too).
+
+const never = () => new Promise<string>(() => {})
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('Flights', () => {
+  it('runs the work once for concurrent callers of one key, and again once it settled', async () => {
+    const flights = new Flights<string, string>()
+    let calls = 0
+    const work = async () => `run ${++calls}`
+    const all = await Promise.all([1, 2, 3].map(() => flights.run('k', work, 1_000)))
+    expect(all).toEqual(['run 1', 'run 1', 'run 1'])
+    expect(flights.size).toBe(0)
+    await expect(flights.run('k', work, 1_000)).resolves.toBe('run 2')
+    // Other keys run apart.
+    await expect(flights.run('other', work, 1_000)).resolves.toBe('run 3')
+  })
+
+  it('shares a failure with every caller, then forgets it', async () => {
+    const flights = new Flights<string, string>()
+    const failing = () => Promise.reject(new Error('down'))
+    const callers = [flights.run('k', failing, 1_000), flights.run('k', failing, 1_000)]
+    for (const caller of callers) await expect(caller).rejects.toThrow('down')
+    await expect(flights.run('k', async () => 'up', 1_000)).resolves.toBe('up')
+  })
+
+  it('starts afresh for a caller that finds a run past its deadline, and never counts the old one', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const flights = new Flights<string, string>()
+    let release: ((value: string) => void) | undefined
+    const dropped = flights.start('k', () => new Promise((resolve) => (release = resolve)), 1_000)
+    expect(flights.has('k')).toBe(true)
+    advance(1_000)
+    expect(flights.has('k')).toBe(false)
+    expect(flights.live()).toBe(0)
+    const fresh = flights.run('k', async () => 'fresh', 1_000)
+    await expect(fresh).resolves.toBe('fresh')
+    // Should the dropped run settle after all, it is no longer the current one.
+    expect(flights.isCurrent('k', dropped)).toBe(false)
+    release?.('late')
+    await expect(dropped).resolves.toBe('late')
+  })
+
+  it('lets a caller that joined wait no longer than the deadline, then run the work itself', async () => {
+    // Real timers: the joiner's own timer is what ends its wait.
+    const flights = new Flights<string, string>()
+    const dropped = flights.start('k', never, 50)
+    void dropped
+    let calls = 0
+    const joined = flights.run('k', async () => `own run ${++calls}`, 50)
+    await expect(joined).resolves.toBe('own run 1')
+    expect(flights.size).toBe(0)
+  })
+
+  it('releases the joiner timer when the run settles first', async () => {
+    vi.useFakeTimers()
+    const flights = new Flights<string, string>()
+    let release: ((value: string) => void) | undefined
+    flights.start('k', () => new Promise((resolve) => (release = resolve)), 60_000)
+    const joined = flights.run('k', never, 60_000)
+    expect(vi.getTimerCount()).toBe(1)
+    release?.('shared')
+    await expect(joined).resolves.toBe('shared')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
