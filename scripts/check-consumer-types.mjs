@@ -27,6 +27,8 @@ try {
       "import { createAuth, isAuthError, type AuthContext } from 'canonical-auth'",
       "import { createTestDirectory, createTestIssuer, type MswHandler } from 'canonical-auth/testing'",
       "import { createRedisStore } from 'canonical-auth/redis'",
+      // The fetch adapter needs no framework: standard Request and Response only.
+      "import { requireAuth as fetchGuard, type FetchGuard } from 'canonical-auth/fetch'",
       // Claims declared once by module augmentation type `token.claims` through the built types.
       "declare module 'canonical-auth' {",
       '  interface TokenClaims { org_id?: string }',
@@ -43,6 +45,8 @@ try {
       '  const handlers: MswHandler[] = [...issuer.handlers, ...directory.handlers]',
       '  void handlers',
       '  void createRedisStore',
+      '  const guard: FetchGuard = fetchGuard(createAuth({ auth0: issuer.auth0 }))',
+      '  void guard',
       '  const auth = createAuth({ auth0: issuer.auth0, directory: { baseUrl: directory.baseUrl } })',
       '  try {',
       '    return await auth.authenticate({ headers: { authorization: `Bearer ${await issuer.sign()}` } })',
