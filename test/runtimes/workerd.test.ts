@@ -125,8 +125,13 @@ beforeAll(async () => {
   }
 }, 60_000)
 
-afterAll(() => {
-  if (workerd?.pid !== undefined) process.kill(workerd.pid)
+afterAll(async () => {
+  // workerd may wait on open requests past a SIGTERM; it keeps nothing worth flushing.
+  if (workerd?.pid !== undefined && workerd.exitCode === null) {
+    const exited = new Promise((resolve) => workerd?.once('exit', resolve))
+    process.kill(workerd.pid, 'SIGKILL')
+    await exited
+  }
   rmSync(dir, { recursive: true, force: true })
 })
 
