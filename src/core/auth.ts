@@ -15,7 +15,7 @@ import {
 import { Discoverer, type Discovery } from './discovery/discoverer.js'
 import { DPOP_CHALLENGE, DpopGate, type HasDpopChallenge } from './dpop/gate.js'
 import { AuthError, withResourceMetadata } from './errors.js'
-import { type Emit, emitterFor } from './events.js'
+import { codeOf, type Emit, emitterFor } from './events.js'
 import {
   type HasProtectedResource,
   type HasTokenAudience,
@@ -190,7 +190,12 @@ export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSour
     dpop === undefined
       ? undefined
       : (verified: VerifiedToken): VerifiedToken => {
-          dpop.assertBearer(verified)
+          try {
+            dpop.assertBearer(verified)
+          } catch (error) {
+            emit({ type: 'token.rejected', code: codeOf(error) })
+            throw error
+          }
           return verified
         }
   let closed = false

@@ -183,7 +183,14 @@ describe.each(frameworks)('%s', (_name, start) => {
   it('keeps a Host header from moving a proof to another path', async () => {
     const config = { dpop: { origin: 'https://api.example.com' } }
     const transfer = () => 'https://api.example.com/api/transfer'
-    for (const host of ['x/api/transfer#', 'x/api/transfer?', 'x?', 'x\\y']) {
+    for (const host of [
+      'x/api/transfer#',
+      'x/api/transfer?',
+      'x?',
+      'x\\y',
+      'api.example.com:99999',
+      '1.2.3.999',
+    ]) {
       await expect(
         call({ config, proofUrl: transfer, raw: { requestLine: 'GET /api/me HTTP/1.1', host } }),
       ).resolves.toMatchObject({ status: 400, body: { error: 'invalid_request' } })

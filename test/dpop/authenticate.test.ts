@@ -367,11 +367,13 @@ describe('DPoP: the token and the scheme', () => {
   })
 
   it('refuses a bound token in verifyAuth0Token, where no proof can come with it', async () => {
-    const auth = stack.auth()
+    const events: AuthEvent[] = []
+    const auth = stack.auth({ onEvent: (event) => void events.push(event) })
     const token = await boundToken()
     const error = await authFailure(auth.verifyAuth0Token(token))
     expect(error.code).toBe('token_invalid')
     expect(error.message).toMatch(/bound to a DPoP key/)
+    expect(events.at(-1)).toEqual({ type: 'token.rejected', code: 'token_invalid' })
     // After the request that proved it, too: the verification cache holds it then.
     await auth.authenticate(await dpopRequest(token))
     expect((await authFailure(auth.verifyAuth0Token(token))).code).toBe('token_invalid')

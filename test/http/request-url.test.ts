@@ -60,12 +60,28 @@ describe('requestUrl', () => {
     '/a/%2E%2e/b',
     '/a/.%2e/b',
     '/a/%2e/b',
-    '/a\\b',
   ])('refuses the path %s, which a router and a proof would read apart', async (target) => {
     const error = await refusal('api.example.com', target)
     expect(error.code).toBe('invalid_request')
     expect(error.message).toBe('The request path has dot segments')
   })
+
+  it('refuses a backslash anywhere in the target, which URL parsers read as a slash', async () => {
+    for (const target of ['/a\\b', 'http://h\\api/me', '/a?x=\\']) {
+      const error = await refusal('api.example.com', target)
+      expect(error.code).toBe('invalid_request')
+      expect(error.message).toBe('The request target has a backslash')
+    }
+  })
+
+  it.each(['api.example.com:99999', '1.2.3.999', '[1:2]'])(
+    'refuses the host %s, which is no host once parsed',
+    async (host) => {
+      const error = await refusal(host, '/api/me')
+      expect(error.code).toBe('invalid_request')
+      expect(error.message).toBe('The request has no usable Host header')
+    },
+  )
 
   it('keeps dots that are not segments', () => {
     expect(requestUrl('https', 'api.example.com', '/a/.well-known/b..c/...')).toBe(

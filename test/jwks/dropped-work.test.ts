@@ -92,4 +92,16 @@ describe('a key set fetch dropped with the request that started it', () => {
     await background[0]
     expect(outcomes).toEqual(['ok', 'ok'])
   })
+
+  it('serves the request when the platform refuses the background task', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { keySet, outcomes } = keySetDropping(() => false)
+    await keySet.getKey(header)
+    advance(OPTIONS.maxAgeMs)
+    const refusing = () => {
+      throw new TypeError('waitUntil refused')
+    }
+    expect(keySet.selectedKey(header, refusing)).toBeDefined()
+    await vi.waitFor(() => expect(outcomes).toEqual(['ok', 'ok']))
+  })
 })

@@ -71,4 +71,17 @@ describe('Flights', () => {
     await expect(joined).resolves.toBe('shared')
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('forgets runs past due whose keys are never asked again, so dropped work stays bounded', () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const flights = new Flights<string, string>()
+    for (let i = 0; i < 1_000; i++) flights.start(`user ${i}`, never, 1_000)
+    expect(flights.size).toBe(1_000)
+    advance(1_000)
+    // Once the runs kept reach twice what the last sweep left, those past due are forgotten.
+    for (let i = 0; i < 100; i++) flights.start(`later ${i}`, never, 1_000)
+    expect(flights.size).toBeLessThanOrEqual(100)
+    expect(flights.has('later 99')).toBe(true)
+    expect(flights.live()).toBe(flights.size)
+  })
 })

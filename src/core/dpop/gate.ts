@@ -112,12 +112,15 @@ export class DpopGate {
       )
     }
     const { method, url } = request
-    const htu = this.#htu(url)
-    if (typeof method !== 'string' || htu === undefined) {
+    if (typeof method !== 'string' || typeof url !== 'string') {
       throw new AuthError(
         'internal_error',
         'authenticate was not given the request method and URL a DPoP proof is checked against',
       )
+    }
+    const htu = this.#htu(url)
+    if (htu === undefined) {
+      throw new AuthError('invalid_request', 'The request URL is not an absolute http URL')
     }
     const nowMs = Date.now()
     const checked = await this.#proofs.check(proof, {
@@ -144,9 +147,8 @@ export class DpopGate {
     this.#ownStore?.clear()
   }
 
-  /** The `htu` a proof for this request must carry, normalised; undefined without a usable URL. */
-  #htu(url: string | undefined): string | undefined {
-    if (typeof url !== 'string') return undefined
+  /** The `htu` a proof for this request must carry, normalised; undefined for an unusable URL. */
+  #htu(url: string): string | undefined {
     const origin = this.#config.origin
     if (origin === undefined) return normalisedHtu(url)
     if (url.startsWith('/')) return normalisedHtu(origin + url)

@@ -18,6 +18,10 @@ const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i
  * refused. Throws `invalid_request` for anything else.
  */
 export function requestUrl(protocol: string, host: string | undefined, target: string): string {
+  // A backslash is a slash to URL parsers and a character to routers, in the path or the authority.
+  if (target.includes('\\')) {
+    throw new AuthError('invalid_request', 'The request target has a backslash')
+  }
   let origin: string
   let path: string
   if (target.startsWith('/')) {
@@ -45,8 +49,14 @@ export function requestUrl(protocol: string, host: string | undefined, target: s
     path = end === -1 ? afterAuthority : afterAuthority.slice(0, end)
     if (!path.startsWith('/')) path = `/${path}`
   }
-  if (DOT_SEGMENT.test(path) || path.includes('\\')) {
+  if (DOT_SEGMENT.test(path)) {
     throw new AuthError('invalid_request', 'The request path has dot segments')
   }
-  return origin + path
+  const url = origin + path
+  // What the pattern lets through that is still no URL: a port past 65535, an IPv4-like name with
+  // a part past 255, a bracketed literal that is no IPv6 address.
+  if (!URL.canParse(url)) {
+    throw new AuthError('invalid_request', 'The request has no usable Host header')
+  }
+  return url
 }

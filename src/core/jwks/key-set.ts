@@ -145,7 +145,11 @@ export class RemoteKeySet {
     if (this.#fetches.has(0, now) || now < this.#retryAt) return
     // The failure is recorded by #refresh; a background caller has nobody to report it to.
     const refresh = this.#refresh().catch(() => {})
-    waitUntil?.(refresh)
+    try {
+      waitUntil?.(refresh)
+    } catch {
+      // A platform that refuses the task leaves it running unowned; the request is served anyway.
+    }
   }
 
   /**

@@ -19,6 +19,9 @@ interface Flight<T> {
  */
 export class Flights<K, T> {
   readonly #running = new Map<K, Flight<T>>()
+  // Runs past due are forgotten when their key is asked again, and in a sweep whenever the runs
+  // kept double: keys never asked again (dropped work for a user not seen since) stay bounded.
+  #sweepAt = 64
 
   /** The number of runs kept, past their deadline or not. */
   get size(): number {
@@ -76,6 +79,10 @@ export class Flights<K, T> {
    * {@link join} first.
    */
   start(key: K, work: () => Promise<T>, maxMs: number): Promise<T> {
+    if (this.#running.size >= this.#sweepAt) {
+      this.live()
+      this.#sweepAt = Math.max(64, this.#running.size * 2)
+    }
     const promise = work()
     const flight: Flight<T> = { promise, deadlineAt: Date.now() + maxMs }
     this.#running.set(key, flight)
@@ -91,7 +98,10 @@ export class Flights<K, T> {
     return this.join(key, () => this.run(key, work, maxMs)) ?? this.start(key, work, maxMs)
   }
 
-  /** Whether `promise` is the run going on for `key` now (not replaced, not past due). */
+  /**
+   * Whether `promise` is the run kept for `key` now: not replaced by a new run, nor forgotten past
+   * its deadline (a run past due that nobody replaced yet still is, and its outcome still counts).
+   */
   isCurrent(key: K, promise: Promise<T>): boolean {
     const flight = this.#running.get(key)
     return flight !== undefined && flight.promise === promise

@@ -106,7 +106,11 @@ export class UserCache {
     if (!isCachedUser(shared)) {
       // Not a user with a UUID: never trusted, and removed so other replicas stop reading it.
       const deleted = this.#withStore('delete', (store) => store.delete(key))
-      waitUntil?.(deleted)
+      try {
+        waitUntil?.(deleted)
+      } catch {
+        // Refused by the platform: the delete runs unowned.
+      }
       return undefined
     }
     const user = fromCache({
