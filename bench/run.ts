@@ -18,6 +18,7 @@ import type { Framework, Guard } from './http/server.js'
 import { runMemory } from './memory.js'
 import { type MicroRow, REALISTIC, runMicro } from './micro.js'
 import { runSoak, type SoakResult } from './soak.js'
+import { measureWorkerBundle, workerBundleSection } from './worker-bundle.js'
 
 const quick = process.argv.includes('--quick')
 const argument = (name: string) => {
@@ -318,6 +319,12 @@ const heapAt = (n: number) => memory.heap.find((point) => point.users === n)?.he
 const last = memory.heap.at(-1)?.heapUsedMiB ?? 0
 console.log(`  heap ${last.toFixed(1)} MiB after ${format(users)} users`)
 
+console.log('worker bundle: examples/worker bundled for Cloudflare Workers')
+const workerBundle = await measureWorkerBundle()
+console.log(
+  `  ${(workerBundle.bytes / 1024).toFixed(1)} KiB minified, ${(workerBundle.gzipBytes / 1024).toFixed(1)} KiB gzipped`,
+)
+
 console.log(`sustained load: ${soakOptions.seconds} s of mixed traffic on Express`)
 const soak = await runSoak(soakOptions, console.log)
 console.log(
@@ -466,6 +473,8 @@ nothing, so what is measured is canonical-auth's own state. Took ${format(memory
 | users | heap used (MiB) |
 | ---: | ---: |
 ${memory.heap.map((point) => `| ${format(point.users)} | ${point.heapUsedMiB.toFixed(1)} |`).join('\n')}
+
+${workerBundleSection(workerBundle)}
 
 ## Sustained load
 
