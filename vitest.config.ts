@@ -14,6 +14,7 @@ export default defineConfig({
       'canonical-auth/koa': fileURLToPath(new URL('./src/adapters/koa.ts', import.meta.url)),
       'canonical-auth/fetch': fileURLToPath(new URL('./src/adapters/fetch.ts', import.meta.url)),
       'canonical-auth/hono': fileURLToPath(new URL('./src/adapters/hono.ts', import.meta.url)),
+      'canonical-auth/nest': fileURLToPath(new URL('./src/adapters/nest.ts', import.meta.url)),
       'canonical-auth/redis': fileURLToPath(new URL('./src/stores/redis.ts', import.meta.url)),
       'canonical-auth/mcp': fileURLToPath(new URL('./src/adapters/mcp.ts', import.meta.url)),
       'canonical-auth': fileURLToPath(new URL('./src/index.ts', import.meta.url)),

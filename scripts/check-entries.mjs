@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path'
 
 const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'redis', 'ioredis']
 const isFramework = (name) =>
-  FRAMEWORKS.includes(name) || name.startsWith('@modelcontextprotocol/sdk')
+  FRAMEWORKS.includes(name) ||
+  name.startsWith('@modelcontextprotocol/sdk') ||
+  name.startsWith('@nestjs/')
 const allowed = {
   'index.js': [],
   'testing.js': [],
@@ -17,6 +19,7 @@ const allowed = {
   'koa.js': ['koa'],
   'fetch.js': [],
   'hono.js': [],
+  'nest.js': ['@nestjs/common', '@nestjs/core'],
   'redis.js': [],
   'mcp.js': ['@modelcontextprotocol/sdk/server/auth/errors.js'],
 }

@@ -39,6 +39,8 @@ beforeAll(() => {
     ...options,
     noUnusedLocals: false,
     noUnusedParameters: false,
+    // The NestJS snippet uses legacy decorators, as Nest apps compile; no other snippet has any.
+    experimentalDecorators: true,
   })
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const file = diagnostic.file?.fileName

@@ -31,8 +31,27 @@ import {
 } from 'canonical-auth/koa'
 import express5 from 'express'
 import express4 from 'express4'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { type Context, Hono } from 'hono'
+import 'reflect-metadata'
+import {
+  type ArgumentsHost,
+  Catch,
+  Controller,
+  type ExceptionFilter,
+  Get,
+  Module,
+  type Type,
+} from '@nestjs/common'
+import { APP_FILTER, NestFactory } from '@nestjs/core'
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express'
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify'
+import {
+  CanonicalAuthModule,
+  CurrentUser,
+  type NestRequireAuthOptions,
+  RequireAuth,
+} from 'canonical-auth/nest'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import { listening } from '../helpers.js'
@@ -310,6 +329,102 @@ const honoHarness: Harness = {
   },
 }
 
+/**
+ * A Nest controller with the routes every harness serves, its decorators applied as TypeScript's
+ * legacy decorators apply them (this file is not compiled with them; test/nest is).
+ */
+function nestController(routes: Record<string, NestRequireAuthOptions>): Type {
+  class Routes {}
+  Controller()(Routes)
+  for (const [path, options] of Object.entries(routes)) {
+    const name = `route${path.replace(/[^a-z]/g, '_')}`
+    const handler = (auth: AuthContext | undefined) => ({ userId: auth?.userId ?? null })
+    Object.defineProperty(Routes.prototype, name, { value: handler, configurable: true })
+    const descriptor = Object.getOwnPropertyDescriptor(Routes.prototype, name) as PropertyDescriptor
+    CurrentUser()(Routes.prototype, name, 0)
+    RequireAuth(options)(Routes.prototype, name, descriptor)
+    Get(path)(Routes.prototype, name, descriptor)
+  }
+  return Routes
+}
+
+/** The delegated routes' answer: a Nest exception filter, as a Nest app would write one. */
+class DelegatedFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse()
+    if (!isAuthError(exception)) throw exception
+    const body = { delegated: exception.code }
+    if (typeof response.code === 'function') response.code(418).send(body)
+    else response.status(418).json(body)
+  }
+}
+Catch()(DelegatedFilter)
+
+function nestHarness(name: string, platform: 'express' | 'fastify'): Harness {
+  return {
+    name,
+    async start({ main, keysDown, pointed, strict }) {
+      const controller = nestController({
+        me: {},
+        reports: { scopes: ['read:reports'] },
+        admin: { permissions: ADMIN },
+        org: ORG,
+        optional: { optional: true },
+        delegated: { delegateErrors: true },
+        'delegated-scope': DELEGATED_SCOPE,
+        'keys-down': { auth: keysDown },
+        pointed: { ...REPORTS, auth: pointed },
+        strict: { auth: strict },
+      })
+      class AppModule {}
+      Module({
+        imports: [CanonicalAuthModule.forRoot({ auth: main })],
+        controllers: [controller],
+        providers: [{ provide: APP_FILTER, useClass: DelegatedFilter }],
+      })(AppModule)
+      if (platform === 'express') {
+        const app = await NestFactory.create<NestExpressApplication>(
+          AppModule,
+          new ExpressAdapter(),
+          {
+            logger: false,
+            bodyParser: false,
+          },
+        )
+        const express = app.getHttpAdapter().getInstance()
+        express.get(METADATA_PATH, expressMetadata(pointed))
+        express.post('/public/auth/discover', expressDiscover(main))
+        express.post('/public/auth/discover-limited', expressDiscover(main, overLimit))
+        await app.listen(0, '127.0.0.1')
+        return listening(app.getHttpServer())
+      }
+      const app = await NestFactory.create<NestFastifyApplication>(
+        AppModule,
+        new FastifyAdapter(),
+        {
+          logger: false,
+          bodyParser: false,
+        },
+      )
+      await app.register(async (scope: FastifyInstance) => {
+        await scope.register(canonicalAuth, { auth: main, discoverPath: '/public/auth/discover' })
+      })
+      await app.register(async (scope: FastifyInstance) => {
+        await scope.register(canonicalAuth, {
+          auth: main,
+          discoverPath: '/public/auth/discover-limited',
+          discover: overLimit,
+        })
+      })
+      await app.register(async (scope: FastifyInstance) => {
+        await scope.register(canonicalAuth, { auth: pointed, metadataPath: METADATA_PATH })
+      })
+      await app.listen(0, '127.0.0.1')
+      return listening(app.getHttpServer())
+    },
+  }
+}
+
 export const harnesses: readonly Harness[] = [
   expressHarness('express 5', express5),
   expressHarness('express 4', express4 as unknown as typeof express5),
@@ -318,4 +433,6 @@ export const harnesses: readonly Harness[] = [
   koaHarness('koa 2', Koa2 as unknown as typeof Koa3),
   fetchHarness,
   honoHarness,
+  nestHarness('nest 12 (express)', 'express'),
+  nestHarness('nest 12 (fastify)', 'fastify'),
 ]
