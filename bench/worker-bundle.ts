@@ -1,11 +1,9 @@
 // The size of a Cloudflare Worker built on canonical-auth: examples/worker/worker.ts bundled as
 // wrangler would (esbuild, ESM, minified, the workerd and browser export conditions), in bytes,
 // gzipped, and by package.
-import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
-
-const root = join(import.meta.dirname, '..')
+import { workerBuildOptions } from '../examples/worker/run.js'
 
 export interface WorkerBundle {
   readonly bytes: number
@@ -15,22 +13,7 @@ export interface WorkerBundle {
 }
 
 export async function measureWorkerBundle(): Promise<WorkerBundle> {
-  const result = await build({
-    entryPoints: [join(root, 'examples', 'worker', 'worker.ts')],
-    write: false,
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    target: 'es2022',
-    alias: {
-      'canonical-auth/fetch': join(root, 'src', 'adapters', 'fetch.ts'),
-      'canonical-auth': join(root, 'src', 'index.ts'),
-    },
-    metafile: true,
-    logLevel: 'silent',
-  })
+  const result = await build({ ...workerBuildOptions(), write: false })
   const output = result.outputFiles[0]
   const meta = Object.values(result.metafile.outputs)[0]
   if (output === undefined || meta === undefined) throw new Error('esbuild wrote no bundle')

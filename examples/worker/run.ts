@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AuthConfig } from 'canonical-auth'
-import { build } from 'esbuild'
+import { type BuildOptions, build } from 'esbuild'
 
 const root = join(import.meta.dirname, '..', '..')
 
@@ -23,15 +23,10 @@ function freePort(): Promise<number> {
   })
 }
 
-/** Bundles the Worker, starts workerd with it, and resolves once it answers. */
-export async function startWorker(
-  config: AuthConfig,
-  port?: number,
-): Promise<{ url: string; bundleBytes: number; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'canonical-auth-worker-'))
-  const result = await build({
+/** How wrangler bundles the Worker: esbuild, ESM, minified, the `workerd` export condition. */
+export function workerBuildOptions() {
+  return {
     entryPoints: [join(import.meta.dirname, 'worker.ts')],
-    outfile: join(dir, 'worker.js'),
     bundle: true,
     minify: true,
     format: 'esm',
@@ -44,7 +39,16 @@ export async function startWorker(
     },
     metafile: true,
     logLevel: 'silent',
-  })
+  } satisfies BuildOptions
+}
+
+/** Bundles the Worker, starts workerd with it, and resolves once it answers. */
+export async function startWorker(
+  config: AuthConfig,
+  port?: number,
+): Promise<{ url: string; bundleBytes: number; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'canonical-auth-worker-'))
+  const result = await build({ ...workerBuildOptions(), outfile: join(dir, 'worker.js') })
   const bundleBytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
   const listen = port ?? (await freePort())
   writeFileSync(join(dir, 'auth-config.json'), JSON.stringify(config))
