@@ -12,7 +12,8 @@ import { type BuildOptions, build } from 'esbuild'
 
 const root = join(import.meta.dirname, '..', '..')
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now, for workerd's socket (it takes an address, not port 0). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -79,12 +80,7 @@ const worker :Workerd.Worker = (
   )
   const url = `http://127.0.0.1:${listen}`
   const close = async () => {
-    if (workerd.pid !== undefined && workerd.exitCode === null) {
-      const exited = new Promise((resolve) => workerd.once('exit', resolve))
-      // workerd keeps nothing worth flushing here, and may wait on open requests past a SIGTERM.
-      process.kill(workerd.pid, 'SIGKILL')
-      await exited
-    }
+    await stopWorkerd(workerd)
     rmSync(dir, { recursive: true, force: true })
   }
   for (let attempt = 0; ; attempt++) {
@@ -100,4 +96,13 @@ const worker :Workerd.Worker = (
     }
   }
   return { url, bundleBytes, close }
+}
+
+/** Ends a workerd process by its pid and waits for it to exit. */
+export async function stopWorkerd(workerd: ChildProcess): Promise<void> {
+  if (workerd.pid === undefined || workerd.exitCode !== null) return
+  const exited = new Promise((resolve) => workerd.once('exit', resolve))
+  // workerd keeps nothing worth flushing here, and may wait on open requests past a SIGTERM.
+  process.kill(workerd.pid, 'SIGKILL')
+  await exited
 }

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort, stopWorkerd } from '../../examples/worker/run.js'
 
 // The core on Cloudflare's runtime (workerd, from npm): a Worker keeping one shared `Auth` across
 // requests, its key set served by another worker. workerd ends a request's unfinished work with
@@ -20,17 +20,6 @@ const KID = 'workerd-key'
 let workerd: ChildProcess | undefined
 const origins: Record<'compat' | 'plain', string> = { compat: '', plain: '' }
 let token = ''
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 async function bundle(entry: string, outfile: string): Promise<void> {
   await build({
@@ -126,12 +115,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  // workerd may wait on open requests past a SIGTERM; it keeps nothing worth flushing.
-  if (workerd?.pid !== undefined && workerd.exitCode === null) {
-    const exited = new Promise((resolve) => workerd?.once('exit', resolve))
-    process.kill(workerd.pid, 'SIGKILL')
-    await exited
-  }
+  if (workerd !== undefined) await stopWorkerd(workerd)
   rmSync(dir, { recursive: true, force: true })
 })
 

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, type JWSHeaderParameters } from 'jose'
 import { AuthError } from '../errors.js'
-import { Flights, type WaitUntil } from '../lib/flights.js'
+import { Flights, handOff, type WaitUntil } from '../lib/flights.js'
 import { isJoseError } from '../token-check-error.js'
 import { statusError } from '../upstream/client.js'
 import { upstreamRequest } from '../upstream/request.js'
@@ -144,12 +144,10 @@ export class RemoteKeySet {
   #refreshInBackground(now: number, waitUntil: WaitUntil | undefined): void {
     if (this.#fetches.has(0, now) || now < this.#retryAt) return
     // The failure is recorded by #refresh; a background caller has nobody to report it to.
-    const refresh = this.#refresh().catch(() => {})
-    try {
-      waitUntil?.(refresh)
-    } catch {
-      // A platform that refuses the task leaves it running unowned; the request is served anyway.
-    }
+    handOff(
+      this.#refresh().catch(() => {}),
+      waitUntil,
+    )
   }
 
   /**

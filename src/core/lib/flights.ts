@@ -1,6 +1,18 @@
 /** A platform's `waitUntil`: keeps the request's work alive until the promise settles. */
 export type WaitUntil = (task: Promise<unknown>) => void
 
+/**
+ * Hands background work to the platform's `waitUntil`, when there is one. A platform that refuses
+ * the task (it throws) leaves it running unowned: the request it came with is served anyway.
+ */
+export function handOff(task: Promise<unknown>, waitUntil: WaitUntil | undefined): void {
+  try {
+    waitUntil?.(task)
+  } catch {
+    // Refused: the task runs on, unowned.
+  }
+}
+
 interface Flight<T> {
   readonly promise: Promise<T>
   readonly deadlineAt: number

@@ -1,7 +1,7 @@
 import type { LRUCache } from 'lru-cache'
 import type { Emit } from '../events.js'
 import { expiringCache } from '../lib/expiring-cache.js'
-import { Flights, type WaitUntil } from '../lib/flights.js'
+import { Flights, handOff, type WaitUntil } from '../lib/flights.js'
 import { isUuid } from '../lib/uuid.js'
 import type { CanonicalUser, VerifiedToken } from '../types.js'
 
@@ -105,12 +105,10 @@ export class UserCache {
     if (shared === undefined) return undefined
     if (!isCachedUser(shared)) {
       // Not a user with a UUID: never trusted, and removed so other replicas stop reading it.
-      const deleted = this.#withStore('delete', (store) => store.delete(key))
-      try {
-        waitUntil?.(deleted)
-      } catch {
-        // Refused by the platform: the delete runs unowned.
-      }
+      handOff(
+        this.#withStore('delete', (store) => store.delete(key)),
+        waitUntil,
+      )
       return undefined
     }
     const user = fromCache({
