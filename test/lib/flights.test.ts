@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Flights } from '../../src/core/lib/flights.js'
+import { FLIGHT_GRACE_MS, Flights } from '../../src/core/lib/flights.js'
 import { advance } from '../helpers.js'
 
 // Work shared by concurrent callers, that nobody waits for past its deadline. A promise that never
@@ -38,7 +38,10 @@ describe('Flights', () => {
     let release: ((value: string) => void) | undefined
     const dropped = flights.start('k', () => new Promise((resolve) => (release = resolve)), 1_000)
     expect(flights.has('k')).toBe(true)
-    advance(1_000)
+    // Its own timeouts end the work within maxMs; it is taken for dropped a grace later.
+    advance(1_000 + FLIGHT_GRACE_MS - 1)
+    expect(flights.has('k')).toBe(true)
+    advance(1)
     expect(flights.has('k')).toBe(false)
     expect(flights.live()).toBe(0)
     const fresh = flights.run('k', async () => 'fresh', 1_000)
@@ -60,6 +63,24 @@ describe('Flights', () => {
     expect(flights.size).toBe(0)
   })
 
+  it('gives its joiners the outcome of a run that its own timeout ends, however late it started the timer', async () => {
+    vi.useFakeTimers()
+    const flights = new Flights<string, string>()
+    let runs = 0
+    // A fetch bound by its own timeout of maxMs, whose timer starts a little after the run does.
+    const timingOut = async () => {
+      runs += 1
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      throw new Error('timed out')
+    }
+    const callers = Array.from({ length: 3 }, () => flights.run('k', timingOut, 1_000))
+    const outcomes = Promise.allSettled(callers)
+    await vi.advanceTimersByTimeAsync(1_005)
+    expect(runs).toBe(1)
+    expect((await outcomes).map((outcome) => outcome.status)).toEqual(Array(3).fill('rejected'))
+  })
+
   it('releases the joiner timer when the run settles first', async () => {
     vi.useFakeTimers()
     const flights = new Flights<string, string>()
@@ -77,7 +98,7 @@ describe('Flights', () => {
     const flights = new Flights<string, string>()
     for (let i = 0; i < 1_000; i++) flights.start(`user ${i}`, never, 1_000)
     expect(flights.size).toBe(1_000)
-    advance(1_000)
+    advance(1_000 + FLIGHT_GRACE_MS)
     // Once the runs kept reach twice what the last sweep left, those past due are forgotten.
     for (let i = 0; i < 100; i++) flights.start(`later ${i}`, never, 1_000)
     expect(flights.size).toBeLessThanOrEqual(100)

@@ -1,5 +1,6 @@
 import type { UserCacheStore, UserDirectory } from 'canonical-auth'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { FLIGHT_GRACE_MS } from '../../src/core/lib/flights.js'
 import { advance, ssoToken } from '../helpers.js'
 import { useTestStack } from '../stack.js'
 
@@ -45,7 +46,7 @@ describe('a user resolution dropped with the request that started it', () => {
     await settle()
     expect(calls).toBe(1)
     void joined.catch(() => {})
-    advance(1_000 + 5_000)
+    advance(1_000 + 5_000 + FLIGHT_GRACE_MS)
     await expect(auth.authenticate({ headers })).resolves.toMatchObject({ userId: ADA })
     expect(calls).toBe(2)
   })

@@ -158,8 +158,8 @@ describe.each([
     // Served from the kept copy; the refresh it starts outlives the request, which workerd ends.
     await expect(call(origin(), '/without-wait-until')).resolves.toMatchObject({ status: 200 })
     // Past the copy's max age and its stale window: keys are needed now, and the dropped refresh
-    // is past its deadline, so a new one is made.
-    await sleep(1_100)
+    // is past its deadline (its 500 ms timeout and a second's grace), so a new one is made.
+    await sleep(1_600)
     await expect(call(origin(), '/without-wait-until')).resolves.toEqual({
       status: 200,
       body: { userId: UUID, nodeCrypto: nodeCompat },

@@ -13,6 +13,14 @@ export function handOff(task: Promise<unknown>, waitUntil: WaitUntil | undefined
   }
 }
 
+/**
+ * How much longer than its `maxMs` a run is waited for before it is taken for dropped. Work bound
+ * by timeouts of its own (a fetch's `timeoutMs`) starts their timers a little after its run
+ * starts; without this margin its joiners' timers would fire first, and a run about to fail by its
+ * own timeout would be raced by a second one.
+ */
+export const FLIGHT_GRACE_MS = 1_000
+
 interface Flight<T> {
   readonly promise: Promise<T>
   readonly deadlineAt: number
@@ -86,9 +94,9 @@ export class Flights<K, T> {
   }
 
   /**
-   * Starts `work` for `key` (replacing a run past its deadline), to be done within `maxMs`; its
-   * promise is returned as it is, and the run is forgotten when it settles. Callers should
-   * {@link join} first.
+   * Starts `work` for `key` (replacing a run past its deadline), which its own timeouts end within
+   * `maxMs`: its deadline is {@link FLIGHT_GRACE_MS} after that. Its promise is returned as it is,
+   * and the run is forgotten when it settles. Callers should {@link join} first.
    */
   start(key: K, work: () => Promise<T>, maxMs: number): Promise<T> {
     if (this.#running.size >= this.#sweepAt) {
@@ -96,7 +104,7 @@ export class Flights<K, T> {
       this.#sweepAt = Math.max(64, this.#running.size * 2)
     }
     const promise = work()
-    const flight: Flight<T> = { promise, deadlineAt: Date.now() + maxMs }
+    const flight: Flight<T> = { promise, deadlineAt: Date.now() + maxMs + FLIGHT_GRACE_MS }
     this.#running.set(key, flight)
     const done = () => {
       if (this.#running.get(key) === flight) this.#running.delete(key)
