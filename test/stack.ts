@@ -38,6 +38,13 @@ export interface TestStack {
   readonly directory: TestDirectory
   /** `createAuth` on this issuer with the stack's defaults and `extra`; closed after the test. */
   auth(extra?: Partial<AuthConfig>): Auth
+  /**
+   * The key set fetches the instances made with `auth` made in this test, counted by their
+   * `jwks.fetch` events (once each fetch has settled). A count of requests the issuer received
+   * would also count the runtime's own retries: Deno's and Bun's `fetch` send a request again
+   * when a kept-alive connection is reset.
+   */
+  readonly jwksFetches: number
 }
 
 /**
@@ -51,6 +58,7 @@ export function useTestStack(
 ): TestStack {
   let issuer: TestIssuer | undefined
   let directory: TestDirectory | undefined
+  let jwksFetches = 0
   const stack: TestStack = {
     get issuer() {
       if (issuer === undefined) throw new Error('the test stack is used outside a test')
@@ -61,11 +69,25 @@ export function useTestStack(
       return directory
     },
     auth(extra = {}) {
-      return keep(createAuth({ auth0: stack.issuer.auth0, ...defaults(stack), ...extra }))
+      const config = { auth0: stack.issuer.auth0, ...defaults(stack), ...extra }
+      const { onEvent } = config
+      return keep(
+        createAuth({
+          ...config,
+          onEvent(event) {
+            if (event.type === 'jwks.fetch') jwksFetches += 1
+            return onEvent?.(event)
+          },
+        }),
+      )
+    },
+    get jwksFetches() {
+      return jwksFetches
     },
   }
   beforeEach(async () => {
     if (options.fakeDate) vi.useFakeTimers({ toFake: ['Date'] })
+    jwksFetches = 0
     issuer = await createTestIssuer()
     directory = await createTestDirectory()
   })
