@@ -12,6 +12,8 @@ export default defineConfig({
     nest: 'src/adapters/nest.ts',
     redis: 'src/stores/redis.ts',
     mcp: 'src/adapters/mcp.ts',
+    // The command-line tool (package.json `bin`), Node-only.
+    cli: 'src/cli/bin.ts',
   },
   format: ['esm', 'cjs'],
   // One copy of the core in the CJS build too, so `isAuthError` and shared caches see one module.

@@ -11,6 +11,8 @@ const LAYERS = [
   // The package entries: adapters see the core only through core/http/index.ts.
   { layer: 9, files: /^src\/(adapters|stores|testing)\//, name: 'entries' },
   { layer: 9, files: /^src\/index\.ts$/, name: 'entries' },
+  // The command-line tool, Node-only: it reads the core's own pieces to explain their checks.
+  { layer: 9, files: /^src\/cli\//, name: 'the command-line tool' },
   {
     layer: 8,
     files: /^src\/core\/http\/(index|guard|discover)\.ts$/,

@@ -9,7 +9,7 @@ import type { IssuerMetadata } from './issuer-metadata.js'
 import { parseKeySet } from './safe-keys.js'
 
 // A key set larger than this is not a key set.
-const MAX_JWKS_BYTES = 1_048_576
+export const MAX_JWKS_BYTES = 1_048_576
 const FIRST_BACKOFF_MS = 1_000
 // Bounds the remembered selections per copy: (alg, kid) pairs are few in a real key set, and
 // headers naming no kid or an unknown one never reach here without a key.

@@ -1,0 +1,71 @@
+// The configuration a command checks: a config module (`--config`), whose default export is the
+// `createAuth` configuration or a function returning it, or one tenant given by flags.
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { AuthConfig } from '../core/config/config.js'
+
+/** A mistake in how a command was called: printed with a pointer to `--help`, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+/** The flags that say which configuration to use. */
+export interface ConfigFlags {
+  readonly config?: string | undefined
+  readonly domain?: string | undefined
+  readonly issuer?: string | undefined
+  readonly 'jwks-uri'?: string | undefined
+  readonly audience?: readonly string[] | undefined
+}
+
+/** The configuration the flags name, or `undefined` when they name none. */
+export async function loadConfig(flags: ConfigFlags, cwd: string): Promise<AuthConfig | undefined> {
+  const tenantFlags = [flags.domain, flags.issuer, flags['jwks-uri'], flags.audience?.[0]]
+  const anyTenantFlag = tenantFlags.some((flag) => flag !== undefined)
+  if (flags.config !== undefined) {
+    if (anyTenantFlag) {
+      throw new UsageError(
+        'give either --config or the tenant flags (--domain, --issuer, --jwks-uri, --audience), not both',
+      )
+    }
+    return configModule(flags.config, cwd)
+  }
+  if (!anyTenantFlag) return undefined
+  if (flags.domain === undefined && flags.issuer === undefined) {
+    throw new UsageError('--domain or --issuer is needed to know which tenant to check against')
+  }
+  const audience = flags.audience ?? []
+  if (audience.length === 0)
+    throw new UsageError('--audience is needed: the API identifier tokens must be for')
+  return {
+    auth0: {
+      ...(flags.domain === undefined ? {} : { domain: flags.domain }),
+      ...(flags.issuer === undefined ? {} : { issuer: flags.issuer }),
+      ...(flags['jwks-uri'] === undefined ? {} : { jwksUri: flags['jwks-uri'] }),
+      audience: audience.length === 1 ? (audience[0] as string) : audience,
+    },
+  }
+}
+
+async function configModule(path: string, cwd: string): Promise<AuthConfig> {
+  const url = pathToFileURL(resolve(cwd, path)).href
+  let loaded: { default?: unknown }
+  try {
+    loaded = (await import(url)) as { default?: unknown }
+  } catch (error) {
+    const reason =
+      (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND'
+        ? 'not found'
+        : `failed to load: ${error instanceof Error ? error.message : String(error)}`
+    throw new UsageError(`--config ${path}: ${reason}`)
+  }
+  const exported = loaded.default
+  if (exported === undefined) {
+    throw new UsageError(`--config ${path}: no default export (export default { auth0: { … } })`)
+  }
+  const config = typeof exported === 'function' ? await (exported as () => unknown)() : exported
+  if (typeof config !== 'object' || config === null) {
+    throw new UsageError(`--config ${path}: the default export is not a configuration object`)
+  }
+  return config as AuthConfig
+}

@@ -1,0 +1,339 @@
+// `canonical-auth explain`: every check the verifier makes on a token, in its order, each a line
+// that says why it passed or failed; then the verifier's own verdict on the same token. The
+// lines are computed from the verifier's own pieces (shape, decode, header and claim rules, the
+// safe-key filter) and the verdict comes from a real `createAuth`, so the report can never pass a
+// token canonical-auth refuses.
+import {
+  compactVerify,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose'
+import { createAuth } from '../core/auth.js'
+import type { AuthConfig, ResolvedConfig, ResolvedTenant } from '../core/config/config.js'
+import { resolveConfig } from '../core/config/config.js'
+import { isAuthError } from '../core/errors.js'
+import { assertHeader } from '../core/verify/checks.js'
+import { claimRulesFor } from '../core/verify/claims.js'
+import { decodeUnverified } from '../core/verify/decode.js'
+import { assertCompactJws } from '../core/verify/token-shape.js'
+import { claimChecks } from './explain-claims.js'
+import { describeKey, fetchFailure, type KeySetProbe, probeKeySet } from './key-set-probe.js'
+import type { Check, Report } from './report.js'
+import { count, list, maskSub } from './words.js'
+
+export interface ExplainOptions {
+  /** Print subs and emails in full. Default: masked. */
+  readonly showIdentities?: boolean | undefined
+}
+
+const skip = (name: string, detail: string): Check => ({ name, status: 'skip', detail })
+
+/**
+ * Explains what canonical-auth makes of `token` under `config`. Throws `AuthConfigError` for a
+ * configuration `createAuth` would refuse.
+ */
+export async function explainToken(
+  token: string,
+  config: AuthConfig,
+  options: ExplainOptions = {},
+): Promise<Report> {
+  const resolved = resolveConfig(config)
+  const show = options.showIdentities === true
+  const checks: Check[] = [...shapeChecks(token, resolved.maxTokenLength)]
+  let parts: { header: ProtectedHeaderParameters; payload: JWTPayload } | undefined
+  if (checks.every((check) => check.status === 'pass')) {
+    try {
+      parts = decodeUnverified(token)
+      checks.push({ name: 'header', status: 'pass', detail: describeHeader(parts.header) })
+    } catch (error) {
+      checks.push({ name: 'header', status: 'fail', detail: messageOf(error) })
+    }
+  } else {
+    checks.push(skip('header', 'not a JWT'))
+  }
+  if (parts !== undefined) checks.push(...(await tokenChecks(token, parts, resolved, show)))
+  const verdict = await verify(token, config)
+  checks.push(verdict.check)
+  return { command: 'explain', checks, summary: verdict.summary(show) }
+}
+
+function shapeChecks(token: string, maxLength: number): Check[] {
+  const size: Check =
+    token.length > maxLength
+      ? {
+          name: 'size',
+          status: 'fail',
+          detail: `${token.length} characters, over the ${maxLength} allowed (maxTokenLength)`,
+          fix: 'check what is sent as the token; raise maxTokenLength only for a real token this long',
+        }
+      : {
+          name: 'size',
+          status: 'pass',
+          detail: `${token.length} characters (at most ${maxLength})`,
+        }
+  if (size.status === 'fail') return [size, skip('shape', 'too long to read')]
+  try {
+    assertCompactJws(token, maxLength)
+    return [
+      size,
+      { name: 'shape', status: 'pass', detail: 'a compact JWS: three base64url segments' },
+    ]
+  } catch (error) {
+    const segments = token.split('.').length
+    const detail =
+      segments === 1
+        ? 'an opaque token, not a JWT: Auth0 issues one when the authorize request names no audience'
+        : segments === 5
+          ? 'five segments: an encrypted token (JWE), which an API cannot read; Auth0 encrypts ' +
+            'access tokens only when the API asks for it'
+          : messageOf(error)
+    return [size, { name: 'shape', status: 'fail', detail, fix: shapeFix(token) }]
+  }
+}
+
+function shapeFix(token: string): string {
+  return token.includes('.')
+    ? 'send the access token exactly as issued, without quotes, spaces or line breaks'
+    : 'request the token with your API as audience (Auth0: the authorize or token request\u2019s audience parameter)'
+}
+
+function describeHeader(header: ProtectedHeaderParameters): string {
+  const fields = [`alg ${String(header.alg)}`]
+  if (header.kid !== undefined) fields.push(`kid ${JSON.stringify(header.kid)}`)
+  if (header.typ !== undefined) fields.push(`typ ${JSON.stringify(header.typ)}`)
+  return `decoded: ${fields.join(', ')}`
+}
+
+async function tokenChecks(
+  token: string,
+  { header, payload }: { header: ProtectedHeaderParameters; payload: JWTPayload },
+  config: ResolvedConfig,
+  show: boolean,
+): Promise<Check[]> {
+  const tenant = await tenantFor(payload.iss, config)
+  if (!('tenant' in tenant)) {
+    return [
+      tenant.check,
+      ...['algorithm', 'key set', 'key', 'signature', 'claims'].map((name) =>
+        skip(name, 'no configured issuer to check it against'),
+      ),
+    ]
+  }
+  const checks: Check[] = [tenant.check, algorithmCheck(header, tenant.tenant)]
+  let probe: KeySetProbe | undefined
+  try {
+    probe = await probeKeySet(tenant.tenant, config.jwks)
+    checks.push(keySetCheck(probe))
+  } catch (error) {
+    checks.push({
+      name: 'key set',
+      status: 'fail',
+      detail: `${tenant.tenant.jwksUri ?? `the key set named by ${tenant.tenant.issuer}'s metadata`} ${fetchFailure(error)}`,
+      fix: 'check the tenant domain or jwksUri, and that this machine reaches it (proxy, firewall)',
+    })
+  }
+  if (probe === undefined || probe.usable.length === 0) {
+    checks.push(skip('key', 'no key set'), skip('signature', 'no key set'))
+  } else if (checks[1]?.status === 'fail') {
+    checks.push(skip('key', 'algorithm refused'), skip('signature', 'algorithm refused'))
+  } else {
+    checks.push(...(await signatureChecks(token, header, probe, tenant.tenant)))
+  }
+  const now = Math.floor(Date.now() / 1000)
+  checks.push(...claimChecks(header, payload, claimRulesFor(tenant.tenant), now, show))
+  const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt
+  if (typeof jkt === 'string') {
+    checks.push({
+      name: 'binding',
+      status: 'pass',
+      detail: 'bound to a DPoP key (cnf.jkt): each request must carry a DPoP proof signed by it',
+    })
+  }
+  return checks
+}
+
+type TenantMatch = { tenant: ResolvedTenant; check: Check } | { check: Check }
+
+async function tenantFor(iss: unknown, config: ResolvedConfig): Promise<TenantMatch> {
+  const name = 'issuer'
+  const configured = config.tenants.map((tenant) => tenant.issuer)
+  if (typeof iss !== 'string') {
+    return { check: { name, status: 'fail', detail: 'the token has no iss claim' } }
+  }
+  let tenant = config.tenants.find((candidate) => candidate.issuer === iss)
+  if (tenant === undefined && config.tenantResolver !== undefined) {
+    try {
+      tenant = await config.tenantResolver(iss)
+    } catch (error) {
+      return {
+        check: {
+          name,
+          status: 'fail',
+          detail: `${iss}: the tenant resolver failed (${messageOf(error)})`,
+        },
+      }
+    }
+  }
+  if (tenant !== undefined) {
+    return { tenant, check: { name, status: 'pass', detail: `${iss}, a configured issuer` } }
+  }
+  const close = configured.find((issuer) => issuer.replace(/\/$/, '') === iss.replace(/\/$/, ''))
+  return {
+    check: {
+      name,
+      status: 'fail',
+      detail: `${iss} is not a configured issuer (configured: ${list(configured)})`,
+      fix:
+        close === undefined
+          ? 'configure this issuer in auth0, or get the token from a configured tenant'
+          : `the issuer differs only by its trailing slash from ${close}: configure auth0.issuer exactly as the token's iss`,
+    },
+  }
+}
+
+function algorithmCheck(header: ProtectedHeaderParameters, tenant: ResolvedTenant): Check {
+  const name = 'algorithm'
+  const accepted = list(tenant.algorithms as string[])
+  try {
+    assertHeader(header, tenant)
+    return { name, status: 'pass', detail: `${header.alg} (accepted: ${accepted})` }
+  } catch (error) {
+    const alg = String(header.alg)
+    if (alg === 'none')
+      return { name, status: 'fail', detail: 'none: an unsigned token, never accepted' }
+    if (alg.startsWith('HS')) {
+      return {
+        name,
+        status: 'fail',
+        detail: `${alg} is signed with a shared secret, never accepted`,
+        fix: 'use RS256 (Auth0: the API\u2019s signing algorithm)',
+      }
+    }
+    if (tenant.algorithms.includes(alg as never)) {
+      return { name, status: 'fail', detail: messageOf(error) }
+    }
+    return {
+      name,
+      status: 'fail',
+      detail: `${alg} is not accepted (accepted: ${accepted})`,
+      fix: 'add it to auth0.algorithms if the tenant really signs with it',
+    }
+  }
+}
+
+function keySetCheck(probe: KeySetProbe): Check {
+  const dropped = probe.all.length - probe.usable.length
+  if (probe.usable.length === 0) {
+    return {
+      name: 'key set',
+      status: 'fail',
+      detail: `${probe.url}: ${count(probe.all.length, 'key')}, none safe to verify with`,
+      fix: 'the key set must hold public RSA (2048 bits or more), EC P-256/384/521 or Ed25519 signing keys',
+    }
+  }
+  const refused = dropped === 0 ? '' : `; ${dropped} refused as unsafe`
+  return {
+    name: 'key set',
+    status: 'pass',
+    detail: `${probe.url}: ${count(probe.usable.length, 'usable key')} (${list(probe.usable.map(describeKey))})${refused}`,
+  }
+}
+
+async function signatureChecks(
+  token: string,
+  header: ProtectedHeaderParameters,
+  probe: KeySetProbe,
+  tenant: ResolvedTenant,
+): Promise<Check[]> {
+  const kid = header.kid
+  const matches = (key: JWK) =>
+    (kid === undefined || key.kid === kid) && (key.alg === undefined || key.alg === header.alg)
+  const candidates = probe.usable.filter(matches)
+  if (candidates.length === 0) {
+    const unsafe = probe.all.some((key) => key.kid === kid)
+    const detail = unsafe
+      ? `kid ${JSON.stringify(kid)} names a key canonical-auth refuses to use (too weak or of an unsupported kind)`
+      : kid === undefined
+        ? `no kid, and no key of the key set is for ${header.alg}`
+        : `kid ${JSON.stringify(kid)} is not in the key set (kids: ${list(probe.usable.map((key) => JSON.stringify(key.kid)))})`
+    return [
+      {
+        name: 'key',
+        status: 'fail',
+        detail,
+        fix: 'the token comes from another tenant, or its key was rotated out; get a new token from this tenant',
+      },
+      skip('signature', 'no key to check it with'),
+    ]
+  }
+  const key: Check = {
+    name: 'key',
+    status: 'pass',
+    detail:
+      candidates.length === 1
+        ? describeKey(candidates[0] as JWK)
+        : `${candidates.length} keys match; each is tried`,
+  }
+  for (const candidate of candidates.slice(0, 8)) {
+    try {
+      await compactVerify(token, await importJWK(candidate, String(header.alg)), {
+        algorithms: tenant.algorithms as string[],
+      })
+      return [
+        key,
+        { name: 'signature', status: 'pass', detail: `verified with ${describeKey(candidate)}` },
+      ]
+    } catch {
+      // The next candidate.
+    }
+  }
+  return [
+    key,
+    {
+      name: 'signature',
+      status: 'fail',
+      detail: 'does not verify: the token was altered, or signed by another key under the same kid',
+    },
+  ]
+}
+
+interface Verdict {
+  readonly check: Check
+  summary(show: boolean): string
+}
+
+async function verify(token: string, config: AuthConfig): Promise<Verdict> {
+  const auth = createAuth({
+    ...config,
+    onEvent: undefined,
+    cache: { ...config.cache, tokens: false },
+    // Whether a proof must come with it is reported apart; here, only the token.
+    dpop: { mode: 'disabled' },
+  })
+  try {
+    const verified = await auth.verifyAuth0Token(token)
+    return {
+      check: { name: 'verification', status: 'pass', detail: 'canonical-auth accepts this token' },
+      summary: (show) =>
+        `accepted: subject ${maskSub(verified.subject, show)} of ${verified.issuer}`,
+    }
+  } catch (error) {
+    const refusal = isAuthError(error) ? `${error.code} (${error.status})` : 'internal_error'
+    return {
+      check: {
+        name: 'verification',
+        status: 'fail',
+        detail: `canonical-auth refuses it: ${refusal}: ${messageOf(error)}`,
+      },
+      summary: () => `refused: ${refusal}`,
+    }
+  } finally {
+    await auth.close()
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : 'failed'
+}

@@ -1,0 +1,165 @@
+// `canonical-auth`, the command-line tool: `explain` tells why a token is accepted or refused.
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { AuthConfigError } from '../core/config/errors.js'
+import { loadConfig, UsageError } from './config.js'
+import { explainToken } from './explain.js'
+import { colorFor, EXIT, exitCodeOf, type Report, renderJson, renderText } from './report.js'
+
+/** Where a run reads and writes, so that tests can run it in process too. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean | undefined }
+  readonly stderr: { write(text: string): unknown }
+  readonly stdin: AsyncIterable<string | Uint8Array> & { readonly isTTY?: boolean | undefined }
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+}
+
+const USAGE = `Usage: canonical-auth <command> [options]
+
+Commands:
+  explain [token | -]   why canonical-auth accepts or refuses an access token
+
+Options:
+  -h, --help            this help; canonical-auth <command> --help for a command's
+  -v, --version         the version
+`
+
+const CONFIG_OPTIONS = `Configuration (one of):
+  --config <file>       a module whose default export is the createAuth configuration, or a
+                        function returning it (./auth.config.mjs)
+  --domain <host>       an Auth0 tenant or custom domain
+  --issuer <url>        any OpenID issuer (its key set from its metadata), or the exact iss
+  --jwks-uri <url>      the key set URL, when it is neither of those
+  --audience <id>       the API identifier; repeat it for several`
+
+const EXPLAIN_USAGE = `Usage: canonical-auth explain [token | -] [options]
+
+Runs every check canonical-auth makes on an access token, in order, each as a line marked pass,
+fail or skip with the reason; then the verdict of canonical-auth itself. The token is read from
+stdin when it is "-" or not given ("Bearer " and "Authorization: " prefixes are dropped).
+
+${CONFIG_OPTIONS}
+
+Output:
+  --json                one JSON document: { command, ok, summary, checks }
+  --show-identities     print subs in full (masked by default)
+  -h, --help            this help
+
+Exit codes: 0 accepted, 1 refused, 2 a usage or configuration error.
+`
+
+const CONFIG_FLAGS = {
+  config: { type: 'string' },
+  domain: { type: 'string' },
+  issuer: { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  audience: { type: 'string', multiple: true },
+} as const
+
+/** Runs the tool with `args` (without `node` and the script); resolves to the exit code. */
+export async function main(args: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = args
+  try {
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      io.stdout.write(USAGE)
+      return command === undefined ? EXIT.usage : EXIT.ok
+    }
+    if (command === '-v' || command === '--version') {
+      io.stdout.write(`${version()}\n`)
+      return EXIT.ok
+    }
+    if (command === 'explain') return await explain(rest, io)
+    throw new UsageError(`unknown command "${command}"`)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`canonical-auth: ${error.message}\nRun canonical-auth --help for usage.\n`)
+      return EXIT.usage
+    }
+    if (error instanceof AuthConfigError) {
+      io.stderr.write(`canonical-auth: the configuration is not valid: ${error.message}\n`)
+      return EXIT.usage
+    }
+    io.stderr.write(`canonical-auth: ${error instanceof Error ? error.message : String(error)}\n`)
+    return EXIT.usage
+  }
+}
+
+async function explain(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...CONFIG_FLAGS,
+    json: { type: 'boolean' },
+    'show-identities': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  })
+  if (values.help === true) {
+    io.stdout.write(EXPLAIN_USAGE)
+    return EXIT.ok
+  }
+  if (positionals.length > 1) throw new UsageError('explain takes one token')
+  const config = await loadConfig(values, io.cwd)
+  if (config === undefined) {
+    throw new UsageError(
+      'explain needs a configuration: --config <file>, or --domain/--issuer and --audience',
+    )
+  }
+  const token = await tokenFrom(positionals[0], io)
+  const report = await explainToken(token, config, {
+    showIdentities: values['show-identities'] === true,
+  })
+  return print(report, values.json === true, io)
+}
+
+function parse<const T extends Parameters<typeof parseArgs>[0] & {}>(
+  args: readonly string[],
+  options: NonNullable<T['options']>,
+) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+  } catch (error) {
+    // parseArgs names the option it did not know, or the one missing its value.
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** The token from the argument, or from stdin; a pasted header's prefixes dropped. */
+async function tokenFrom(argument: string | undefined, io: CliIo): Promise<string> {
+  let text = argument
+  if (text === undefined || text === '-') {
+    if (text === undefined && io.stdin.isTTY === true) {
+      throw new UsageError('no token: give it as an argument, or on stdin ("-")')
+    }
+    text = ''
+    for await (const chunk of io.stdin) {
+      text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+    }
+  }
+  const token = text
+    .trim()
+    .replace(/^authorization:\s*/i, '')
+    .replace(/^bearer\s+/i, '')
+  if (token === '') throw new UsageError('no token: the argument or stdin was empty')
+  return token
+}
+
+function print(report: Report, json: boolean, io: CliIo): number {
+  io.stdout.write(json ? renderJson(report) : renderText(report, colorFor(io.stdout, io.env)))
+  return exitCodeOf(report)
+}
+
+/** The package's version, from the package.json above this file (src/cli or dist). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let depth = 0; depth < 4; depth++) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      if (manifest.name === 'canonical-auth') return String(manifest.version)
+    } catch {
+      // Not here: one directory up.
+    }
+    dir = dirname(dir)
+  }
+  return 'unknown'
+}
