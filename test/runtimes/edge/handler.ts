@@ -13,7 +13,7 @@ async function handler(request: Request): Promise<Response> {
   if (auth instanceof Response) return auth
   return Response.json({
     userId: auth.userId,
-    subject: auth.token.subject,
+    subject: auth.token?.subject,
     nodeCrypto: typeof (globalThis as { process?: unknown }).process !== 'undefined',
   })
 }
