@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { AuthConfigError } from '../core/config/errors.js'
 import { loadConfig, UsageError } from './config.js'
+import { checkDirectory, parseHeader } from './directory-check.js'
 import { explainToken } from './explain.js'
 import { colorFor, EXIT, exitCodeOf, type Report, renderJson, renderText } from './report.js'
 
@@ -20,7 +21,8 @@ export interface CliIo {
 const USAGE = `Usage: canonical-auth <command> [options]
 
 Commands:
-  explain [token | -]   why canonical-auth accepts or refuses an access token
+  explain [token | -]        why canonical-auth accepts or refuses an access token
+  directory-check <baseUrl>  whether a user directory honours the wire contract
 
 Options:
   -h, --help            this help; canonical-auth <command> --help for a command's
@@ -51,6 +53,25 @@ Output:
 Exit codes: 0 accepted, 1 refused, 2 a usage or configuration error.
 `
 
+const DIRECTORY_CHECK_USAGE = `Usage: canonical-auth directory-check <baseUrl> [options]
+
+Checks a live user directory against the wire contract canonical-auth's HTTP client speaks, each
+rule a line marked pass, fail or skip: ensure creates (201) then answers the same user (200);
+concurrent ensures for one new email create one user; ids are UUIDs, never the sub; lookup finds
+what ensure created and answers 404 for an unknown email; emails that differ only in case are one
+user; the service credential is required; malformed bodies are refused. It creates test users
+under a reserved .test domain (RFC 6761), so it is safe against a staging directory.
+
+Options:
+  --header 'name: value'  the service credential, e.g. 'authorization: Bearer …'; repeatable.
+                          With it, calls without it must be refused (else that rule is skipped)
+  --domain <domain>       the test users' domain (default canonical-auth-conformance.test)
+  --json                  one JSON document: { command, ok, summary, note, checks }
+  -h, --help              this help
+
+Exit codes: 0 every rule holds, 1 a rule is broken, 2 a usage error.
+`
+
 const CONFIG_FLAGS = {
   config: { type: 'string' },
   domain: { type: 'string' },
@@ -72,6 +93,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
       return EXIT.ok
     }
     if (command === 'explain') return await explain(rest, io)
+    if (command === 'directory-check') return await directoryCheck(rest, io)
     throw new UsageError(`unknown command "${command}"`)
   } catch (error) {
     if (error instanceof UsageError) {
@@ -112,9 +134,44 @@ async function explain(args: readonly string[], io: CliIo): Promise<number> {
   return print(report, values.json === true, io)
 }
 
-function parse<const T extends Parameters<typeof parseArgs>[0] & {}>(
+async function directoryCheck(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    header: { type: 'string', multiple: true },
+    domain: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  })
+  if (values.help === true) {
+    io.stdout.write(DIRECTORY_CHECK_USAGE)
+    return EXIT.ok
+  }
+  const [baseUrl, ...extra] = positionals
+  if (baseUrl === undefined)
+    throw new UsageError('directory-check needs the directory\u2019s base URL')
+  if (extra.length > 0) throw new UsageError('directory-check takes one base URL')
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    throw new UsageError(`"${baseUrl}" is not an http(s) URL`)
+  }
+  const headers: Record<string, string> = {}
+  for (const text of values.header ?? []) {
+    try {
+      const [name, value] = parseHeader(text)
+      headers[name] = value
+    } catch (error) {
+      throw new UsageError((error as Error).message)
+    }
+  }
+  const domain = values.domain
+  if (domain !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(domain)) {
+    throw new UsageError(`--domain "${domain}" is not a domain name`)
+  }
+  const report = await checkDirectory({ baseUrl, headers, domain })
+  return print(report, values.json === true, io)
+}
+
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
   args: readonly string[],
-  options: NonNullable<T['options']>,
+  options: O,
 ) {
   try {
     return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })

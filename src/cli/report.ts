@@ -19,6 +19,8 @@ export interface Check {
 /** A command's result: its checks, and a last line that sums them up. */
 export interface Report {
   readonly command: string
+  /** A line printed under the title: what the command does that a user should know. */
+  readonly note?: string | undefined
   readonly checks: readonly Check[]
   /** The verdict, for example `refused: token_expired (401)`. */
   readonly summary: string
@@ -63,6 +65,7 @@ export function renderText(report: Report, color: boolean): string {
     color ? `${STYLE[style][0]}${text}${STYLE[style][1]}` : text
   const width = Math.max(0, ...report.checks.map((check) => check.name.length))
   const lines = [paint('bold', `canonical-auth ${report.command}`), '']
+  if (report.note !== undefined) lines.push(paint('skip', report.note), '')
   for (const check of report.checks) {
     const status = paint(check.status, check.status.padEnd(4))
     lines.push(`  ${status}  ${check.name.padEnd(width)}  ${check.detail}`)
@@ -83,7 +86,13 @@ export function renderJson(report: Report): string {
     fix === undefined ? { name, status, detail } : { name, status, detail, fix },
   )
   return `${JSON.stringify(
-    { command: report.command, ok: passed(report), summary: report.summary, checks },
+    {
+      command: report.command,
+      ok: passed(report),
+      summary: report.summary,
+      ...(report.note === undefined ? {} : { note: report.note }),
+      checks,
+    },
     null,
     2,
   )}\n`

@@ -1,4 +1,10 @@
 export {
+  type DirectoryConformanceOptions,
+  type DirectoryConformanceReport,
+  type DirectoryConformanceResult,
+  runDirectoryConformance,
+} from './directory-conformance.js'
+export {
   createDpopKeyPair,
   createDpopProof,
   type DpopKeyPair,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { canonicalizeEmail } from '../core/lib/email.js'
 import { listenLoopback } from './loopback.js'
 import { mswHandlers } from './msw-handlers.js'
 import {
@@ -115,6 +116,7 @@ export async function createTestDirectory(
     }
     if (typeof body.email !== 'string' || body.email === '')
       return json(400, { error: 'email_required' })
+    if (canonicalizeEmail(body.email) === undefined) return json(400, { error: 'invalid_email' })
     const sub = typeof body.auth0_sub === 'string' ? body.auth0_sub : undefined
     return withFault(
       fault,

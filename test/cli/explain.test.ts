@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createDpopKeyPair, createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { b64, forge, nowSeconds, strangerKey } from '../helpers.js'
-import { check, type JsonReport, runCli, statuses } from './run-cli.js'
+import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cli.js'
 
 // The command-line tool run as a process, against a test issuer listening on loopback.
 
@@ -52,7 +52,7 @@ describe('canonical-auth explain', () => {
       'verification: pass',
     ])
     expect(report.summary).toBe(`accepted: subject auth0|test… of ${issuer.issuer}`)
-    expect(check(report, 'expiry').detail).toMatch(/^expires in 59 min \d+ s \(20\d\d-/)
+    expect(check(report, 'expiry').detail).toMatch(/^expires in (1 h|59 min \d+ s) \(20\d\d-/)
   })
 
   it('prints a report for a terminal: aligned lines, a fix under a failure, no colour in a pipe', async () => {
@@ -62,7 +62,7 @@ describe('canonical-auth explain', () => {
     expect(run.stdout).not.toContain('\u001b[')
     expect(run.stdout).toMatch(/^canonical-auth explain\n\n {2}pass {2}size {10}\d+ characters/)
     expect(run.stdout).toMatch(
-      /\n {2}fail {2}expiry {8}expired 10 min \d+ s ago \(.+\), beyond the 5 s tolerance\n {22}fix: get a new token/,
+      /\n {2}fail {2}expiry {8}expired 10 min( \d+ s)? ago \(.+\), beyond the 5 s tolerance\n {22}fix: get a new token/,
     )
     expect(run.stdout).toMatch(/\nrefused: token_expired \(401\) \(\d+ pass, 2 fail, 0 skip\)\n$/)
   })
@@ -280,12 +280,20 @@ describe('canonical-auth explain', () => {
       [['frobnicate'], /unknown command "frobnicate"/],
     ]
     for (const [args, message] of mistakes) {
-      const run = await runCli(args)
+      const run = await runInProcess(args)
       expect(run.code, args.join(' ')).toBe(2)
       expect(run.stderr).toMatch(message)
       expect(run.stderr).toContain('canonical-auth --help')
       expect(run.stdout).toBe('')
     }
+  })
+
+  it('exits 2 from the process too, its message on stderr', async () => {
+    const run = await runCli(['explain', await issuer.sign()])
+    expect(run).toMatchObject({ code: 2, stdout: '' })
+    expect(run.stderr).toBe(
+      'canonical-auth: explain needs a configuration: --config <file>, or --domain/--issuer and --audience\nRun canonical-auth --help for usage.\n',
+    )
   })
 
   it('prints help and the version', async () => {
@@ -296,7 +304,7 @@ describe('canonical-auth explain', () => {
     expect(explainHelp.stdout).toMatch(
       /Exit codes: 0 accepted, 1 refused, 2 a usage or configuration error/,
     )
-    const none = await runCli([])
+    const none = await runInProcess([])
     expect(none.code).toBe(2)
     const version = await runCli(['--version'])
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/)

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
+import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { main } from '../../src/cli/main.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 // tsx's loader by path: a run in another directory (a config module's) cannot name the package.
@@ -41,6 +43,23 @@ export function runCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }))
     child.stdin.end(options.stdin ?? '')
   })
+}
+
+/**
+ * Runs the tool's `main` in this process, for the many ways of calling it wrongly: the same code
+ * as {@link runCli} without a process per case.
+ */
+export async function runInProcess(args: readonly string[], stdin = ''): Promise<CliRun> {
+  let stdout = ''
+  let stderr = ''
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from(stdin === '' ? [] : [stdin]),
+    env: {},
+    cwd: ROOT,
+  })
+  return { code, stdout, stderr }
 }
 
 /** A `--json` report, as the tool prints it. */

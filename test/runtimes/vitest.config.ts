@@ -12,7 +12,7 @@ const config = mergeConfig(
     test: {
       server: { deps: { inline: ['zod'] } },
       // Most of these files wait on loopback servers and deadlines: two at a time even on two
-      // cores (both runtimes together then stay under three minutes here).
+      // cores (CI runs both runtimes side by side, in under three minutes here).
       maxWorkers: Math.max(2, availableParallelism() - 1),
     },
   }),
