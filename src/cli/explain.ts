@@ -21,11 +21,16 @@ import { assertCompactJws } from '../core/verify/token-shape.js'
 import { claimChecks } from './explain-claims.js'
 import { describeKey, fetchFailure, type KeySetProbe, probeKeySet } from './key-set-probe.js'
 import type { Check, Report } from './report.js'
-import { count, list, maskSub } from './words.js'
+import { count, list, maskEmail, maskSub } from './words.js'
 
 export interface ExplainOptions {
   /** Print subs and emails in full. Default: masked. */
   readonly showIdentities?: boolean | undefined
+  /**
+   * Resolve the token to the canonical user too, as a login would: the trust policy, then the
+   * directory (in `ensure` mode, that creates a user who has none).
+   */
+  readonly resolve?: boolean | undefined
 }
 
 const skip = (name: string, detail: string): Check => ({ name, status: 'skip', detail })
@@ -56,7 +61,15 @@ export async function explainToken(
   if (parts !== undefined) checks.push(...(await tokenChecks(token, parts, resolved, show)))
   const verdict = await verify(token, config)
   checks.push(verdict.check)
-  return { command: 'explain', checks, summary: verdict.summary(show) }
+  if (options.resolve !== true)
+    return { command: 'explain', checks, summary: verdict.summary(show) }
+  if (verdict.check.status !== 'pass') {
+    checks.push(skip('trust', 'the token is refused'), skip('directory', 'the token is refused'))
+    return { command: 'explain', checks, summary: verdict.summary(show) }
+  }
+  const resolution = await resolveChecks(token, config, show)
+  checks.push(...resolution.checks)
+  return { command: 'explain', checks, summary: resolution.summary ?? verdict.summary(show) }
 }
 
 function shapeChecks(token: string, maxLength: number): Check[] {
@@ -332,6 +345,72 @@ async function verify(token: string, config: AuthConfig): Promise<Verdict> {
   } finally {
     await auth.close()
   }
+}
+
+// What a refusal of resolution says about which step refused: the trust policy, or the directory.
+const TRUST_REFUSALS = new Set(['identity_untrusted', 'insufficient_scope', 'token_invalid'])
+
+async function resolveChecks(
+  token: string,
+  config: AuthConfig,
+  show: boolean,
+): Promise<{ checks: Check[]; summary?: string }> {
+  if (config.directory === undefined) {
+    return {
+      checks: [
+        skip('trust', 'no directory configured: the token is verified only'),
+        skip('directory', 'not configured'),
+      ],
+    }
+  }
+  const auth = createAuth({ ...config, onEvent: undefined, dpop: { mode: 'disabled' } })
+  try {
+    const context = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } })
+    const { user } = context
+    const how =
+      user.source === 'claim'
+        ? "the token's canonical-id claim"
+        : user.email === undefined
+          ? 'the trust policy'
+          : `the trust policy, by email ${maskEmail(user.email, show)}`
+    return {
+      checks: [
+        { name: 'trust', status: 'pass', detail: `linked through ${how}` },
+        {
+          name: 'directory',
+          status: 'pass',
+          detail:
+            user.source === 'claim'
+              ? 'not asked: the token names the user'
+              : `user ${user.id}${user.created ? ', created on this call' : ''}`,
+        },
+      ],
+      summary: `resolved: user ${context.userId}`,
+    }
+  } catch (error) {
+    const code = isAuthError(error) ? error.code : 'internal_error'
+    const refusal: Check = {
+      name: TRUST_REFUSALS.has(code) ? 'trust' : 'directory',
+      status: 'fail',
+      detail: `${code}${isAuthError(error) ? ` (${error.status})` : ''}: ${messageOf(error)}`,
+      fix: RESOLVE_FIXES[code],
+    }
+    const checks: Check[] =
+      refusal.name === 'trust'
+        ? [refusal, skip('directory', 'the trust policy refused the identity')]
+        : [{ name: 'trust', status: 'pass', detail: 'the identity may be linked' }, refusal]
+    return { checks, summary: `refused: ${code}` }
+  } finally {
+    await auth.close()
+  }
+}
+
+const RESOLVE_FIXES: Record<string, string> = {
+  identity_untrusted:
+    'trust the connection for its domains (trust.trustedConnections), or have the IdP send a verified email',
+  user_not_provisioned:
+    'the directory is in lookup mode and has no such user: provision them first',
+  directory_unavailable: 'run canonical-auth doctor to check the directory',
 }
 
 function messageOf(error: unknown): string {

@@ -50,7 +50,9 @@ ${CONFIG_OPTIONS}
 
 Output:
   --json                one JSON document: { command, ok, summary, checks }
-  --show-identities     print subs in full (masked by default)
+  --resolve             then resolve it to the canonical user, as a login would: the trust
+                        policy and the directory's answer (in ensure mode, that creates the user)
+  --show-identities     print subs and emails in full (masked by default)
   -h, --help            this help
 
 Exit codes: 0 accepted, 1 refused, 2 a usage or configuration error.
@@ -135,6 +137,7 @@ async function explain(args: readonly string[], io: CliIo): Promise<number> {
     ...CONFIG_FLAGS,
     json: { type: 'boolean' },
     'show-identities': { type: 'boolean' },
+    resolve: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help === true) {
@@ -151,6 +154,7 @@ async function explain(args: readonly string[], io: CliIo): Promise<number> {
   const token = await tokenFrom(positionals[0], io)
   const report = await explainToken(token, config, {
     showIdentities: values['show-identities'] === true,
+    resolve: values.resolve === true,
   })
   return print(report, values.json === true, io)
 }

@@ -1,9 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDpopKeyPair, createTestIssuer, type TestIssuer } from 'canonical-auth/testing'
+import {
+  createDpopKeyPair,
+  createTestDirectory,
+  createTestIssuer,
+  type TestIssuer,
+} from 'canonical-auth/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { b64, forge, nowSeconds, strangerKey } from '../helpers.js'
+import { b64, forge, nowSeconds, ssoToken, strangerKey } from '../helpers.js'
 import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cli.js'
 
 // The command-line tool run as a process, against a test issuer listening on loopback.
@@ -261,6 +266,68 @@ describe('canonical-auth explain', () => {
       expect(invalid.code).toBe(2)
       expect(invalid.stderr).toMatch(/^canonical-auth: the configuration is not valid: .*audience/s)
     } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('with --resolve, says what the trust policy and the directory make of it', async () => {
+    const directory = await createTestDirectory()
+    const dir = await mkdtemp(join(tmpdir(), 'canonical-auth-cli-'))
+    try {
+      const auth0 = JSON.stringify({
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        audience: issuer.audience,
+      })
+      await writeFile(
+        join(dir, 'auth.config.mjs'),
+        `export default { auth0: ${auth0}, directory: { baseUrl: ${JSON.stringify(directory.baseUrl)}, retries: 0 }, trust: { trustedConnections: { 'acme-waad': ['acme.com'] } } }\n`,
+      )
+      const resolveWith = async (token: string) => {
+        const run = await runCli(
+          ['explain', token, '--config', 'auth.config.mjs', '--resolve', '--json'],
+          { cwd: dir },
+        )
+        return { code: run.code, report: JSON.parse(run.stdout) as JsonReport, stdout: run.stdout }
+      }
+      const first = await resolveWith(await ssoToken(issuer, 'ada'))
+      expect(first.code).toBe(0)
+      const id = directory.users.get('ada@acme.com')?.id
+      expect(check(first.report, 'trust').detail).toBe(
+        'linked through the trust policy, by email a***@acme.com',
+      )
+      expect(check(first.report, 'directory').detail).toBe(`user ${id}, created on this call`)
+      expect(first.report.summary).toBe(`resolved: user ${id}`)
+      expect(first.stdout).not.toContain('ada@acme.com')
+
+      const untrusted = await resolveWith(await ssoToken(issuer, { sub: 'samlp|other-idp|ada', email_verified: false }))
+      expect(untrusted.code).toBe(1)
+      expect(statuses(untrusted.report).slice(-3)).toEqual([
+        'verification: pass',
+        'trust: fail',
+        'directory: skip',
+      ])
+      expect(check(untrusted.report, 'trust').detail).toMatch(/^identity_untrusted \(403\)/)
+
+      directory.fail('5xx')
+      const down = await resolveWith(await ssoToken(issuer, 'grace'))
+      expect(statuses(down.report).slice(-2)).toEqual(['trust: pass', 'directory: fail'])
+      expect(check(down.report, 'directory').detail).toMatch(/^directory_unavailable \(502\)/)
+      expect(down.stdout).not.toContain('internal')
+
+      const flagsOnly = await runCli([
+        'explain',
+        await issuer.sign(),
+        ...flags,
+        '--resolve',
+        '--json',
+      ])
+      expect(statuses(JSON.parse(flagsOnly.stdout) as JsonReport).slice(-2)).toEqual([
+        'trust: skip',
+        'directory: skip',
+      ])
+    } finally {
+      await directory.close()
       await rm(dir, { recursive: true, force: true })
     }
   })
