@@ -8,12 +8,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { createTestIssuer } from 'canonical-auth/testing'
+import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
 
 const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '..')
 const project = await mkdtemp(join(tmpdir(), 'canonical-auth-npx-'))
 const issuer = await createTestIssuer()
+const directory = await createTestDirectory()
 
 /** Runs `npx canonical-auth …` in the project; resolves to its exit code and output. */
 async function npx(args) {
@@ -70,8 +71,18 @@ try {
   const usage = await npx(['explain', 'x', ...tenant])
   assert.equal(usage.code, 2)
   assert.match(usage.stderr, /--audience is needed/)
-  console.log('npx canonical-auth (from the packed package): ok')
+  const doctor = await npx(['doctor', ...flags])
+  assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr)
+  assert.match(doctor.stdout, /\nthe deployment is ready \(4 pass, 0 fail, 3 skip\)\n$/)
+
+  const conformance = await npx(['directory-check', directory.baseUrl, '--json'])
+  assert.equal(conformance.code, 0, conformance.stdout + conformance.stderr)
+  assert.equal(JSON.parse(conformance.stdout).summary, 'the directory honours the wire contract')
+  console.log(
+    'npx canonical-auth explain, doctor and directory-check (from the packed package): ok',
+  )
 } finally {
   await issuer.close()
+  await directory.close()
   await rm(project, { recursive: true, force: true })
 }

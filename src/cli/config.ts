@@ -1,5 +1,6 @@
 // The configuration a command checks: a config module (`--config`), whose default export is the
 // `createAuth` configuration or a function returning it, or one tenant given by flags.
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { AuthConfig } from '../core/config/config.js'
@@ -48,24 +49,36 @@ export async function loadConfig(flags: ConfigFlags, cwd: string): Promise<AuthC
 }
 
 async function configModule(path: string, cwd: string): Promise<AuthConfig> {
-  const url = pathToFileURL(resolve(cwd, path)).href
+  const file = resolve(cwd, path)
+  if (!existsSync(file)) throw new UsageError(`--config ${path}: not found`)
   let loaded: { default?: unknown }
   try {
-    loaded = (await import(url)) as { default?: unknown }
+    loaded = (await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (error) {
-    const reason =
-      (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND'
-        ? 'not found'
-        : `failed to load: ${error instanceof Error ? error.message : String(error)}`
-    throw new UsageError(`--config ${path}: ${reason}`)
+    throw new UsageError(`--config ${path}: failed to load (${kindOf(error)})`)
   }
   const exported = loaded.default
   if (exported === undefined) {
     throw new UsageError(`--config ${path}: no default export (export default { auth0: { … } })`)
   }
-  const config = typeof exported === 'function' ? await (exported as () => unknown)() : exported
+  let config: unknown
+  try {
+    config = typeof exported === 'function' ? await (exported as () => unknown)() : exported
+  } catch (error) {
+    throw new UsageError(`--config ${path}: its default export threw (${kindOf(error)})`)
+  }
   if (typeof config !== 'object' || config === null) {
     throw new UsageError(`--config ${path}: the default export is not a configuration object`)
   }
   return config as AuthConfig
+}
+
+/**
+ * What went wrong, without the message: a module's error may quote what it failed on (a
+ * connection string with its password). Run the module with node to see it whole.
+ */
+function kindOf(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' ? `${error.name} ${code}` : error.name
 }

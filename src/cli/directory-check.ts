@@ -34,9 +34,11 @@ export function parseHeader(text: string): [name: string, value: string] {
   const colon = text.indexOf(':')
   const name = text.slice(0, colon).trim().toLowerCase()
   const value = text.slice(colon + 1).trim()
-  if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name) || value === '') {
+  // A header value is printable ASCII here (a credential): an ellipsis pasted from the help, or
+  // a line break, would only make every request fail.
+  if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name) || !/^[\x20-\x7e]+$/.test(value)) {
     // Not quoted back: what was given may be the credential itself.
-    throw new Error("a --header is not a header: give it as 'name: value'")
+    throw new Error("a --header is not a header: give it as 'name: value', in printable ASCII")
   }
   return [name, value]
 }

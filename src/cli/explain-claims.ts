@@ -26,9 +26,9 @@ export function claimChecks(
   const checks: Check[] = []
   if (rules.typ !== undefined) checks.push(typCheck(header, rules.typ))
   checks.push(audienceCheck(payload.aud, rules.audience))
-  checks.push(issuedAtCheck(payload, rules, now))
   checks.push(notBeforeCheck(payload.nbf, rules.toleranceSeconds, now))
   checks.push(expiryCheck(payload.exp, rules.toleranceSeconds, now))
+  checks.push(issuedAtCheck(payload, rules, now))
   checks.push(subjectCheck(payload, showIdentities))
   return checks
 }

@@ -95,8 +95,9 @@ function shapeChecks(token: string, maxLength: number): Check[] {
     ]
   } catch (error) {
     const segments = token.split('.').length
-    const detail =
-      segments === 1
+    const detail = /^[^.]+\.[^.]+\.$/.test(token)
+      ? 'no signature: an unsigned token (alg "none"), never accepted'
+      : segments === 1
         ? 'an opaque token, not a JWT: Auth0 issues one when the authorize request names no audience'
         : segments === 5
           ? 'five segments: an encrypted token (JWE), which an API cannot read; Auth0 encrypts ' +
@@ -129,12 +130,12 @@ async function tokenChecks(
   if (!('tenant' in tenant)) {
     return [
       tenant.check,
-      ...['algorithm', 'key set', 'key', 'signature', 'claims'].map((name) =>
+      ...['algorithm', 'key source', 'key set', 'key', 'signature', 'claims'].map((name) =>
         skip(name, 'no configured issuer to check it against'),
       ),
     ]
   }
-  const checks: Check[] = [tenant.check, algorithmCheck(header, tenant.tenant)]
+  const checks: Check[] = [tenant.check, ...algorithmChecks(header, tenant.tenant)]
   let probe: KeySetProbe | undefined
   try {
     probe = await probeKeySet(tenant.tenant, config.jwks)
@@ -143,14 +144,14 @@ async function tokenChecks(
     checks.push({
       name: 'key set',
       status: 'fail',
-      detail: `${tenant.tenant.jwksUri ?? `the key set named by ${tenant.tenant.issuer}'s metadata`} ${fetchFailure(error)}`,
+      detail: `${tenant.tenant.jwksUri ?? "the issuer's metadata (where the key set URL comes from)"} ${fetchFailure(error)}`,
       fix: 'check the tenant domain or jwksUri, and that this machine reaches it (proxy, firewall)',
     })
   }
   if (probe === undefined || probe.usable.length === 0) {
     checks.push(skip('key', 'no key set'), skip('signature', 'no key set'))
-  } else if (checks[1]?.status === 'fail') {
-    checks.push(skip('key', 'algorithm refused'), skip('signature', 'algorithm refused'))
+  } else if (checks.some((check) => check.status === 'fail' && HEADER_LINES.has(check.name))) {
+    checks.push(skip('key', 'the header is refused'), skip('signature', 'the header is refused'))
   } else {
     checks.push(...(await signatureChecks(token, header, probe, tenant.tenant)))
   }
@@ -160,8 +161,18 @@ async function tokenChecks(
   if (typeof jkt === 'string') {
     checks.push({
       name: 'binding',
-      status: 'pass',
-      detail: 'bound to a DPoP key (cnf.jkt): each request must carry a DPoP proof signed by it',
+      status: config.dpop === undefined ? 'fail' : 'pass',
+      detail:
+        config.dpop === undefined
+          ? 'bound to a DPoP key (cnf.jkt), and DPoP is disabled here: such a token is refused'
+          : 'bound to a DPoP key (cnf.jkt): each request must carry a DPoP proof signed by it',
+    })
+  } else if (config.dpop?.required === true) {
+    checks.push({
+      name: 'binding',
+      status: 'fail',
+      detail: 'not bound to a DPoP key, and dpop.mode is required: a Bearer token is refused',
+      fix: 'have the client request DPoP-bound tokens (a DPoP proof at the token endpoint)',
     })
   }
   return checks
@@ -184,7 +195,7 @@ async function tenantFor(iss: unknown, config: ResolvedConfig): Promise<TenantMa
         check: {
           name,
           status: 'fail',
-          detail: `${iss}: the tenant resolver failed (${messageOf(error)})`,
+          detail: `${JSON.stringify(iss)}: the tenant resolver failed (${error instanceof Error ? error.name : typeof error})`,
         },
       }
     }
@@ -197,7 +208,10 @@ async function tenantFor(iss: unknown, config: ResolvedConfig): Promise<TenantMa
     check: {
       name,
       status: 'fail',
-      detail: `${iss} is not a configured issuer (configured: ${list(configured)})`,
+      detail:
+        config.tenantResolver === undefined
+          ? `${JSON.stringify(iss)} is not a configured issuer (configured: ${list(configured)})`
+          : `${JSON.stringify(iss)}: the tenant resolver has no tenant for it`,
       fix:
         close === undefined
           ? 'configure this issuer in auth0, or get the token from a configured tenant'
@@ -206,34 +220,51 @@ async function tenantFor(iss: unknown, config: ResolvedConfig): Promise<TenantMa
   }
 }
 
-function algorithmCheck(header: ProtectedHeaderParameters, tenant: ResolvedTenant): Check {
-  const name = 'algorithm'
+const HEADER_LINES = new Set(['algorithm', 'key source'])
+// Header parameters that would let a token choose its own key (as verify/checks.ts refuses them).
+const KEY_CHOOSING = ['jku', 'jwk', 'x5u', 'x5c'] as const
+
+function algorithmChecks(header: ProtectedHeaderParameters, tenant: ResolvedTenant): Check[] {
   const accepted = list(tenant.algorithms as string[])
+  const alg = String(header.alg)
+  const chosen = KEY_CHOOSING.filter((name) => name in header)
+  const keySource: Check =
+    chosen.length === 0
+      ? {
+          name: 'key source',
+          status: 'pass',
+          detail: 'the configured key set: the token names no key of its own',
+        }
+      : {
+          name: 'key source',
+          status: 'fail',
+          detail: `the header carries ${list(chosen)}: a token may not choose the key it is checked with`,
+          fix: 'the token was not issued by the tenant as it is: canonical-auth uses the configured key set only',
+        }
+  const { jku: _jku, jwk: _jwk, x5u: _x5u, x5c: _x5c, ...algorithmOnly } = header
+  let algorithm: Check
   try {
-    assertHeader(header, tenant)
-    return { name, status: 'pass', detail: `${header.alg} (accepted: ${accepted})` }
-  } catch (error) {
-    const alg = String(header.alg)
-    if (alg === 'none')
-      return { name, status: 'fail', detail: 'none: an unsigned token, never accepted' }
-    if (alg.startsWith('HS')) {
-      return {
-        name,
-        status: 'fail',
-        detail: `${alg} is signed with a shared secret, never accepted`,
-        fix: 'use RS256 (Auth0: the API\u2019s signing algorithm)',
-      }
-    }
-    if (tenant.algorithms.includes(alg as never)) {
-      return { name, status: 'fail', detail: messageOf(error) }
-    }
-    return {
-      name,
-      status: 'fail',
-      detail: `${alg} is not accepted (accepted: ${accepted})`,
-      fix: 'add it to auth0.algorithms if the tenant really signs with it',
-    }
+    assertHeader(algorithmOnly, tenant)
+    algorithm = { name: 'algorithm', status: 'pass', detail: `${alg} (accepted: ${accepted})` }
+  } catch {
+    algorithm =
+      alg === 'none'
+        ? { name: 'algorithm', status: 'fail', detail: 'none: an unsigned token, never accepted' }
+        : alg.startsWith('HS')
+          ? {
+              name: 'algorithm',
+              status: 'fail',
+              detail: `${alg} is signed with a shared secret, never accepted`,
+              fix: 'use RS256 (Auth0: the API\u2019s signing algorithm)',
+            }
+          : {
+              name: 'algorithm',
+              status: 'fail',
+              detail: `${JSON.stringify(header.alg)} is not accepted (accepted: ${accepted})`,
+              fix: 'add it to auth0.algorithms if the tenant really signs with it',
+            }
   }
+  return [algorithm, keySource]
 }
 
 function keySetCheck(probe: KeySetProbe): Check {
@@ -289,6 +320,7 @@ async function signatureChecks(
         ? describeKey(candidates[0] as JWK)
         : `${candidates.length} keys match; each is tried`,
   }
+  let refusal = 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
   for (const candidate of candidates.slice(0, 8)) {
     try {
       await compactVerify(token, await importJWK(candidate, String(header.alg)), {
@@ -298,8 +330,10 @@ async function signatureChecks(
         key,
         { name: 'signature', status: 'pass', detail: `verified with ${describeKey(candidate)}` },
       ]
-    } catch {
-      // The next candidate.
+    } catch (error) {
+      // The next candidate; the last one's reason is the one told.
+      const code = (error as { code?: unknown }).code
+      refusal = typeof code === 'string' ? code : 'ERR_KEY_UNUSABLE'
     }
   }
   return [
@@ -307,9 +341,19 @@ async function signatureChecks(
     {
       name: 'signature',
       status: 'fail',
-      detail: 'does not verify: the token was altered, or signed by another key under the same kid',
+      detail: SIGNATURE_REFUSALS[refusal] ?? (SIGNATURE_REFUSALS.ERR_KEY_UNUSABLE as string),
     },
   ]
+}
+
+const SIGNATURE_REFUSALS: Record<string, string> = {
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED:
+    'does not verify: the token was altered, or signed by another key under the same kid',
+  ERR_JOSE_NOT_SUPPORTED:
+    'the header\u2019s crit names an extension canonical-auth does not support',
+  ERR_JWS_INVALID:
+    'the header is not a valid JWS header (its crit, or a parameter of the wrong type)',
+  ERR_KEY_UNUSABLE: 'the key cannot check this algorithm: the key type does not fit alg',
 }
 
 interface Verdict {
@@ -338,7 +382,7 @@ async function verify(token: string, config: AuthConfig): Promise<Verdict> {
       check: {
         name: 'verification',
         status: 'fail',
-        detail: `canonical-auth refuses it: ${refusal}: ${messageOf(error)}`,
+        detail: `canonical-auth refuses it: ${refusal}${isAuthError(error) ? `: ${error.message}` : ''}`,
       },
       summary: () => `refused: ${refusal}`,
     }
@@ -413,6 +457,7 @@ const RESOLVE_FIXES: Record<string, string> = {
   directory_unavailable: 'run canonical-auth doctor to check the directory',
 }
 
+/** The message of canonical-auth's own errors; another error's may quote what it failed on. */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : 'failed'
+  return isAuthError(error) ? error.message : 'failed'
 }

@@ -94,6 +94,8 @@ Options:
 Exit codes: 0 every rule holds, 1 a rule is broken, 2 a usage error.
 `
 
+const COMMANDS = ['explain', 'doctor', 'directory-check']
+
 const CONFIG_FLAGS = {
   config: { type: 'string' },
   domain: { type: 'string' },
@@ -107,7 +109,8 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   const [command, ...rest] = args
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-      io.stdout.write(USAGE)
+      // Called with nothing: a usage error, so the usage goes where errors go.
+      ;(command === undefined ? io.stderr : io.stdout).write(USAGE)
       return command === undefined ? EXIT.usage : EXIT.ok
     }
     if (command === '-v' || command === '--version') {
@@ -117,17 +120,27 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
     if (command === 'explain') return await explain(rest, io)
     if (command === 'directory-check') return await directoryCheck(rest, io)
     if (command === 'doctor') return await doctor(rest, io)
-    throw new UsageError(`unknown command "${command}"`)
+    // Not quoted back when it may be a token or a credential pasted in the wrong place.
+    throw new UsageError(
+      /^[a-z][a-z-]{0,30}$/.test(command)
+        ? `unknown command "${command}"`
+        : `unknown command (${command.length} characters); to explain a token: canonical-auth explain <token>`,
+    )
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`canonical-auth: ${error.message}\nRun canonical-auth --help for usage.\n`)
+      const help = COMMANDS.includes(command ?? '')
+        ? `canonical-auth ${command} --help`
+        : 'canonical-auth --help'
+      io.stderr.write(`canonical-auth: ${error.message}\nRun ${help} for usage.\n`)
       return EXIT.usage
     }
     if (error instanceof AuthConfigError) {
-      io.stderr.write(`canonical-auth: the configuration is not valid: ${error.message}\n`)
+      io.stderr.write(`${error.message}\n`)
       return EXIT.usage
     }
-    io.stderr.write(`canonical-auth: ${error instanceof Error ? error.message : String(error)}\n`)
+    // Its message may quote what it failed on (a URL with credentials, a token): the kind only.
+    const kind = error instanceof Error ? error.name : typeof error
+    io.stderr.write(`canonical-auth: failed unexpectedly (${kind})\n`)
     return EXIT.usage
   }
 }
@@ -195,7 +208,13 @@ async function directoryCheck(args: readonly string[], io: CliIo): Promise<numbe
     throw new UsageError('directory-check needs the directory\u2019s base URL')
   if (extra.length > 0) throw new UsageError('directory-check takes one base URL')
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
-    throw new UsageError(`"${baseUrl}" is not an http(s) URL`)
+    throw new UsageError('the base URL is not an http(s) URL')
+  }
+  const { username, password } = new URL(baseUrl)
+  if (username !== '' || password !== '') {
+    throw new UsageError(
+      'the base URL carries a user or password: give the credential with --header',
+    )
   }
   const headers: Record<string, string> = {}
   for (const text of values.header ?? []) {

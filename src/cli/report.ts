@@ -41,14 +41,15 @@ export function exitCodeOf(report: Report): number {
 
 /**
  * Whether to colour output written to `stream`: on a TTY, unless `NO_COLOR` is set (to anything
- * but the empty string, as no-color.org asks); `FORCE_COLOR` (not `0`) colours anyway.
+ * but the empty string, as no-color.org asks); `FORCE_COLOR` colours anyway, and `FORCE_COLOR=0`
+ * never, as Node's own output reads them.
  */
 export function colorFor(
   stream: { readonly isTTY?: boolean | undefined },
   env: Readonly<Record<string, string | undefined>>,
 ): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0'
   return stream.isTTY === true
 }
 
@@ -59,16 +60,26 @@ const STYLE = {
   bold: ['\u001b[1m', '\u001b[22m'],
 } as const
 
+// Control characters (an escape sequence, a line break) in what a token or an upstream said would
+// let it draw on the terminal, or fake a line of the report.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+
+/** `text` with each control character shown as its escape (`\u001b`), never acted on. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 /** The report for a terminal: one aligned line per check, its fix below it, then the summary. */
 export function renderText(report: Report, color: boolean): string {
   const paint = (style: keyof typeof STYLE, text: string) =>
-    color ? `${STYLE[style][0]}${text}${STYLE[style][1]}` : text
+    color ? `${STYLE[style][0]}${printable(text)}${STYLE[style][1]}` : printable(text)
   const width = Math.max(0, ...report.checks.map((check) => check.name.length))
   const lines = [paint('bold', `canonical-auth ${report.command}`), '']
   if (report.note !== undefined) lines.push(paint('skip', report.note), '')
   for (const check of report.checks) {
     const status = paint(check.status, check.status.padEnd(4))
-    lines.push(`  ${status}  ${check.name.padEnd(width)}  ${check.detail}`)
+    lines.push(`  ${status}  ${printable(check.name.padEnd(width))}  ${printable(check.detail)}`)
     if (check.fix !== undefined && check.status === 'fail') {
       lines.push(`  ${' '.repeat(4)}  ${' '.repeat(width)}  ${paint('skip', `fix: ${check.fix}`)}`)
     }

@@ -34,7 +34,7 @@ export async function startBrokenDirectory(
       const timer = setTimeout(() => {
         racing.delete(email)
         resolve()
-      }, 200)
+      }, 2_000)
       racing.set(email, () => {
         clearTimeout(timer)
         resolve()
@@ -66,7 +66,7 @@ export async function startBrokenDirectory(
       if (known !== undefined && !has('not idempotent')) {
         return reply(res, 200, { id: known, email, created: false })
       }
-      // A read, then a write: an ensure for a new email waits for a second one (or 200 ms), and
+      // A read, then a write: an ensure for a new email waits for a second one (or 2 s), and
       // both then pass the read before either writes, as a racing check-then-insert does.
       if (has('duplicates under concurrency')) await raceFor(email)
       const id = has('sub as id') ? String(body.auth0_sub) : randomUUID()

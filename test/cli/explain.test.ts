@@ -46,13 +46,14 @@ describe('canonical-auth explain', () => {
       'header: pass',
       'issuer: pass',
       'algorithm: pass',
+      'key source: pass',
       'key set: pass',
       'key: pass',
       'signature: pass',
       'audience: pass',
-      'issued at: pass',
       'not before: pass',
       'expiry: pass',
+      'issued at: pass',
       'subject: pass',
       'verification: pass',
     ])
@@ -115,11 +116,12 @@ describe('canonical-auth explain', () => {
     const other = await explain(await issuer.sign({ iss: 'https://other.example.com/' }))
     expect(check(other, 'issuer')).toMatchObject({
       status: 'fail',
-      detail: `https://other.example.com/ is not a configured issuer (configured: ${issuer.issuer})`,
+      detail: `"https://other.example.com/" is not a configured issuer (configured: ${issuer.issuer})`,
     })
     expect(notPassed(other)).toEqual([
       'issuer: fail',
       'algorithm: skip',
+      'key source: skip',
       'key set: skip',
       'key: skip',
       'signature: skip',
@@ -149,10 +151,53 @@ describe('canonical-auth explain', () => {
       detail: 'HS256 is signed with a shared secret, never accepted',
     })
     expect(hsReport.code).toBe(1)
-    const none = `${b64({ alg: 'none' })}.${b64(claims)}.`
-    const noneReport = await explain(none)
-    expect(check(noneReport, 'verification').status).toBe('fail')
-    expect(noneReport.code).toBe(1)
+    const unsigned = await explain(`${b64({ alg: 'none' })}.${b64(claims)}.`)
+    expect(check(unsigned, 'shape').detail).toBe(
+      'no signature: an unsigned token (alg "none"), never accepted',
+    )
+    expect(unsigned.code).toBe(1)
+    const none = await explain(`${b64({ alg: 'none', kid: issuer.kid })}.${b64(claims)}.c2ln`)
+    expect(check(none, 'algorithm')).toMatchObject({
+      status: 'fail',
+      detail: 'none: an unsigned token, never accepted',
+    })
+    expect(check(none, 'verification').status).toBe('fail')
+  })
+
+  it('refuses a header that chooses its own key, on a line of its own', async () => {
+    const report = await explain(
+      await issuer.sign({}, { header: { jku: 'https://attacker.example/jwks' } }),
+    )
+    expect(notPassed(report)).toEqual([
+      'key source: fail',
+      'key: skip',
+      'signature: skip',
+      'verification: fail',
+    ])
+    expect(check(report, 'key source').detail).toBe(
+      'the header carries jku: a token may not choose the key it is checked with',
+    )
+  })
+
+  it('prints what a token says as text, never as terminal control', async () => {
+    const report = await runCli([
+      'explain',
+      await issuer.sign({ iss: 'https://x/\n  pass  verification  forged\u001b[2J' }),
+      ...flags,
+    ])
+    expect(report.stdout).not.toContain('\u001b')
+    expect(report.stdout).not.toMatch(/\n {2}pass {2}verification {2}forged/)
+    expect(report.stdout).toContain('forged\\u001b[2J')
+  })
+
+  it('never quotes back a token given where a command goes', async () => {
+    const token = await issuer.sign()
+    const run = await runInProcess([token])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(
+      `unknown command (${token.length} characters); to explain a token: canonical-auth explain <token>`,
+    )
+    expect(run.stderr).not.toContain(token.split('.')[1])
   })
 
   it('says when the kid is not in the key set, and when the signature does not verify', async () => {
@@ -264,7 +309,25 @@ describe('canonical-auth explain', () => {
       )
       const invalid = await runCli(['explain', token, '--config', 'invalid.mjs'], { cwd: dir })
       expect(invalid.code).toBe(2)
-      expect(invalid.stderr).toMatch(/^canonical-auth: the configuration is not valid: .*audience/s)
+      expect(invalid.stderr).toMatch(/^canonical-auth: invalid configuration:\n.*audience/s)
+      // A config function that throws: its kind, never its message (it may quote a secret).
+      await writeFile(
+        join(dir, 'throws.mjs'),
+        'export default () => { throw new Error("postgres://svc:hunter2@db/users unreachable") }\n',
+      )
+      const throws = await runCli(['explain', token, '--config', 'throws.mjs'], { cwd: dir })
+      expect(throws.code).toBe(2)
+      expect(throws.stderr).toContain('--config throws.mjs: its default export threw (Error)')
+      expect(throws.stderr).not.toContain('hunter2')
+      // A module that exists but imports a package that does not.
+      await writeFile(
+        join(dir, 'imports.mjs'),
+        'import "no-such-package-here"\nexport default {}\n',
+      )
+      const imports = await runCli(['explain', token, '--config', 'imports.mjs'], { cwd: dir })
+      expect(imports.stderr).toContain(
+        '--config imports.mjs: failed to load (Error ERR_MODULE_NOT_FOUND)',
+      )
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
@@ -300,7 +363,9 @@ describe('canonical-auth explain', () => {
       expect(first.report.summary).toBe(`resolved: user ${id}`)
       expect(first.stdout).not.toContain('ada@acme.com')
 
-      const untrusted = await resolveWith(await ssoToken(issuer, { sub: 'samlp|other-idp|ada', email_verified: false }))
+      const untrusted = await resolveWith(
+        await ssoToken(issuer, { sub: 'samlp|other-idp|ada', email_verified: false }),
+      )
       expect(untrusted.code).toBe(1)
       expect(statuses(untrusted.report).slice(-3)).toEqual([
         'verification: pass',
@@ -350,7 +415,7 @@ describe('canonical-auth explain', () => {
       const run = await runInProcess(args)
       expect(run.code, args.join(' ')).toBe(2)
       expect(run.stderr).toMatch(message)
-      expect(run.stderr).toContain('canonical-auth --help')
+      expect(run.stderr).toMatch(/Run canonical-auth (explain )?--help for usage\.\n$/)
       expect(run.stdout).toBe('')
     }
   })
@@ -359,7 +424,7 @@ describe('canonical-auth explain', () => {
     const run = await runCli(['explain', await issuer.sign()])
     expect(run).toMatchObject({ code: 2, stdout: '' })
     expect(run.stderr).toBe(
-      'canonical-auth: explain needs a configuration: --config <file>, or --domain/--issuer and --audience\nRun canonical-auth --help for usage.\n',
+      'canonical-auth: explain needs a configuration: --config <file>, or --domain/--issuer and --audience\nRun canonical-auth explain --help for usage.\n',
     )
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { colorFor } from '../../src/cli/report.js'
+import { colorFor, printable } from '../../src/cli/report.js'
 import { count, duration, instant, list, maskEmail, maskSub } from '../../src/cli/words.js'
 
 describe('what the command-line tool prints', () => {
@@ -47,7 +47,14 @@ describe('what the command-line tool prints', () => {
     expect([count(1, 'key'), count(2, 'key')]).toEqual(['1 key', '2 keys'])
   })
 
-  it('colours on a TTY only, never with NO_COLOR, always with FORCE_COLOR', () => {
+  it('prints control characters as escapes, never acting on them', () => {
+    expect(printable('RS256\u001b[2J\n  pass  forged\u2028')).toBe(
+      'RS256\\u001b[2J\\u000a  pass  forged\\u2028',
+    )
+    expect(printable('plain text, “quotes” and ü')).toBe('plain text, “quotes” and ü')
+  })
+
+  it('colours on a TTY only, never with NO_COLOR, always with FORCE_COLOR (but FORCE_COLOR=0)', () => {
     expect(colorFor({ isTTY: true }, {})).toBe(true)
     expect(colorFor({ isTTY: false }, {})).toBe(false)
     expect(colorFor({}, {})).toBe(false)
@@ -55,7 +62,7 @@ describe('what the command-line tool prints', () => {
     // An empty NO_COLOR is as good as unset (no-color.org).
     expect(colorFor({ isTTY: true }, { NO_COLOR: '' })).toBe(true)
     expect(colorFor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true)
-    expect(colorFor({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(true)
+    expect(colorFor({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false)
     expect(colorFor({ isTTY: false }, { FORCE_COLOR: '0' })).toBe(false)
   })
 })
