@@ -9,5 +9,7 @@ main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
 }).then((code) => {
-  process.exitCode = code
+  // Exits once the output is written: what a config module opened (a Redis client, a database
+  // pool) would otherwise keep the process alive after the report.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))
 })

@@ -187,11 +187,14 @@ async function storeCheck(config: ResolvedConfig): Promise<Check> {
     return { name, status: 'skip', detail: 'not configured (each replica caches in memory)' }
   const key = `canonical-auth:doctor:${randomUUID()}`
   const id = randomUUID()
+  // The library counts an answer slower than cache.storeTimeoutMs as a miss; so does this check.
+  const bound = config.cache.storeTimeoutMs
+  const timely = <T>(operation: Promise<T>) => withTimeout(operation, bound)
   try {
-    await store.set(key, { id }, 10_000)
-    const read = await store.get(key)
-    await store.delete(key)
-    const gone = await store.get(key)
+    await timely(store.set(key, { id }, 10_000))
+    const read = await timely(store.get(key))
+    await timely(store.delete(key))
+    const gone = await timely(store.get(key))
     if (read?.id !== id) {
       return {
         name,
@@ -207,7 +210,10 @@ async function storeCheck(config: ResolvedConfig): Promise<Check> {
     return {
       name,
       status: 'fail',
-      detail: `the store failed: ${describeFailure(error)}`,
+      detail:
+        error instanceof SlowStore
+          ? `the store gave no answer within cache.storeTimeoutMs (${bound} ms), so every read is a miss`
+          : `the store failed: ${describeFailure(error)}`,
       fix: 'check the store\u2019s connection (its URL, credentials, network)',
     }
   }
@@ -237,6 +243,19 @@ async function discoveryCheck(config: AuthConfig, resolved: ResolvedConfig): Pro
   } finally {
     await auth.close()
   }
+}
+
+class SlowStore extends Error {
+  override readonly name = 'TimeoutError'
+}
+
+/** `operation`, or a `TimeoutError` once `ms` have passed; the timer is released either way. */
+function withTimeout<T>(operation: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SlowStore()), ms)
+  })
+  return Promise.race([operation, late]).finally(() => clearTimeout(timer))
 }
 
 /** The HTTP status an upstream answered with, from the error or the refusal it caused. */

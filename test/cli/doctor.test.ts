@@ -10,7 +10,8 @@ import {
   type TestIssuer,
 } from 'canonical-auth/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { check, type JsonReport, runCli, statuses } from './run-cli.js'
+import { type RedisServer, redisAvailable, startRedisServer } from '../redis-server.js'
+import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cli.js'
 
 // `doctor` against a healthy deployment and a deliberately broken one, each configured by a
 // config module as a service would be, run as a process.
@@ -29,7 +30,11 @@ export default async () => ({
   cache: {
     store: {
       async get(key) { if (broken) throw new Error('ECONNREFUSED 10.0.0.7:6379'); return entries.get(key) },
-      async set(key, value) { if (broken) throw new Error('ECONNREFUSED 10.0.0.7:6379'); entries.set(key, value) },
+      async set(key, value) {
+        if (broken) throw new Error('ECONNREFUSED 10.0.0.7:6379')
+        if (process.env.SLOW === '1') return new Promise(() => {})
+        entries.set(key, value)
+      },
       async delete(key) { entries.delete(key) },
     },
   },
@@ -155,6 +160,28 @@ describe('canonical-auth doctor', () => {
     expect(check(other.report, 'metadata')).toMatchObject({ status: 'skip' })
   })
 
+  it('fails a cache store slower than cache.storeTimeoutMs, and still exits', async () => {
+    const { code, report } = await doctor({
+      ISSUER: issuer.issuer,
+      JWKS_URI: issuer.jwksUri,
+      SLOW: '1',
+    })
+    expect(code).toBe(1)
+    expect(check(report, 'cache store').detail).toBe(
+      'the store gave no answer within cache.storeTimeoutMs (200 ms), so every read is a miss',
+    )
+  })
+
+  it('has help of its own, and wants a configuration', async () => {
+    const help = await runInProcess(['doctor', '--help'])
+    expect(help.stdout).toMatch(/^Usage: canonical-auth doctor \[options\]/)
+    const bare = await runInProcess(['doctor'])
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toMatch(
+      /doctor needs a configuration[\s\S]*Run canonical-auth doctor --help/,
+    )
+  })
+
   it('skips what is not configured', async () => {
     const run = await runCli([
       'doctor',
@@ -168,5 +195,44 @@ describe('canonical-auth doctor', () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/\n {2}skip {2}directory {6}not configured\n/)
     expect(run.stdout).toMatch(/\nthe deployment is ready \(4 pass, 0 fail, 3 skip\)\n$/)
+  })
+})
+
+describe.runIf(redisAvailable())('canonical-auth doctor with the Redis store', () => {
+  let redis: RedisServer
+  beforeAll(async () => {
+    redis = await startRedisServer()
+  })
+  afterAll(async () => {
+    redis?.resume()
+    await redis?.stop()
+  })
+
+  const doctorWithRedis = () =>
+    runCli(['doctor', '--config', 'test/cli/fixtures/redis.config.mjs', '--json'], {
+      env: { ISSUER: issuer.issuer, JWKS_URI: issuer.jwksUri, REDIS_URL: redis.url },
+    })
+
+  it('round-trips a signed entry, and exits though the config left its client open', async () => {
+    const run = await doctorWithRedis()
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    expect(check(JSON.parse(run.stdout) as JsonReport, 'cache store')).toMatchObject({
+      status: 'pass',
+      detail: 'an entry written, read back the same and deleted',
+    })
+  })
+
+  it('fails the cache store line when Redis does not answer', async () => {
+    redis.pause()
+    try {
+      const run = await doctorWithRedis()
+      expect(run.code).toBe(1)
+      expect(check(JSON.parse(run.stdout) as JsonReport, 'cache store')).toMatchObject({
+        status: 'fail',
+        fix: expect.stringMatching(/connection/),
+      })
+    } finally {
+      redis.resume()
+    }
   })
 })
