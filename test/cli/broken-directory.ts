@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listening } from '../helpers.js'
 
 /** What a broken directory gets wrong. */
 export type Defect =
@@ -86,13 +86,6 @@ export async function startBrokenDirectory(
   const server = createServer((req, res) => {
     handle(req, res).catch(() => reply(res, 500, { error: 'internal_error' }))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
+  const { origin, close } = await listening(server.listen(0, '127.0.0.1'))
+  return { url: origin, close }
 }

@@ -1,6 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -10,6 +9,7 @@ import {
   type TestIssuer,
 } from 'canonical-auth/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { listening } from '../helpers.js'
 import { type RedisServer, redisAvailable, startRedisServer } from '../redis-server.js'
 import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cli.js'
 
@@ -48,6 +48,7 @@ let issuer: TestIssuer
 let directory: TestDirectory
 let skewed: Server
 let skewedUrl: string
+let closeSkewed: (() => Promise<void>) | undefined
 let dir: string
 
 beforeAll(async () => {
@@ -66,8 +67,9 @@ beforeAll(async () => {
       })
       .end(JSON.stringify(body))
   })
-  await new Promise<void>((resolve) => skewed.listen(0, '127.0.0.1', resolve))
-  skewedUrl = `http://127.0.0.1:${(skewed.address() as AddressInfo).port}`
+  const server = await listening(skewed.listen(0, '127.0.0.1'))
+  skewedUrl = server.origin
+  closeSkewed = server.close
   dir = await mkdtemp(join(tmpdir(), 'canonical-auth-doctor-'))
   await writeFile(join(dir, 'auth.config.mjs'), CONFIG_MODULE)
 })
@@ -75,8 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await issuer?.close()
   await directory?.close()
-  skewed?.closeAllConnections()
-  await new Promise((resolve) => skewed?.close(resolve))
+  await closeSkewed?.()
   await rm(dir, { recursive: true, force: true })
 })
 
