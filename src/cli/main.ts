@@ -252,6 +252,7 @@ async function tokenFrom(argument: string | undefined, io: CliIo): Promise<strin
     if (text === undefined && io.stdin.isTTY === true) {
       throw new UsageError('no token: give it as an argument, or on stdin ("-")')
     }
+    if (io.stdin.isTTY === true) io.stderr.write('Paste the token, then press Ctrl-D.\n')
     text = ''
     for await (const chunk of io.stdin) {
       text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
