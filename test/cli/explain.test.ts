@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import {
   createDpopKeyPair,
   createTestDirectory,
@@ -8,6 +9,7 @@ import {
   type TestIssuer,
 } from 'canonical-auth/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/main.js'
 import { b64, forge, nowSeconds, ssoToken, strangerKey } from '../helpers.js'
 import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cli.js'
 
@@ -283,6 +285,20 @@ describe('canonical-auth explain', () => {
       expect(run.code).toBe(0)
       expect((JSON.parse(run.stdout) as JsonReport).ok).toBe(true)
     }
+  })
+
+  it('on a terminal, says how to end a token pasted on stdin', async () => {
+    const token = await issuer.sign()
+    let stderr = ''
+    const code = await main(['explain', '-', ...flags, '--json'], {
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => (stderr += text) },
+      stdin: Object.assign(Readable.from([`${token}\n`]), { isTTY: true }),
+      env: {},
+      cwd: process.cwd(),
+    })
+    expect(code).toBe(0)
+    expect(stderr).toBe('Paste the token, then press Ctrl-D.\n')
   })
 
   it('takes a config module: a default export, or a function returning the configuration', async () => {
