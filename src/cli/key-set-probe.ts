@@ -45,11 +45,13 @@ export async function probeKeySet(
   return { url, usable, all }
 }
 
-/** A key in a few words: `RSA kid "a1b2"`. */
+/** A key in a few words: `RSA kid "a1b2" for RS256` (its algorithm when the key names one). */
 export function describeKey(key: JWK): string {
   const kind =
     key.kty === 'EC' || key.kty === 'OKP' ? `${key.kty} ${key.crv ?? ''}`.trim() : `${key.kty}`
-  return typeof key.kid === 'string' ? `${kind} kid "${key.kid}"` : `${kind} without a kid`
+  const named =
+    typeof key.kid === 'string' ? `${kind} kid ${JSON.stringify(key.kid)}` : `${kind} without a kid`
+  return typeof key.alg === 'string' ? `${named} for ${key.alg}` : named
 }
 
 /** Why a fetch failed, in words safe to print (no upstream body). */

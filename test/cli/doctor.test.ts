@@ -104,7 +104,7 @@ describe('canonical-auth doctor', () => {
     ])
     expect(code).toBe(0)
     expect(check(report, 'key set').detail).toBe(
-      `${issuer.jwksUri}: 1 usable key (RSA kid "${issuer.kid}")`,
+      `${issuer.jwksUri}: 1 usable key (RSA kid "${issuer.kid}" for RS256)`,
     )
     expect(report.summary).toBe('the deployment is ready')
     // The directory was asked about a reserved address, with the credential.
