@@ -128,7 +128,7 @@ describe('canonical-auth directory-check against broken directories', () => {
     async (defect, rule, message) => {
       const directory = await startBrokenDirectory([defect])
       try {
-        const run = await runCli(['directory-check', directory.url, ...CREDENTIAL, '--json'])
+        const run = await runInProcess(['directory-check', directory.url, ...CREDENTIAL, '--json'])
         expect(run.code).toBe(1)
         const report = JSON.parse(run.stdout) as JsonReport
         const failing = report.checks.filter((check) => check.status === 'fail')

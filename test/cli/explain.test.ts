@@ -13,7 +13,9 @@ import { main } from '../../src/cli/main.js'
 import { b64, forge, nowSeconds, ssoToken, strangerKey } from '../helpers.js'
 import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cli.js'
 
-// The command-line tool run as a process, against a test issuer listening on loopback.
+// The command-line tool against a test issuer on loopback: as a process for what only a process
+// shows (exit codes, stdin, colour, config modules, what reaches stdout and stderr), and through its
+// `main` in this process for the many kinds of token.
 
 let issuer: TestIssuer
 let flags: string[]
@@ -28,7 +30,8 @@ async function explain(
   token: string,
   extra: string[] = [],
 ): Promise<JsonReport & { code: number | null }> {
-  const run = await runCli(['explain', token, ...flags, '--json', ...extra])
+  // In process: the many token kinds need no process each; the process runs are below.
+  const run = await runInProcess(['explain', token, ...flags, '--json', ...extra])
   expect(run.stderr).toBe('')
   return { ...(JSON.parse(run.stdout) as JsonReport), code: run.code }
 }
@@ -78,6 +81,7 @@ describe('canonical-auth explain', () => {
   it('colours on FORCE_COLOR, never with NO_COLOR', async () => {
     const token = await issuer.sign()
     const forced = await runCli(['explain', token, ...flags], { env: { FORCE_COLOR: '1' } })
+    expect(forced.code).toBe(0)
     expect(forced.stdout).toContain('\u001b[32mpass\u001b[39m')
     const plain = await runCli(['explain', token, ...flags], {
       env: { FORCE_COLOR: '1', NO_COLOR: '1' },
