@@ -55,7 +55,7 @@ async function configModule(path: string, cwd: string): Promise<AuthConfig> {
   try {
     loaded = (await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (error) {
-    throw new UsageError(`--config ${path}: failed to load (${kindOf(error)})`)
+    throw new UsageError(`--config ${path}: failed to load (${loadFailure(error)})`)
   }
   const exported = loaded.default
   if (exported === undefined) {
@@ -71,6 +71,20 @@ async function configModule(path: string, cwd: string): Promise<AuthConfig> {
     throw new UsageError(`--config ${path}: the default export is not a configuration object`)
   }
   return config as AuthConfig
+}
+
+/**
+ * Why a module did not load: a syntax error or a missing module says where (its message names
+ * code and files, not values); anything else thrown while it ran, its kind only ({@link kindOf}).
+ */
+function loadFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  if (error instanceof SyntaxError) return `SyntaxError: ${error.message}`
+  if (code === 'ERR_MODULE_NOT_FOUND' && error instanceof Error) return error.message
+  if (typeof code === 'string' && code.startsWith('ERR_IMPORT_')) {
+    return 'a configuration module is JavaScript (.mjs or .js) with a default export, not JSON'
+  }
+  return `${kindOf(error)}; run it with node to see why`
 }
 
 /**

@@ -18,12 +18,16 @@ export async function checkDirectory(options: DirectoryCheckOptions): Promise<Re
     detail: result.message,
   }))
   const broken = checks.filter((check) => check.status === 'fail').length
+  const unchecked = report.results.some(
+    (result) => result.skipped && result.message.startsWith('not checked'),
+  )
   return {
     command: 'directory-check',
     note: `Creates test users under ${report.domain} (a reserved domain, RFC 6761; --domain to change it).`,
     checks,
-    summary:
-      broken === 0
+    summary: unchecked
+      ? 'the directory could not be checked: see the first line'
+      : broken === 0
         ? 'the directory honours the wire contract'
         : `the directory breaks ${broken === 1 ? 'one rule' : `${broken} rules`} of the wire contract`,
   }

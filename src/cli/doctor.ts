@@ -82,7 +82,7 @@ async function tenantChecks(tenant: ResolvedTenant, config: ResolvedConfig): Pro
         : {
             name: label('metadata'),
             status: 'skip',
-            detail: `${metadataUrl} ${reason}; not needed, jwksUri is configured`,
+            detail: `${metadataUrl} ${reason}; not needed, the key set URL is known without it`,
           },
     )
   }
@@ -163,7 +163,7 @@ async function directoryCheck(config: ResolvedConfig): Promise<Check> {
       status: found === null ? 'pass' : 'fail',
       detail:
         found === null
-          ? `${where} answers, with the service credential (a lookup of a reserved address: not found)`
+          ? `${where} answers${directory.http !== undefined && directory.http.headers === undefined ? ' (no service credential configured)' : ''} (a lookup of a reserved address: not found)`
           : `${where} found a user for an address nobody has: lookup must answer 404 for unknown emails`,
     }
   } catch (error) {

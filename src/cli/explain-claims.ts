@@ -51,7 +51,7 @@ function typCheck(header: ProtectedHeaderParameters, required: string): Check {
 }
 
 function audienceCheck(aud: unknown, accepted: readonly string[]): Check {
-  const fix = `request the token for this API: audience ${list(accepted.map((a) => `"${a}"`))} (Auth0: the authorize request's audience parameter)`
+  const fix = `request the token for this API: audience ${accepted.map((a) => `"${a}"`).join(' or ')} (Auth0: the authorize request's audience parameter)`
   if (aud === undefined) return { name: 'audience', status: 'fail', detail: 'no aud claim', fix }
   const values = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined
   if (values === undefined) {

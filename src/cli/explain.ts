@@ -108,6 +108,10 @@ function shapeChecks(token: string, maxLength: number): Check[] {
 }
 
 function shapeFix(token: string): string {
+  if (/^[^.]+\.[^.]+\.$/.test(token)) return 'only signed tokens are accepted: issue RS256 tokens'
+  if (token.split('.').length === 5) {
+    return 'turn off access token encryption for this API (Auth0: the API\u2019s settings), or decrypt before'
+  }
   return token.includes('.')
     ? 'send the access token exactly as issued, without quotes, spaces or line breaks'
     : 'request the token with your API as audience (Auth0: the authorize or token request\u2019s audience parameter)'

@@ -28,7 +28,7 @@ Commands:
   directory-check <baseUrl>  whether a user directory honours the wire contract
 
 Options:
-  -h, --help            this help; canonical-auth <command> --help for a command's
+  -h, --help            this help (canonical-auth <command> --help: that command's)
   -v, --version         the version
 `
 
@@ -44,7 +44,7 @@ const EXPLAIN_USAGE = `Usage: canonical-auth explain [token | -] [options]
 
 Runs every check canonical-auth makes on an access token, in order, each as a line marked pass,
 fail or skip with the reason; then the verdict of canonical-auth itself. The token is read from
-stdin when it is "-" or not given ("Bearer " and "Authorization: " prefixes are dropped).
+stdin when it is "-" or not given ("Authorization: ", "Bearer " and "DPoP " prefixes are dropped).
 
 ${CONFIG_OPTIONS}
 
@@ -87,7 +87,8 @@ under a reserved .test domain (RFC 6761), so it is safe against a staging direct
 Options:
   --header 'name: value'  the service credential, e.g. 'authorization: Bearer …'; repeatable.
                           With it, calls without it must be refused (else that rule is skipped)
-  --domain <domain>       the test users' domain (default canonical-auth-conformance.test)
+  --domain <domain>       the test users' domain, under .test, .example, .invalid or example.com
+                          (default canonical-auth-conformance.test)
   --json                  one JSON document: { command, ok, summary, note, checks }
   -h, --help              this help
 
@@ -229,7 +230,15 @@ async function directoryCheck(args: readonly string[], io: CliIo): Promise<numbe
   if (domain !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(domain)) {
     throw new UsageError(`--domain "${domain}" is not a domain name`)
   }
-  const report = await checkDirectory({ baseUrl, headers, domain })
+  let report: Report
+  try {
+    report = await checkDirectory({ baseUrl, headers, domain })
+  } catch (error) {
+    // The options runDirectoryConformance refuses (a domain that is not reserved).
+    if (error instanceof TypeError)
+      throw new UsageError(error.message.replace(/^runDirectoryConformance: /, '--'))
+    throw error
+  }
   return print(report, values.json === true, io)
 }
 
@@ -261,7 +270,7 @@ async function tokenFrom(argument: string | undefined, io: CliIo): Promise<strin
   const token = text
     .trim()
     .replace(/^authorization:\s*/i, '')
-    .replace(/^bearer\s+/i, '')
+    .replace(/^(bearer|dpop)\s+/i, '')
   if (token === '') throw new UsageError('no token: the argument or stdin was empty')
   return token
 }

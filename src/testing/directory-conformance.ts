@@ -71,8 +71,22 @@ interface Answer {
 export async function runDirectoryConformance(
   options: DirectoryConformanceOptions,
 ): Promise<DirectoryConformanceReport> {
+  if (typeof options.baseUrl !== 'string' || !URL.canParse(options.baseUrl)) {
+    throw new TypeError('runDirectoryConformance: baseUrl must be the directory\u2019s http(s) URL')
+  }
   const base = new URL(options.baseUrl).href.replace(/\/+$/, '')
   const domain = options.domain ?? 'canonical-auth-conformance.test'
+  if (!isReservedDomain(domain)) {
+    throw new TypeError(
+      'runDirectoryConformance: domain must be under a reserved name (.test, .example, .invalid or example.com), so that no real person has an address there',
+    )
+  }
+  if (
+    options.concurrency !== undefined &&
+    !(Number.isInteger(options.concurrency) && options.concurrency >= 2)
+  ) {
+    throw new TypeError('runDirectoryConformance: concurrency must be an integer of at least 2')
+  }
   const timeoutMs = options.timeoutMs ?? 10_000
   const headers = options.headers ?? {}
   const call = async (
@@ -142,8 +156,12 @@ export async function runDirectoryConformance(
       throw error
     }
     if (answer.status === 401 || answer.status === 403) {
-      blocked = `not checked: the directory refused the credential (${answer.status})`
-      broken(`ensure answered ${answer.status}: the directory refused the credential`)
+      const why =
+        Object.keys(headers).length === 0
+          ? 'the directory wants a service credential, and none was given (headers, or --header)'
+          : 'the directory refused the credential'
+      blocked = `not checked: ${why} (${answer.status})`
+      broken(`ensure answered ${answer.status}: ${why}`)
     }
     expectStatus(answer, [201], 'ensure for a new email')
     if (answer.body?.created !== true)
@@ -247,7 +265,7 @@ export async function runDirectoryConformance(
       return 'ensure and lookup without it answer 401 or 403'
     })
   }
-  await check('malformed bodies are refused with 400', async () => {
+  await check('malformed bodies are refused with 400 or 422', async () => {
     const bodies: Array<[string, string]> = [
       ['a body that is not JSON', 'not json'],
       [
@@ -263,13 +281,15 @@ export async function runDirectoryConformance(
         }),
       ],
     ]
+    const statuses = new Set<number>()
     for (const [what, body] of bodies) {
       const answer = await call('POST', ENSURE, body)
+      statuses.add(answer.status)
       if (answer.status !== 400 && answer.status !== 422) {
         broken(`ensure with ${what} answered ${answer.status}; it must answer 400`)
       }
     }
-    return 'each answered 400'
+    return `each answered ${[...statuses].join(' or ')}`
   })
   return { passed: results.every((result) => result.ok), results, domain }
 }
@@ -300,4 +320,14 @@ function failure(error: unknown): string {
   const name = (error as { name?: unknown } | null)?.name
   if (name === 'TimeoutError') return 'no answer within the deadline'
   return 'the directory could not be reached'
+}
+
+/** Whether `domain` is under a name no one can register (RFC 2606, RFC 6761). */
+function isReservedDomain(domain: string): boolean {
+  const name = domain.toLowerCase()
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name)) return false
+  return (
+    /(^|\.)(test|example|invalid|localhost)$/.test(name) ||
+    /(^|\.)example\.(com|net|org)$/.test(name)
+  )
 }

@@ -19,7 +19,7 @@ const RULES = [
   'lookup answers 404 for an unknown email',
   'emails that canonicalise the same are one user',
   'the service credential is required',
-  'malformed bodies are refused with 400',
+  'malformed bodies are refused with 400 or 422',
 ]
 
 describe('canonical-auth directory-check against the example directory', () => {
@@ -112,7 +112,7 @@ describe('canonical-auth directory-check against broken directories', () => {
     ['case sensitive', 'emails that canonicalise the same are one user', /created a second user/],
     [
       'accepts anything',
-      'malformed bodies are refused with 400',
+      'malformed bodies are refused with 400 or 422',
       /answered 200; it must answer 400/,
     ],
     [
@@ -158,7 +158,7 @@ describe('canonical-auth directory-check against broken directories', () => {
           'ensure is idempotent: fail',
           'lookup answers 404 for an unknown email: fail',
           'the service credential is required: fail',
-          'malformed bodies are refused with 400: fail',
+          'malformed bodies are refused with 400 or 422: fail',
         ]),
       )
     } finally {
@@ -179,6 +179,21 @@ describe('canonical-auth directory-check against broken directories', () => {
     expect(report.checks.slice(1).every((line) => line.status === 'skip')).toBe(true)
   })
 
+  it('says a credential is wanted when none was given, and that nothing could be checked', async () => {
+    const directory = await startBrokenDirectory([])
+    try {
+      const run = await runInProcess(['directory-check', directory.url, '--json'])
+      expect(run.code).toBe(1)
+      const report = JSON.parse(run.stdout) as JsonReport
+      expect(report.checks[0]?.detail).toBe(
+        'ensure answered 401: the directory wants a service credential, and none was given (headers, or --header)',
+      )
+      expect(report.summary).toBe('the directory could not be checked: see the first line')
+    } finally {
+      await directory.close()
+    }
+  })
+
   it('answers usage mistakes with exit code 2', async () => {
     const mistakes: Array<[string[], RegExp]> = [
       [['directory-check'], /needs the directory/],
@@ -195,6 +210,10 @@ describe('canonical-auth directory-check against broken directories', () => {
       [
         ['directory-check', 'http://127.0.0.1:1', '--domain', 'not a domain'],
         /is not a domain name/,
+      ],
+      [
+        ['directory-check', 'http://127.0.0.1:1', '--domain', 'acme.com'],
+        /--domain must be under a reserved name/,
       ],
     ]
     for (const [args, message] of mistakes) {

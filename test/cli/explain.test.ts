@@ -284,6 +284,7 @@ describe('canonical-auth explain', () => {
     for (const [args, stdin] of [
       [['-'], `${token}\n`],
       [[], `Authorization: Bearer ${token}\n`],
+      [['-'], `DPoP ${token}`],
     ] as const) {
       const run = await runCli(['explain', ...args, ...flags, '--json'], { stdin })
       expect(run.code).toBe(0)
@@ -345,8 +346,8 @@ describe('canonical-auth explain', () => {
         'import "no-such-package-here"\nexport default {}\n',
       )
       const imports = await runCli(['explain', token, '--config', 'imports.mjs'], { cwd: dir })
-      expect(imports.stderr).toContain(
-        '--config imports.mjs: failed to load (Error ERR_MODULE_NOT_FOUND)',
+      expect(imports.stderr).toMatch(
+        /--config imports\.mjs: failed to load \(Cannot find package 'no-such-package-here'/,
       )
     } finally {
       await rm(dir, { recursive: true, force: true })
