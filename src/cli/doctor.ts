@@ -10,7 +10,7 @@ import { isAuthError } from '../core/errors.js'
 import { metadataUrls } from '../core/jwks/issuer-metadata.js'
 import { createHttpDirectory, type HttpDirectoryOptions } from '../core/resolve/directory.js'
 import { UpstreamError } from '../core/upstream/client.js'
-import { describeKey, fetchFailure, probeKeySet } from './key-set-probe.js'
+import { describeKey, fetchFailure, KEY_SET_FIX, probeKeySet } from './key-set-probe.js'
 import type { Check, Report } from './report.js'
 import { count, duration, list } from './words.js'
 
@@ -110,7 +110,7 @@ async function tenantChecks(tenant: ResolvedTenant, config: ResolvedConfig): Pro
       name: label('key set'),
       status: 'fail',
       detail: `${tenant.jwksUri ?? 'the key set'} ${fetchFailure(error)}`,
-      fix: 'check the tenant domain or jwksUri, and that this machine reaches it (proxy, firewall)',
+      fix: KEY_SET_FIX,
     })
   }
   checks.push(clockCheck(label('clock'), issuerDate, tenant.clockToleranceSeconds))

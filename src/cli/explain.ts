@@ -10,16 +10,23 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose'
-import { createAuth } from '../core/auth.js'
+import { type Auth, createAuth } from '../core/auth.js'
 import type { AuthConfig, ResolvedConfig, ResolvedTenant } from '../core/config/config.js'
 import { resolveConfig } from '../core/config/config.js'
 import { isAuthError } from '../core/errors.js'
-import { assertHeader } from '../core/verify/checks.js'
+import type { VerifiedToken } from '../core/types.js'
+import { assertHeader, KEY_CHOOSING_HEADERS } from '../core/verify/checks.js'
 import { claimRulesFor } from '../core/verify/claims.js'
 import { decodeUnverified } from '../core/verify/decode.js'
 import { assertCompactJws } from '../core/verify/token-shape.js'
 import { claimChecks } from './explain-claims.js'
-import { describeKey, fetchFailure, type KeySetProbe, probeKeySet } from './key-set-probe.js'
+import {
+  describeKey,
+  fetchFailure,
+  KEY_SET_FIX,
+  type KeySetProbe,
+  probeKeySet,
+} from './key-set-probe.js'
 import type { Check, Report } from './report.js'
 import { count, list, maskEmail, maskSub } from './words.js'
 
@@ -59,17 +66,37 @@ export async function explainToken(
     checks.push(skip('header', 'not a JWT'))
   }
   if (parts !== undefined) checks.push(...(await tokenChecks(token, parts, resolved, show)))
-  const verdict = await verify(token, config)
-  checks.push(verdict.check)
-  if (options.resolve !== true)
-    return { command: 'explain', checks, summary: verdict.summary(show) }
-  if (verdict.check.status !== 'pass') {
-    checks.push(skip('trust', 'the token is refused'), skip('directory', 'the token is refused'))
-    return { command: 'explain', checks, summary: verdict.summary(show) }
+  // One instance gives the verdict and, with --resolve, resolves the token it verified.
+  const auth = createAuth({
+    ...config,
+    onEvent: undefined,
+    cache: { ...config.cache, tokens: false },
+    // Whether a proof must come with it is reported apart (the binding line); here, the token.
+    dpop: { mode: 'disabled' },
+  })
+  try {
+    const verdict = await verify(token, auth)
+    checks.push(verdict.check)
+    if (options.resolve !== true) {
+      return { command: 'explain', checks, summary: verdict.summary(show) }
+    }
+    if (verdict.verified === undefined) {
+      checks.push(skip('trust', 'the token is refused'), skip('directory', 'the token is refused'))
+      return { command: 'explain', checks, summary: verdict.summary(show) }
+    }
+    if (config.directory === undefined) {
+      checks.push(
+        skip('trust', 'no directory configured: the token is verified only'),
+        skip('directory', 'not configured'),
+      )
+      return { command: 'explain', checks, summary: verdict.summary(show) }
+    }
+    const resolution = await resolveChecks(verdict.verified, auth, show)
+    checks.push(...resolution.checks)
+    return { command: 'explain', checks, summary: resolution.summary }
+  } finally {
+    await auth.close()
   }
-  const resolution = await resolveChecks(token, config, show)
-  checks.push(...resolution.checks)
-  return { command: 'explain', checks, summary: resolution.summary ?? verdict.summary(show) }
 }
 
 function shapeChecks(token: string, maxLength: number): Check[] {
@@ -94,27 +121,38 @@ function shapeChecks(token: string, maxLength: number): Check[] {
       { name: 'shape', status: 'pass', detail: 'a compact JWS: three base64url segments' },
     ]
   } catch (error) {
-    const segments = token.split('.').length
-    const detail = /^[^.]+\.[^.]+\.$/.test(token)
-      ? 'no signature: an unsigned token (alg "none"), never accepted'
-      : segments === 1
-        ? 'an opaque token, not a JWT: Auth0 issues one when the authorize request names no audience'
-        : segments === 5
-          ? 'five segments: an encrypted token (JWE), which an API cannot read; Auth0 encrypts ' +
-            'access tokens only when the API asks for it'
-          : messageOf(error)
-    return [size, { name: 'shape', status: 'fail', detail, fix: shapeFix(token) }]
+    return [size, { name: 'shape', status: 'fail', ...shapeFailure(token, messageOf(error)) }]
   }
 }
 
-function shapeFix(token: string): string {
-  if (/^[^.]+\.[^.]+\.$/.test(token)) return 'only signed tokens are accepted: issue RS256 tokens'
-  if (token.split('.').length === 5) {
-    return 'turn off access token encryption for this API (Auth0: the API\u2019s settings), or decrypt before'
+/** What a token that is not a compact JWS is, and what to do about it. */
+function shapeFailure(token: string, refusal: string): { detail: string; fix: string } {
+  if (/^[^.]+\.[^.]+\.$/.test(token)) {
+    return {
+      detail: 'no signature: an unsigned token (alg "none"), never accepted',
+      fix: 'only signed tokens are accepted: issue RS256 tokens',
+    }
   }
-  return token.includes('.')
-    ? 'send the access token exactly as issued, without quotes, spaces or line breaks'
-    : 'request the token with your API as audience (Auth0: the authorize or token request\u2019s audience parameter)'
+  const segments = token.split('.').length
+  if (segments === 1) {
+    return {
+      detail:
+        'an opaque token, not a JWT: Auth0 issues one when the authorize request names no audience',
+      fix: 'request the token with your API as audience (Auth0: the authorize or token request\u2019s audience parameter)',
+    }
+  }
+  if (segments === 5) {
+    return {
+      detail:
+        'five segments: an encrypted token (JWE), which an API cannot read; Auth0 encrypts ' +
+        'access tokens only when the API asks for it',
+      fix: 'turn off access token encryption for this API (Auth0: the API\u2019s settings), or decrypt before',
+    }
+  }
+  return {
+    detail: refusal,
+    fix: 'send the access token exactly as issued, without quotes, spaces or line breaks',
+  }
 }
 
 function describeHeader(header: ProtectedHeaderParameters): string {
@@ -149,7 +187,7 @@ async function tokenChecks(
       name: 'key set',
       status: 'fail',
       detail: `${tenant.tenant.jwksUri ?? "the issuer's metadata (where the key set URL comes from)"} ${fetchFailure(error)}`,
-      fix: 'check the tenant domain or jwksUri, and that this machine reaches it (proxy, firewall)',
+      fix: KEY_SET_FIX,
     })
   }
   if (probe === undefined || probe.usable.length === 0) {
@@ -225,13 +263,11 @@ async function tenantFor(iss: unknown, config: ResolvedConfig): Promise<TenantMa
 }
 
 const HEADER_LINES = new Set(['algorithm', 'key source'])
-// Header parameters that would let a token choose its own key (as verify/checks.ts refuses them).
-const KEY_CHOOSING = ['jku', 'jwk', 'x5u', 'x5c'] as const
 
 function algorithmChecks(header: ProtectedHeaderParameters, tenant: ResolvedTenant): Check[] {
   const accepted = list(tenant.algorithms as string[])
   const alg = String(header.alg)
-  const chosen = KEY_CHOOSING.filter((name) => name in header)
+  const chosen = KEY_CHOOSING_HEADERS.filter((name) => name in header)
   const keySource: Check =
     chosen.length === 0
       ? {
@@ -245,7 +281,10 @@ function algorithmChecks(header: ProtectedHeaderParameters, tenant: ResolvedTena
           detail: `the header carries ${list(chosen)}: a token may not choose the key it is checked with`,
           fix: 'the token was not issued by the tenant as it is: canonical-auth uses the configured key set only',
         }
-  const { jku: _jku, jwk: _jwk, x5u: _x5u, x5c: _x5c, ...algorithmOnly } = header
+  // The algorithm judged alone: the key-choosing parameters have a line of their own.
+  const algorithmOnly = Object.fromEntries(
+    Object.entries(header).filter(([name]) => !(chosen as string[]).includes(name)),
+  ) as ProtectedHeaderParameters
   let algorithm: Check
   try {
     assertHeader(algorithmOnly, tenant)
@@ -362,20 +401,16 @@ const SIGNATURE_REFUSALS: Record<string, string> = {
 
 interface Verdict {
   readonly check: Check
+  /** The token as the instance verified it; undefined when it is refused. */
+  readonly verified?: VerifiedToken
   summary(show: boolean): string
 }
 
-async function verify(token: string, config: AuthConfig): Promise<Verdict> {
-  const auth = createAuth({
-    ...config,
-    onEvent: undefined,
-    cache: { ...config.cache, tokens: false },
-    // Whether a proof must come with it is reported apart; here, only the token.
-    dpop: { mode: 'disabled' },
-  })
+async function verify(token: string, auth: Auth): Promise<Verdict> {
   try {
     const verified = await auth.verifyAuth0Token(token)
     return {
+      verified,
       check: { name: 'verification', status: 'pass', detail: 'canonical-auth accepts this token' },
       summary: (show) =>
         `accepted: subject ${maskSub(verified.subject, show)} of ${verified.issuer}`,
@@ -390,31 +425,19 @@ async function verify(token: string, config: AuthConfig): Promise<Verdict> {
       },
       summary: () => `refused: ${refusal}`,
     }
-  } finally {
-    await auth.close()
   }
 }
 
 // What a refusal of resolution says about which step refused: the trust policy, or the directory.
-const TRUST_REFUSALS = new Set(['identity_untrusted', 'insufficient_scope', 'token_invalid'])
+const TRUST_REFUSALS = new Set(['identity_untrusted', 'token_invalid'])
 
 async function resolveChecks(
-  token: string,
-  config: AuthConfig,
+  verified: VerifiedToken,
+  auth: Auth,
   show: boolean,
-): Promise<{ checks: Check[]; summary?: string }> {
-  if (config.directory === undefined) {
-    return {
-      checks: [
-        skip('trust', 'no directory configured: the token is verified only'),
-        skip('directory', 'not configured'),
-      ],
-    }
-  }
-  const auth = createAuth({ ...config, onEvent: undefined, dpop: { mode: 'disabled' } })
+): Promise<{ checks: Check[]; summary: string }> {
   try {
-    const context = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } })
-    const { user } = context
+    const user = await auth.resolveCanonicalUser(verified)
     const how =
       user.source === 'claim'
         ? "the token's canonical-id claim"
@@ -433,7 +456,7 @@ async function resolveChecks(
               : `user ${user.id}${user.created ? ', created on this call' : ''}`,
         },
       ],
-      summary: `resolved: user ${context.userId}`,
+      summary: `resolved: user ${user.id}`,
     }
   } catch (error) {
     const code = isAuthError(error) ? error.code : 'internal_error'
@@ -448,8 +471,6 @@ async function resolveChecks(
         ? [refusal, skip('directory', 'the trust policy refused the identity')]
         : [{ name: 'trust', status: 'pass', detail: 'the identity may be linked' }, refusal]
     return { checks, summary: `refused: ${code}` }
-  } finally {
-    await auth.close()
   }
 }
 

@@ -10,6 +10,10 @@ import { statusError, UpstreamError } from '../core/upstream/client.js'
 import { upstreamRequest } from '../core/upstream/request.js'
 import type { TenantVerification } from '../core/verify/config.js'
 
+/** What to check when a tenant's key set cannot be fetched. */
+export const KEY_SET_FIX =
+  'check the tenant domain or jwksUri, and that this machine reaches it (proxy, firewall)'
+
 /** What a tenant's key set holds. */
 export interface KeySetProbe {
   readonly url: string

@@ -6,7 +6,7 @@ import type { TenantVerification } from './config.js'
 
 // Header parameters that would let a token choose its own verification key. The key set comes from
 // configuration only, so a token carrying any of them is refused outright.
-const KEY_CHOOSING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const
+export const KEY_CHOOSING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const
 
 /** The header names an accepted algorithm and no key of its own choosing. */
 export function assertHeader(header: ProtectedHeaderParameters, tenant: TenantVerification): void {
