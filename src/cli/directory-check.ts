@@ -18,9 +18,9 @@ export async function checkDirectory(options: DirectoryCheckOptions): Promise<Re
     detail: result.message,
   }))
   const broken = checks.filter((check) => check.status === 'fail').length
-  const unchecked = report.results.some(
-    (result) => result.skipped && result.message.startsWith('not checked'),
-  )
+  // The first rule failed and every other one was skipped for it: nothing could be asked.
+  const [first, ...rest] = report.results
+  const unchecked = first?.ok === false && rest.every((result) => result.skipped)
   return {
     command: 'directory-check',
     note: `Creates test users under ${report.domain} (a reserved domain, RFC 6761; --domain to change it).`,

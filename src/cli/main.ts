@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
+import type { AuthConfig } from '../core/config/config.js'
 import { AuthConfigError } from '../core/config/errors.js'
-import { loadConfig, UsageError } from './config.js'
+import { type ConfigFlags, loadConfig, UsageError } from './config.js'
 import { checkDirectory, parseHeader } from './directory-check.js'
 import { checkDeployment } from './doctor.js'
 import { explainToken } from './explain.js'
@@ -147,24 +148,16 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
 }
 
 async function explain(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const parsed = parseCommand(args, EXPLAIN_USAGE, io, {
     ...CONFIG_FLAGS,
     json: { type: 'boolean' },
     'show-identities': { type: 'boolean' },
     resolve: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   })
-  if (values.help === true) {
-    io.stdout.write(EXPLAIN_USAGE)
-    return EXIT.ok
-  }
+  if (parsed === undefined) return EXIT.ok
+  const { values, positionals } = parsed
   if (positionals.length > 1) throw new UsageError('explain takes one token')
-  const config = await loadConfig(values, io.cwd)
-  if (config === undefined) {
-    throw new UsageError(
-      'explain needs a configuration: --config <file>, or --domain/--issuer and --audience',
-    )
-  }
+  const config = await neededConfig('explain', values, io)
   const token = await tokenFrom(positionals[0], io)
   const report = await explainToken(token, config, {
     showIdentities: values['show-identities'] === true,
@@ -174,36 +167,25 @@ async function explain(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function doctor(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const parsed = parseCommand(args, DOCTOR_USAGE, io, {
     ...CONFIG_FLAGS,
     json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   })
-  if (values.help === true) {
-    io.stdout.write(DOCTOR_USAGE)
-    return EXIT.ok
-  }
+  if (parsed === undefined) return EXIT.ok
+  const { values, positionals } = parsed
   if (positionals.length > 0) throw new UsageError('doctor takes no arguments, only options')
-  const config = await loadConfig(values, io.cwd)
-  if (config === undefined) {
-    throw new UsageError(
-      'doctor needs a configuration: --config <file>, or --domain/--issuer and --audience',
-    )
-  }
+  const config = await neededConfig('doctor', values, io)
   return print(await checkDeployment(config), values.json === true, io)
 }
 
 async function directoryCheck(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const parsed = parseCommand(args, DIRECTORY_CHECK_USAGE, io, {
     header: { type: 'string', multiple: true },
     domain: { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   })
-  if (values.help === true) {
-    io.stdout.write(DIRECTORY_CHECK_USAGE)
-    return EXIT.ok
-  }
+  if (parsed === undefined) return EXIT.ok
+  const { values, positionals } = parsed
   const [baseUrl, ...extra] = positionals
   if (baseUrl === undefined)
     throw new UsageError('directory-check needs the directory\u2019s base URL')
@@ -242,16 +224,51 @@ async function directoryCheck(args: readonly string[], io: CliIo): Promise<numbe
   return print(report, values.json === true, io)
 }
 
-function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
+/**
+ * A command's options and positionals, with `-h`/`--help` for every command; `undefined` once
+ * the command's `usage` has been printed for `--help`.
+ */
+function parseCommand<const O extends NonNullable<ParseArgsConfig['options']>>(
   args: readonly string[],
+  usage: string,
+  io: CliIo,
   options: O,
 ) {
+  let parsed: ReturnType<typeof parseWithHelp<O>>
   try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+    parsed = parseWithHelp(args, options)
   } catch (error) {
     // parseArgs names the option it did not know, or the one missing its value.
     throw new UsageError(error instanceof Error ? error.message : String(error))
   }
+  if ((parsed.values as { help?: unknown }).help === true) {
+    io.stdout.write(usage)
+    return undefined
+  }
+  return parsed
+}
+
+function parseWithHelp<const O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+) {
+  return parseArgs({
+    args: [...args],
+    options: { ...options, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  })
+}
+
+/** The configuration `command` must have, from `--config` or the tenant flags. */
+async function neededConfig(command: string, flags: ConfigFlags, io: CliIo): Promise<AuthConfig> {
+  const config = await loadConfig(flags, io.cwd)
+  if (config === undefined) {
+    throw new UsageError(
+      `${command} needs a configuration: --config <file>, or --domain/--issuer and --audience`,
+    )
+  }
+  return config
 }
 
 /** The token from the argument, or from stdin; a pasted header's prefixes dropped. */
