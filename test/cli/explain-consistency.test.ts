@@ -8,7 +8,7 @@ import { claimChecks } from '../../src/cli/explain-claims.js'
 import { assertClaimTypes } from '../../src/core/verify/checks.js'
 import { checkClaims, claimRulesFor } from '../../src/core/verify/claims.js'
 import { ISSUER, NOW, scenario, tenantWith } from '../claim-sets.js'
-import { b64, forge, nowSeconds, strangerKey } from '../helpers.js'
+import { b64, claimsFor, forge, nowSeconds, strangerKey } from '../helpers.js'
 
 // The lines of `explain` never contradict the verifier: over random claim sets they pass exactly
 // when the verifier's claim checks do, and the claim it refuses has a failing line; over the
@@ -76,13 +76,7 @@ describe('explain against the verifier', () => {
     })
     afterAll(() => issuer.close())
 
-    const claims = () => ({
-      iss: issuer.issuer,
-      aud: issuer.audience,
-      sub: 'auth0|x',
-      iat: nowSeconds(),
-      exp: nowSeconds() + 600,
-    })
+    const claims = () => claimsFor(issuer)
     const corpus: Array<[string, () => Promise<string>, { requireAccessTokenType: true }?]> = [
       ['valid', () => issuer.sign()],
       ['expired', () => issuer.sign({ exp: nowSeconds() - 60, iat: nowSeconds() - 120 })],

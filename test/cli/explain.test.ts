@@ -10,7 +10,7 @@ import {
 } from 'canonical-auth/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
-import { b64, forge, nowSeconds, ssoToken, strangerKey } from '../helpers.js'
+import { b64, claimsFor, forge, nowSeconds, ssoToken, strangerKey } from '../helpers.js'
 import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cli.js'
 
 // The command-line tool against a test issuer on loopback: as a process for what only a process
@@ -139,13 +139,7 @@ describe('canonical-auth explain', () => {
   })
 
   it('refuses HS256 and none as algorithms never accepted', async () => {
-    const claims = {
-      iss: issuer.issuer,
-      aud: issuer.audience,
-      sub: 'auth0|x',
-      iat: nowSeconds(),
-      exp: nowSeconds() + 60,
-    }
+    const claims = claimsFor(issuer)
     const hs = await forge(
       { alg: 'HS256', kid: issuer.kid },
       claims,
@@ -215,13 +209,7 @@ describe('canonical-auth explain', () => {
     })
     expect(check(kid, 'signature').status).toBe('skip')
 
-    const claims = {
-      iss: issuer.issuer,
-      aud: issuer.audience,
-      sub: 'auth0|x',
-      iat: nowSeconds(),
-      exp: nowSeconds() + 60,
-    }
+    const claims = claimsFor(issuer)
     const forged = await forge({ alg: 'RS256', kid: issuer.kid }, claims, await strangerKey())
     const signature = await explain(forged)
     expect(notPassed(signature)).toEqual(['signature: fail', 'verification: fail'])
