@@ -147,7 +147,10 @@ export function createAuth(config: AuthConfig): Auth {
 export function createAuthWith(config: ResolvedConfig, keySetSource?: KeySetSource): Auth {
   const emit = emitterFor(config.onEvent)
   const keySets = provisionKeySets(config, keySetSource, emit)
-  const registry = new VerifiedRegistry<ResolvedTenant>()
+  // A verified token's user cache key is made as it is verified and kept with it.
+  const registry = new VerifiedRegistry<ResolvedTenant>((verified) =>
+    UserCache.key(verified.issuer, verified.subject),
+  )
   const tokenCache =
     config.cache.tokens === undefined ? undefined : new VerifiedTokenCache(config.cache.tokens)
   const tenantResolver = resolverOf(config, keySetSource, emit)

@@ -8,9 +8,23 @@ import type { VerifiedToken } from './types.js'
  * neither step imports the other.
  */
 export class VerifiedRegistry<Tenant extends object = object> {
-  /** Registers a result before it is frozen (not every runtime adds fields to a frozen object). */
+  readonly #cacheKeyOf: (verified: VerifiedToken) => string
+
+  /**
+   * @param cacheKeyOf The key a result is cached under by the step that reads it, made once, as
+   *   it is registered, and kept with it: a result the verification cache holds is read again and
+   *   again, and a key kept with it costs no map entry of its own.
+   */
+  constructor(cacheKeyOf: (verified: VerifiedToken) => string) {
+    this.#cacheKeyOf = cacheKeyOf
+  }
+
+  /**
+   * Registers a result before it is frozen (not every runtime adds fields to a frozen object), once
+   * the fields its cache key is made of are set.
+   */
   add(verified: VerifiedToken, token: string, tenant: Tenant): void {
-    new Registration(verified, this, token, tenant)
+    new Registration(verified, this, token, tenant, this.#cacheKeyOf(verified))
   }
 
   /** The raw token of a result this instance verified, or undefined for anything else. */
@@ -21,6 +35,11 @@ export class VerifiedRegistry<Tenant extends object = object> {
   /** The tenant that vouched for a result this instance verified, or undefined for anything else. */
   tenantOf(verified: VerifiedToken): Tenant | undefined {
     return Registration.tenantOf(verified, this) as Tenant | undefined
+  }
+
+  /** The cache key of a result this instance verified, or undefined for anything else. */
+  cacheKeyOf(verified: VerifiedToken): string | undefined {
+    return Registration.cacheKeyOf(verified, this)
   }
 }
 
@@ -41,12 +60,20 @@ class Registration extends Stamp {
   readonly #registry: VerifiedRegistry
   readonly #token: string
   readonly #tenant: object
+  readonly #cacheKey: string
 
-  constructor(target: VerifiedToken, registry: VerifiedRegistry, token: string, tenant: object) {
+  constructor(
+    target: VerifiedToken,
+    registry: VerifiedRegistry,
+    token: string,
+    tenant: object,
+    cacheKey: string,
+  ) {
     super(target)
     this.#registry = registry
     this.#token = token
     this.#tenant = tenant
+    this.#cacheKey = cacheKey
   }
 
   static tokenOf(value: unknown, registry: VerifiedRegistry): string | undefined {
@@ -55,6 +82,10 @@ class Registration extends Stamp {
 
   static tenantOf(value: unknown, registry: VerifiedRegistry): object | undefined {
     return Registration.#mine(value, registry) ? value.#tenant : undefined
+  }
+
+  static cacheKeyOf(value: unknown, registry: VerifiedRegistry): string | undefined {
+    return Registration.#mine(value, registry) ? value.#cacheKey : undefined
   }
 
   static #mine(value: unknown, registry: VerifiedRegistry): value is Registration {

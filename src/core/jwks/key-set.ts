@@ -46,6 +46,22 @@ function selectionKey(header: JWSHeaderParameters): string | undefined {
   return typeof kid === 'string' ? `${alg}\u0000${kid}` : undefined
 }
 
+// The selection keys of the headers the fast path asks about. A tenant's tokens share a few
+// header objects (the decoder keeps each distinct header's parse, frozen), so the key string is
+// made once per header rather than once per token, and its hash is computed once with it.
+const selectionKeys = new WeakMap<object, string | undefined>()
+
+/** {@link selectionKey}, kept for a header object that cannot change. */
+function keptSelectionKey(header: JWSHeaderParameters): string | undefined {
+  if (!Object.isFrozen(header)) return selectionKey(header)
+  let selection = selectionKeys.get(header)
+  if (selection === undefined && !selectionKeys.has(header)) {
+    selection = selectionKey(header)
+    selectionKeys.set(header, selection)
+  }
+  return selection
+}
+
 /**
  * A remote JSON Web Key Set with the policy jose's `createRemoteJWKSet` lacks:
  *
@@ -112,7 +128,7 @@ export class RemoteKeySet {
    */
   selectedKey(header: JWSHeaderParameters, waitUntil?: WaitUntil): unknown {
     const snapshot = this.#snapshot
-    const selection = selectionKey(header)
+    const selection = keptSelectionKey(header)
     if (snapshot === undefined || selection === undefined) return undefined
     const key = snapshot.selected.get(selection)
     return key !== undefined && this.#usable(snapshot, Date.now(), waitUntil) ? key : undefined

@@ -128,10 +128,12 @@ function findUser(
   context: ResolverContext,
   waitUntil: WaitUntil | undefined,
 ): CanonicalUser | Promise<CanonicalUser> {
-  const token = context.registry.tokenOf(verified)
-  // Verified here, so the tenant that vouched for it was recorded with it.
-  const tenant = token === undefined ? undefined : context.registry.tenantOf(verified)
-  if (token === undefined || tenant === undefined) {
+  const { registry } = context
+  const token = registry.tokenOf(verified)
+  // Verified here, so the tenant that vouched for it and its cache key were recorded with it.
+  const tenant = token === undefined ? undefined : registry.tenantOf(verified)
+  const key = token === undefined ? undefined : registry.cacheKeyOf(verified)
+  if (token === undefined || tenant === undefined || key === undefined) {
     throw new AuthError(
       'token_invalid',
       'The token was not verified by this canonical-auth instance',
@@ -152,7 +154,6 @@ function findUser(
       created: false,
     }
   }
-  const key = context.cache.keyOf(verified)
   return context.cache.local(key) ?? findUncached(verified, token, tenant, key, context, waitUntil)
 }
 

@@ -3,7 +3,7 @@ import type { Emit } from '../events.js'
 import { expiringCache } from '../lib/expiring-cache.js'
 import { Flights, handOff, type WaitUntil } from '../lib/flights.js'
 import { isUuid } from '../lib/uuid.js'
-import type { CanonicalUser, VerifiedToken } from '../types.js'
+import type { CanonicalUser } from '../types.js'
 
 /** What the cache keeps for a (issuer, sub) pair. */
 export interface CachedUser {
@@ -63,8 +63,6 @@ export class UserCache {
   readonly #emit: Emit
   /** Frozen, ready to hand out: a cache hit allocates nothing. */
   readonly #local: LRUCache<string, CanonicalUser>
-  /** Each verified token's cache key, built once (a cached token is presented again and again). */
-  readonly #keys = new WeakMap<VerifiedToken, string>()
   readonly #missing: LRUCache<string, true>
   readonly #inflight = new Flights<string, CanonicalUser>()
 
@@ -77,16 +75,6 @@ export class UserCache {
 
   static key(issuer: string, subject: string): string {
     return `${KEY_PREFIX}${issuer}\n${subject}`
-  }
-
-  /** The cache key of a verified token's (issuer, sub). */
-  keyOf(verified: VerifiedToken): string {
-    let key = this.#keys.get(verified)
-    if (key === undefined) {
-      key = UserCache.key(verified.issuer, verified.subject)
-      this.#keys.set(verified, key)
-    }
-    return key
   }
 
   /** The user in memory, as a frozen `CanonicalUser` with `source: 'cache'`. */
