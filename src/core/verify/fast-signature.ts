@@ -129,15 +129,28 @@ export function checkSignatureFast(token: string, alg: string, key: unknown): bo
   input.write(token, 0, lastDot, 'latin1')
   const signature = scratch(1, Math.ceil((encoded.length * 3) / 4))
   const length = signature.write(encoded, 0, signature.length, 'base64url')
-  return nodeCrypto.verify(
-    digest,
-    input.subarray(0, lastDot),
-    keyObject,
-    signature.subarray(0, length),
-  )
+  return nodeCrypto.verify(digest, view(0, input, lastDot), keyObject, view(1, signature, length))
 }
 
 const scratchBuffers: ScratchBuffer[] = []
+// The last view of each kept buffer: a key set's signatures all have one length, and a tenant's
+// tokens often share theirs, so the same view serves again rather than a new one each time.
+const views: Uint8Array[] = []
+
+/** The first `length` bytes of kept buffer `slot`, as a view. */
+function view(slot: 0 | 1, buffer: ScratchBuffer, length: number): Uint8Array {
+  let found = views[slot]
+  if (
+    found === undefined ||
+    found.buffer !== buffer.buffer ||
+    found.byteOffset !== buffer.byteOffset ||
+    found.length !== length
+  ) {
+    found = buffer.subarray(0, length)
+    views[slot] = found
+  }
+  return found
+}
 
 /** Kept buffer `slot`, at least `size` bytes long (grown in steps, never shrunk). */
 function scratch(slot: 0 | 1 | 2, size: number): ScratchBuffer {

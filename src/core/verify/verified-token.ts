@@ -24,22 +24,22 @@ export function toVerifiedToken(
     claims.connection === undefined ? connectionFromSubject(subject) : payload[claims.connection]
   const canonicalUserId =
     claims.canonicalUserId === undefined ? undefined : payload[claims.canonicalUserId]
+  // The claims are frozen first: a claim that is already a list of strings then serves as it is.
+  const claimSet = deepFreeze(payload)
   // Built field by field (no spreads) in one order, so that every result shares a few shapes.
   const token = {
     subject,
     issuer: payload.iss as string,
-    audience: Object.freeze(typeof payload.aud === 'string' ? [payload.aud] : strings(payload.aud)),
+    audience: typeof payload.aud === 'string' ? Object.freeze([payload.aud]) : strings(payload.aud),
     expiresAt: readonlyDate((payload.exp as number) * 1000),
   } as Mutable<VerifiedToken>
   if (typeof email === 'string') token.email = email
   if (typeof emailVerified === 'boolean') token.emailVerified = emailVerified
   if (typeof connection === 'string' && connection !== '') token.connection = connection
   if (isUuid(canonicalUserId)) token.canonicalUserId = canonicalUserId.toLowerCase()
-  token.scopes = Object.freeze(
-    typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
-  )
-  token.permissions = Object.freeze(strings(payload.permissions))
-  token.claims = deepFreeze(payload)
+  token.scopes = scopesOf(payload.scope)
+  token.permissions = strings(payload.permissions)
+  token.claims = claimSet
   registry.add(token, raw, tenant)
   // Frozen, arrays included: with the verification cache one object serves every request that
   // presents this token, so no handler may change what the next one sees.
@@ -84,8 +84,22 @@ function deepFreeze<T>(value: T): T {
   return Object.freeze(value)
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value)
-    ? value.filter((item): item is string => typeof item === 'string')
-    : []
+/** The strings of a frozen claim, frozen: the claim itself when it holds nothing else. */
+function strings(value: unknown): readonly string[] {
+  if (!Array.isArray(value)) return NONE
+  for (let index = 0; index < value.length; index++) {
+    if (typeof value[index] !== 'string') {
+      return Object.freeze(value.filter((item): item is string => typeof item === 'string'))
+    }
+  }
+  return value as readonly string[]
+}
+
+const NONE: readonly string[] = Object.freeze([])
+
+/** The space-separated scopes of a `scope` claim, frozen, without empty ones. */
+function scopesOf(scope: unknown): readonly string[] {
+  if (typeof scope !== 'string' || scope === '') return NONE
+  const parts = scope.split(' ')
+  return Object.freeze(parts.includes('') ? parts.filter(Boolean) : parts)
 }
