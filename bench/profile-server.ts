@@ -72,6 +72,17 @@ const requests = warmup.requests.total + result.requests.total
 console.log(
   `${framework} / ${guard}: ${Math.round(result.requests.average)} req/s; profile ${file}`,
 )
+// canonical-auth's own functions (from source or the built package) and its caches' library.
+const ours = (key: string) => /(^|\s)(src|dist)\/|lru-cache\//.test(key)
+const busy = [...self].filter(([key]) => !key.startsWith('(idle)'))
+const total = busy.reduce((sum, [, micros]) => sum + micros, 0)
+const own = busy.filter(([key]) => ours(key)).reduce((sum, [, micros]) => sum + micros, 0)
+const collector = self.get('(garbage collector) :0') ?? 0
+console.log(
+  `canonical-auth and its caches: ${(own / requests).toFixed(2)} µs a request, ` +
+    `${((own / total) * 100).toFixed(1)} % of the server's busy time; garbage collection ` +
+    `${((collector / total) * 100).toFixed(1)} %`,
+)
 for (const [key, micros] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
   console.log(`${(micros / requests).toFixed(2).padStart(7)} µs  ${key}`)
 }

@@ -35,7 +35,7 @@ const soakOptions = quick
   : { seconds: Number(argument('--soak-seconds') ?? 60), connections: 32, cacheMax: 1_000 }
 const httpOptions = quick
   ? { durationSeconds: 1, warmupSeconds: 1, repetitions: 1, connections: 16 }
-  : { durationSeconds: 5, warmupSeconds: 2, repetitions: 3, connections: 32 }
+  : { durationSeconds: 3, warmupSeconds: 2, repetitions: 7, connections: 32 }
 
 const require = createRequire(import.meta.url)
 const version = (name: string): string => {
@@ -83,15 +83,16 @@ function httpMedian(rows: readonly HttpRow[], framework: Framework, guard: strin
 
 function httpTable(rows: readonly HttpRow[]): string {
   const lines = [
-    '| framework | guard | req/s (median) | min–max | p99 (ms) | vs no auth | vs anchor |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| framework | guard | req/s (median) | min–max | p99 (ms) | server CPU per request (µs) | vs no auth | vs anchor |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const row of rows) {
-    const baseline = httpMedian(rows, row.framework, 'none')
-    const anchor = httpMedian(rows, row.framework, ANCHORS[row.framework])
     const { median, min, max } = row.throughput
+    const ofNone = httpRatio(rows, row.framework, row.guard, 'none').median
+    const ofAnchor = httpRatio(rows, row.framework, row.guard, ANCHORS[row.framework]).median
+    const cpu = row.cpuPerRequest === undefined ? 'n/a' : row.cpuPerRequest.toFixed(1)
     lines.push(
-      `| ${row.framework} | ${row.guard} | ${format(median)} | ${format(min)}–${format(max)} | ${row.p99} | ${ratio(median / baseline)} | ${row.guard === 'none' ? '' : ratio(median / anchor)} |`,
+      `| ${row.framework} | ${row.guard} | ${format(median)} | ${format(min)}–${format(max)} | ${row.p99} | ${cpu} | ${ratio(ofNone)} | ${row.guard === 'none' ? '' : ratio(ofAnchor)} |`,
     )
   }
   return lines.join('\n')
@@ -121,23 +122,35 @@ const HTTP_GOALS: ReadonlyArray<{
 
 const CACHE_OFF: Guard = 'canonical-auth, verification cache off'
 
-/** One throughput over another: the ratio of the medians and the widest range the runs allow. */
+/**
+ * One throughput over another, paired by repetition: each repetition loads every server of a
+ * framework one after the other, so the two figures of one repetition saw the machine alike. The
+ * median of those ratios, and the lowest and highest.
+ */
 interface Ratio {
   readonly median: number
   readonly low: number
   readonly high: number
 }
 
-function httpRatio(rows: readonly HttpRow[], framework: Framework, guard: Guard, base: Guard) {
+function httpRatio(
+  rows: readonly HttpRow[],
+  framework: Framework,
+  guard: Guard,
+  base: Guard,
+): Ratio {
   const find = (name: Guard) =>
-    rows.find((row) => row.framework === framework && row.guard === name)?.throughput
+    rows.find((row) => row.framework === framework && row.guard === name)?.throughput.runs
   const ours = find(guard)
   const theirs = find(base)
-  if (ours === undefined || theirs === undefined) return { median: 0, low: 0, high: 0 }
+  if (ours === undefined || theirs === undefined || ours.length !== theirs.length) {
+    return { median: 0, low: 0, high: 0 }
+  }
+  const ratios = ours.map((rate, index) => rate / (theirs[index] as number)).sort((a, b) => a - b)
   return {
-    median: ours.median / theirs.median,
-    low: ours.min / theirs.max,
-    high: ours.max / theirs.min,
+    median: ratios[Math.floor(ratios.length / 2)] as number,
+    low: ratios[0] as number,
+    high: ratios[ratios.length - 1] as number,
   }
 }
 
@@ -241,7 +254,7 @@ is safe to share), the note that this instance verified it, and the promise.`)
     const cached = perRequest(httpRows, framework, 'canonical-auth')
     const off = perRequest(httpRows, framework, CACHE_OFF)
     if (none === 0 || theirs === 0 || bare === 0 || cached === 0 || off === 0) continue
-    const kept = none / cached
+    const kept = httpRatio(httpRows, framework, 'canonical-auth', 'none').median
     if (kept < ofNone) {
       const idle = perRequest(httpRows, framework, NO_OP)
       parts.push(`### ${framework}, defaults (${ratio(kept)} no auth, target ${ofNone}×)
@@ -251,9 +264,9 @@ guard adds ${us(cached - none)} a request, where ${ofNone}× allows ${us(none / 
 request on takes ${us(idle)} (${ratio(none / idle)} no auth): the framework's own charge for a middleware or hook is
 ${us(idle - none)} of it, and canonical-auth's work ${us(cached - idle)}.`)
     }
-    const ahead = theirs / cached
+    const ahead = httpRatio(httpRows, framework, 'canonical-auth', anchor).median
     if (ahead < ofAnchor) {
-      const free = theirs / none
+      const free = httpRatio(httpRows, framework, 'none', anchor).median
       parts.push(`### ${framework}, defaults (${ratio(ahead)} ${anchor}, target ${ofAnchor}×)
 
 ${anchor} takes ${us(theirs)} a request; ${ofAnchor}× that throughput needs ${us(theirs / ofAnchor)} a request, a guard of
@@ -263,9 +276,9 @@ ${us(theirs / ofAnchor - none)} on top of the ${us(none)} the route takes with n
           : `canonical-auth's guard adds ${us(cached - none)}.`
       }`)
     }
-    const behind = theirs / off
+    const behind = httpRatio(httpRows, framework, CACHE_OFF, anchor).median
     if (behind < cacheOff) {
-      const ceiling = theirs / bare
+      const ceiling = httpRatio(httpRows, framework, SIGNATURE_ONLY, anchor).median
       parts.push(`### ${framework}, verification cache off (${ratio(behind)} ${anchor}, target ${cacheOff}×)
 
 Per request in this run: no auth ${us(none)}, ${anchor} ${us(theirs)}, canonical-auth with its cache off
@@ -427,7 +440,12 @@ Each server runs in its own process${http.pinned ? ', pinned to core 0 (`taskset
 autocannon sends the same valid Bearer token over ${httpOptions.connections} connections for ${httpOptions.durationSeconds} s after a
 ${httpOptions.warmupSeconds} s warm-up, ${httpOptions.repetitions} times (median, min–max; p99 is the median of the runs'). A framework's
 servers run side by side and are loaded in turn, one repetition of each before the next, so that a
-machine that changes speed during the run moves them alike. Any answer but 200 fails the run.
+machine that changes speed during the run moves them alike; each ratio (the two "vs" columns and
+the targets) is the median of the ratios of the same repetition's figures, which cancels that
+drift. "Server CPU per request" is the CPU time (user and system) the server's process spent
+during a repetition over the requests it answered, median of the repetitions: what the server
+itself pays for a request, whether or not the load generator kept it busy. Any answer but 200
+fails the run.
 **canonical-auth resolves the user too** (the directory answer is cached after the first request);
 the other guards only verify the token. "verification cache off" is \`cache: { tokens: false }\`:
 every request checks the signature. "${NO_OP}" only hands the request on (what the framework

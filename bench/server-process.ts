@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { createInterface } from 'node:readline'
 
@@ -55,4 +56,25 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')
   await exited
+}
+
+// Clock ticks per second of /proc's CPU times: 100 on Linux (USER_HZ).
+const TICKS_PER_SECOND = 100
+
+/**
+ * The CPU time (user and system) a child process has used so far, in microseconds, from
+ * `/proc/<pid>/stat`; undefined where that cannot be read (not Linux, or the process is gone).
+ */
+export function cpuMicros(child: ChildProcess): number | undefined {
+  if (child.pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and
+    // stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? (ticks * 1e6) / TICKS_PER_SECOND : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -1,7 +1,9 @@
+import type { ChildProcess } from 'node:child_process'
 import autocannon from 'autocannon'
 import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
 import type { Measurement } from '../measure.js'
 import {
+  cpuMicros,
   pinLoadGenerator,
   pinning,
   startServer as startProcess,
@@ -20,10 +22,21 @@ export interface HttpOptions {
 export interface HttpRow {
   readonly framework: Framework
   readonly guard: Guard
-  /** Requests per second: median and min–max over the repetitions. */
+  /** Requests per second: median and min–max over the repetitions, `runs` in the order run. */
   readonly throughput: Measurement
   /** p99 latency in milliseconds, median over the repetitions. */
   readonly p99: number
+  /**
+   * The server's CPU time per request in microseconds (user and system, from `/proc`), median over
+   * the repetitions; undefined where the process's CPU time cannot be read.
+   */
+  readonly cpuPerRequest: number | undefined
+}
+
+/** One load of one server: what autocannon saw and the CPU time the server spent meanwhile. */
+interface Run {
+  readonly result: autocannon.Result
+  readonly cpuMicros: number | undefined
 }
 
 /** The library each framework's canonical-auth figures are compared with. */
@@ -83,18 +96,43 @@ async function load(
   return result
 }
 
-function summarize(results: readonly autocannon.Result[]): Omit<HttpRow, 'framework' | 'guard'> {
-  const rates = results.map((result) => result.requests.average).sort((a, b) => a - b)
-  const p99s = results.map((result) => result.latency.p99).sort((a, b) => a - b)
-  const middle = Math.floor(results.length / 2)
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+
+function summarize(runs: readonly Run[]): Omit<HttpRow, 'framework' | 'guard'> {
+  const rates = runs.map(({ result }) => result.requests.average)
+  const cpu = runs.map(({ result, cpuMicros }) =>
+    cpuMicros === undefined ? undefined : cpuMicros / result.requests.total,
+  )
   return {
     throughput: {
-      median: rates[middle] as number,
-      min: rates[0] as number,
-      max: rates[rates.length - 1] as number,
+      median: median(rates),
+      min: Math.min(...rates),
+      max: Math.max(...rates),
       runs: rates,
     },
-    p99: p99s[middle] as number,
+    p99: median(runs.map(({ result }) => result.latency.p99)),
+    cpuPerRequest: cpu.every((value) => value !== undefined) ? median(cpu) : undefined,
+  }
+}
+
+/** One timed load of a server, with the CPU time its process spent meanwhile. */
+async function measuredLoad(
+  server: { child: ChildProcess; port: number },
+  token: string,
+  options: HttpOptions,
+): Promise<Run> {
+  const before = cpuMicros(server.child)
+  const result = await load(
+    `http://127.0.0.1:${server.port}/hello`,
+    token,
+    options.durationSeconds,
+    options.connections,
+  )
+  const after = cpuMicros(server.child)
+  return {
+    result,
+    cpuMicros: before === undefined || after === undefined ? undefined : after - before,
   }
 }
 
@@ -151,14 +189,18 @@ export async function runHttp(
       try {
         for (const { guard } of contenders)
           servers.push(await startServer(peers.setup(framework, guard)))
-        const urls = servers.map(({ port }) => `http://127.0.0.1:${port}/hello`)
-        for (const url of urls) await load(url, token, options.warmupSeconds, options.connections)
-        const results = urls.map((): autocannon.Result[] => [])
+        for (const { port } of servers) {
+          await load(
+            `http://127.0.0.1:${port}/hello`,
+            token,
+            options.warmupSeconds,
+            options.connections,
+          )
+        }
+        const results = servers.map((): Run[] => [])
         for (let i = 0; i < options.repetitions; i++) {
-          for (const [index, url] of urls.entries()) {
-            results[index]?.push(
-              await load(url, token, options.durationSeconds, options.connections),
-            )
+          for (const [index, server] of servers.entries()) {
+            results[index]?.push(await measuredLoad(server, token, options))
           }
         }
         for (const [index, { guard }] of contenders.entries()) {
