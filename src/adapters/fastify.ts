@@ -72,12 +72,13 @@ const plugin: FastifyPluginAsync<CanonicalAuthPluginOptions> = async (
     const guard = createGuard(auth, options)
     return (request, reply, done) => {
       // Only a request with a DPoP proof needs its method and URL (protocol and host honour
-      // X-Forwarded-* only under the server's trustProxy).
+      // X-Forwarded-* only under the server's trustProxy). `request.headers` is a getter: read once.
+      const headers = request.headers
       const result = guard(
-        request.headers.dpop === undefined
-          ? { headers: request.headers }
+        headers.dpop === undefined
+          ? { headers }
           : {
-              headers: request.headers,
+              headers,
               method: request.method,
               url: () => requestUrl(request.protocol, request.host, request.url),
             },

@@ -56,12 +56,13 @@ export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): Middl
   }
   return (ctx: Context, next: Next) => {
     // Only a request with a DPoP proof needs its method and URL (protocol and host honour
-    // X-Forwarded-* only when the app's `proxy` is set).
+    // X-Forwarded-* only when the app's `proxy` is set). `ctx.headers` is a getter: read once.
+    const headers = ctx.headers
     const result = guard(
-      ctx.headers.dpop === undefined
-        ? { headers: ctx.headers }
+      headers.dpop === undefined
+        ? { headers }
         : {
-            headers: ctx.headers,
+            headers,
             method: ctx.method,
             url: () => requestUrl(ctx.protocol, ctx.host, ctx.originalUrl),
           },
