@@ -429,7 +429,7 @@ What the cached path no longer does:
   adapter goes on at once (Express \`next()\`, Koa \`next()\`, a callback-style Fastify preHandler);
   nothing awaits a value that is already there.
 - **Build per-request objects for what does not change.** A cached user is one frozen
-  \`CanonicalUser\`, and its cache key is built once per verified token, not per request.
+  \`CanonicalUser\`, and its cache key is made once per verified token, as it is verified, not per request.
 
 What a token not yet verified no longer costs, beyond the RSA check:
 
@@ -446,6 +446,7 @@ What a token not yet verified no longer costs, beyond the RSA check:
 - **Copies.** A claim list that holds only strings (\`aud\`, \`permissions\`) is the frozen claim
   itself rather than a filtered copy; the header segment is compared in place with the last one
   before it is hashed; the signature check reuses its views of its kept buffers.
+
 \`test/hot-path.test.ts\` counts what a cached request may do (no decode, no signature check, no
 key set or directory call, one shared user) under both engines, so none of this can come back
 unnoticed.
