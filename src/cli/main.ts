@@ -9,7 +9,15 @@ import { type ConfigFlags, loadConfig, UsageError } from './config.js'
 import { checkDirectory, parseHeader } from './directory-check.js'
 import { checkDeployment } from './doctor.js'
 import { explainToken } from './explain.js'
-import { colorFor, EXIT, exitCodeOf, type Report, renderJson, renderText } from './report.js'
+import {
+  colorFor,
+  EXIT,
+  exitCodeOf,
+  type Report,
+  renderFailure,
+  renderJson,
+  renderText,
+} from './report.js'
 
 /** Where a run reads and writes, so that tests can run it in process too. */
 export interface CliIo {
@@ -50,7 +58,8 @@ stdin when it is "-" or not given ("Authorization: ", "Bearer " and "DPoP " pref
 ${CONFIG_OPTIONS}
 
 Output:
-  --json                one JSON document: { command, ok, summary, checks }
+  --json                one JSON document: { command, ok, summary, checks },
+                        with error: usage | configuration | internal on exit code 2
   --resolve             then resolve it to the canonical user, as a login would: the trust
                         policy and the directory's answer (in ensure mode, that creates the user)
   --show-identities     print subs and emails in full (masked by default)
@@ -70,7 +79,8 @@ sources. Parts that are not configured are skipped; each failure comes with a fi
 ${CONFIG_OPTIONS}
 
 Output:
-  --json                one JSON document: { command, ok, summary, checks }
+  --json                one JSON document: { command, ok, summary, checks },
+                        with error: usage | configuration | internal on exit code 2
   -h, --help            this help
 
 Exit codes: 0 every check passed, 1 a check failed, 2 a usage or configuration error.
@@ -90,7 +100,8 @@ Options:
                           With it, calls without it must be refused (else that rule is skipped)
   --domain <domain>       the test users' domain, under .test, .example, .invalid or example.com
                           (default canonical-auth-conformance.test)
-  --json                  one JSON document: { command, ok, summary, note, checks }
+  --json                  one JSON document: { command, ok, summary, note, checks },
+                          with error: usage | configuration | internal on exit code 2
   -h, --help              this help
 
 Exit codes: 0 every rule holds, 1 a rule is broken, 2 a usage error.
@@ -129,21 +140,29 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
         : `unknown command (${command.length} characters); to explain a token: canonical-auth explain <token>`,
     )
   } catch (error) {
+    // With --json, a command that stops before its report still prints one document, so that a
+    // CI step that parses stdout reads why rather than nothing.
+    const failed = (kind: 'usage' | 'configuration' | 'internal', message: string): number => {
+      if (COMMANDS.includes(command ?? '') && rest.includes('--json')) {
+        io.stdout.write(renderFailure(command as string, kind, message))
+      }
+      return EXIT.usage
+    }
     if (error instanceof UsageError) {
       const help = COMMANDS.includes(command ?? '')
         ? `canonical-auth ${command} --help`
         : 'canonical-auth --help'
       io.stderr.write(`canonical-auth: ${error.message}\nRun ${help} for usage.\n`)
-      return EXIT.usage
+      return failed('usage', error.message)
     }
     if (error instanceof AuthConfigError) {
       io.stderr.write(`${error.message}\n`)
-      return EXIT.usage
+      return failed('configuration', error.message)
     }
     // Its message may quote what it failed on (a URL with credentials, a token): the kind only.
     const kind = error instanceof Error ? error.name : typeof error
     io.stderr.write(`canonical-auth: failed unexpectedly (${kind})\n`)
-    return EXIT.usage
+    return failed('internal', `failed unexpectedly (${kind})`)
   }
 }
 

@@ -108,3 +108,16 @@ export function renderJson(report: Report): string {
     2,
   )}\n`
 }
+
+/**
+ * The JSON document of a command that stopped before its report (exit code 2): the report's shape
+ * with no checks, and `error` saying whether the command line, the configuration or the tool
+ * itself was at fault.
+ */
+export function renderFailure(
+  command: string,
+  error: 'usage' | 'configuration' | 'internal',
+  message: string,
+): string {
+  return `${JSON.stringify({ command, ok: false, summary: message, error, checks: [] }, null, 2)}\n`
+}

@@ -437,6 +437,48 @@ describe('canonical-auth explain', () => {
     )
   })
 
+  it('prints one JSON document with --json when a command stops before its report', async () => {
+    const documentOf = (stdout: string) =>
+      JSON.parse(stdout) as { command: string; ok: boolean; summary: string; error: string }
+    const usage = await runInProcess(['explain', 'a.b.c', 'extra', '--json'])
+    expect(usage.code).toBe(2)
+    expect(usage.stderr).toContain('explain takes one token')
+    expect(documentOf(usage.stdout)).toEqual({
+      command: 'explain',
+      ok: false,
+      summary: 'explain takes one token',
+      error: 'usage',
+      checks: [],
+    })
+    const url = await runInProcess(['directory-check', 'ftp://directory', '--json'])
+    expect(url.code).toBe(2)
+    expect(documentOf(url.stdout)).toMatchObject({
+      command: 'directory-check',
+      ok: false,
+      error: 'usage',
+    })
+    const configuration = await runInProcess([
+      'doctor',
+      '--issuer',
+      'http://issuer.example.com/',
+      '--audience',
+      'https://api.example.com',
+      '--json',
+    ])
+    expect(configuration.code).toBe(2)
+    expect(configuration.stderr).toContain('invalid configuration')
+    expect(documentOf(configuration.stdout)).toMatchObject({
+      command: 'doctor',
+      ok: false,
+      summary: expect.stringContaining('auth0.issuer'),
+      error: 'configuration',
+    })
+    // Without --json the document is not printed; stdout stays empty for a usage error.
+    const plain = await runInProcess(['explain', 'a.b.c', 'extra'])
+    expect(plain.code).toBe(2)
+    expect(plain.stdout).toBe('')
+  })
+
   it('prints help and the version', async () => {
     const help = await runCli(['--help'])
     expect(help.code).toBe(0)
