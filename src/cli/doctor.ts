@@ -7,9 +7,9 @@ import { createAuth } from '../core/auth.js'
 import type { AuthConfig, ResolvedConfig, ResolvedTenant } from '../core/config/config.js'
 import { resolveConfig } from '../core/config/config.js'
 import { isAuthError } from '../core/errors.js'
-import { metadataUrls } from '../core/jwks/issuer-metadata.js'
+import { MAX_METADATA_BYTES, metadataUrls } from '../core/jwks/issuer-metadata.js'
 import { createHttpDirectory, type HttpDirectoryOptions } from '../core/resolve/directory.js'
-import { UpstreamError } from '../core/upstream/client.js'
+import { callUpstream, statusError, UpstreamError } from '../core/upstream/client.js'
 import { describeKey, fetchFailure, KEY_SET_FIX, probeKeySet } from './key-set-probe.js'
 import type { Check, Report } from './report.js'
 import { count, duration, list } from './words.js'
@@ -50,16 +50,16 @@ async function tenantChecks(tenant: ResolvedTenant, config: ResolvedConfig): Pro
   const metadataUrl = metadataUrls(tenant.issuer)[0]
   let issuerDate: number | undefined
   try {
-    const response = await fetch(metadataUrl, {
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(config.jwks.timeoutMs),
-    })
-    issuerDate = dateOf(response)
-    const document = (await response.json().catch(() => undefined)) as
-      | { issuer?: unknown }
-      | undefined
-    if (!response.ok) throw new Error(`answered HTTP ${response.status}`)
+    // Read as the library reads it: one deadline, no redirect followed, the same byte cap.
+    const document = (await callUpstream(
+      { upstream: 'metadata', timeoutMs: config.jwks.timeoutMs, maxBytes: MAX_METADATA_BYTES },
+      (init) => fetch(metadataUrl, { ...init, headers: { accept: 'application/json' } }),
+      (response) => {
+        issuerDate = dateOf(response.headers)
+        if (!response.ok) throw statusError('metadata', response.status)
+        return response.json()
+      },
+    )) as { issuer?: unknown } | null
     if (document?.issuer !== tenant.issuer) {
       throw new Error(`names the issuer ${JSON.stringify(document?.issuer)}, not ${tenant.issuer}`)
     }
@@ -69,8 +69,7 @@ async function tenantChecks(tenant: ResolvedTenant, config: ResolvedConfig): Pro
       detail: `${metadataUrl} names this issuer`,
     })
   } catch (error) {
-    const reason =
-      error instanceof Error && error.name !== 'TimeoutError' ? error.message : 'no answer in time'
+    const reason = fetchFailure(error, '256 KiB')
     checks.push(
       tenant.jwksUri === undefined
         ? {
@@ -117,8 +116,8 @@ async function tenantChecks(tenant: ResolvedTenant, config: ResolvedConfig): Pro
   return checks
 }
 
-function dateOf(response: Response): number | undefined {
-  const header = response.headers.get('date')
+function dateOf(headers: Headers): number | undefined {
+  const header = headers.get('date')
   const date = header === null ? Number.NaN : Date.parse(header)
   return Number.isNaN(date) ? undefined : date
 }
@@ -191,7 +190,7 @@ async function storeCheck(config: ResolvedConfig): Promise<Check> {
   const bound = config.cache.storeTimeoutMs
   const timely = <T>(operation: Promise<T>) => withTimeout(operation, bound)
   try {
-    await timely(store.set(key, { id }, 10_000))
+    await settled(() => timely(store.set(key, { id }, 10_000)))
     const read = await timely(store.get(key))
     await timely(store.delete(key))
     const gone = await timely(store.get(key))
@@ -215,6 +214,24 @@ async function storeCheck(config: ResolvedConfig): Promise<Check> {
           ? `the store gave no answer within cache.storeTimeoutMs (${bound} ms), so every read is a miss`
           : `the store failed: ${describeFailure(error)}`,
       fix: 'check the store\u2019s connection (its URL, credentials, network)',
+    }
+  }
+}
+
+// A client the configuration has just created may still be connecting, and a store may refuse
+// commands until it is ready (the Redis store does): the first write is tried again, a tenth of a
+// second apart, for this long before the store is reported failed. A store slower than
+// storeTimeoutMs is reported at once.
+const STORE_SETTLE_MS = 2_000
+
+async function settled<T>(operation: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + STORE_SETTLE_MS
+  for (;;) {
+    try {
+      return await operation()
+    } catch (error) {
+      if (error instanceof SlowStore || Date.now() >= deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
 }

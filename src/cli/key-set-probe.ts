@@ -59,13 +59,13 @@ export function describeKey(key: JWK): string {
 }
 
 /** Why a fetch failed, in words safe to print (no upstream body). */
-export function fetchFailure(error: unknown): string {
+export function fetchFailure(error: unknown, cap = '1 MiB'): string {
   if (error instanceof UpstreamError) {
     if (error.kind === 'status') return `answered HTTP ${error.status}`
     if (error.kind === 'redirect')
       return `answered a redirect (${error.status}), which is never followed`
     if (error.kind === 'timeout') return 'no answer within jwks.timeoutMs'
-    if (error.kind === 'too_large') return 'answered more than 1 MiB'
+    if (error.kind === 'too_large') return `answered more than ${cap}`
     if (error.kind === 'network') return 'could not be reached (network error)'
     // Its message names the upstream and the kind of failure, never a body.
     return error.message

@@ -21,6 +21,8 @@ import { check, type JsonReport, runCli, runInProcess, statuses } from './run-cl
 const CONFIG_MODULE = `
 const entries = new Map()
 const broken = process.env.BROKEN === '1'
+// A store whose client is still connecting refuses commands for a moment, as the Redis store does.
+const readyAt = Date.now() + (process.env.WARMING === '1' ? 300 : 0)
 export default async () => ({
   auth0: { issuer: process.env.ISSUER, jwksUri: process.env.JWKS_URI, audience: 'https://api.example.com' },
   directory: {
@@ -32,6 +34,7 @@ export default async () => ({
       async get(key) { if (broken) throw new Error('ECONNREFUSED 10.0.0.7:6379'); return entries.get(key) },
       async set(key, value) {
         if (broken) throw new Error('ECONNREFUSED 10.0.0.7:6379')
+        if (Date.now() < readyAt) throw new Error('the client is not ready')
         if (process.env.SLOW === '1') return new Promise(() => {})
         entries.set(key, value)
       },
@@ -56,6 +59,16 @@ beforeAll(async () => {
   directory = await createTestDirectory({ requireHeaders: { authorization: 'Bearer svc' } })
   // An issuer whose clock is ten minutes behind this machine's.
   skewed = createServer((req, res) => {
+    // Metadata past the library's byte cap, and metadata that has moved.
+    if (req.url === '/huge/.well-known/openid-configuration') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ issuer: `${skewedUrl}/huge/`, padding: 'x'.repeat(300_000) }))
+      return
+    }
+    if (req.url === '/moved/.well-known/openid-configuration') {
+      res.writeHead(302, { location: `${skewedUrl}/.well-known/openid-configuration` }).end()
+      return
+    }
     const body =
       req.url === '/.well-known/openid-configuration'
         ? { issuer: `${skewedUrl}/`, jwks_uri: `${skewedUrl}/jwks.json` }
@@ -159,6 +172,32 @@ describe('canonical-auth doctor', () => {
     const other = await doctor({ ISSUER: `${skewedUrl}/other/`, JWKS_URI: issuer.jwksUri })
     // Not needed with a jwksUri, so skipped rather than failed.
     expect(check(other.report, 'metadata')).toMatchObject({ status: 'skip' })
+  })
+
+  it('reads the metadata as the library does: within its byte cap, following no redirect', async () => {
+    const huge = await doctor({ ISSUER: `${skewedUrl}/huge/` })
+    expect(check(huge.report, 'metadata')).toMatchObject({
+      status: 'fail',
+      detail: `${skewedUrl}/huge/.well-known/openid-configuration answered more than 256 KiB`,
+    })
+    const moved = await doctor({ ISSUER: `${skewedUrl}/moved/` })
+    expect(check(moved.report, 'metadata')).toMatchObject({
+      status: 'fail',
+      detail: `${skewedUrl}/moved/.well-known/openid-configuration answered a redirect (302), which is never followed`,
+    })
+  })
+
+  it('gives a store whose client is still connecting a moment before failing it', async () => {
+    const { code, report } = await doctor({
+      ISSUER: issuer.issuer,
+      JWKS_URI: issuer.jwksUri,
+      WARMING: '1',
+    })
+    expect(check(report, 'cache store')).toMatchObject({
+      status: 'pass',
+      detail: 'an entry written, read back the same and deleted',
+    })
+    expect(code).toBe(0)
   })
 
   it('fails a cache store slower than cache.storeTimeoutMs, and still exits', async () => {

@@ -7,7 +7,7 @@ import type { ResolvedJwks } from './config.js'
 const NOT_HERE = [404, 405, 410]
 
 // Real provider documents are a few kilobytes; one past this is not a metadata document.
-const MAX_METADATA_BYTES = 262_144
+export const MAX_METADATA_BYTES = 262_144
 
 /**
  * Where an issuer's key set is, from its metadata (OpenID Connect Discovery 1.0 §4, RFC 8414 §3):
