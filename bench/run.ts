@@ -15,6 +15,7 @@ import { runHerd } from './herd.js'
 import { NO_OP, SIGNATURE_ONLY } from './http/guards.js'
 import { ANCHORS, type HttpRow, runHttp } from './http/run.js'
 import type { Framework, Guard } from './http/server.js'
+import { summarize } from './measure.js'
 import { runMemory } from './memory.js'
 import { type MicroRow, REALISTIC, runMicro } from './micro.js'
 import { runSoak, type SoakResult } from './soak.js'
@@ -146,12 +147,10 @@ function httpRatio(
   if (ours === undefined || theirs === undefined || ours.length !== theirs.length) {
     return { median: 0, low: 0, high: 0 }
   }
-  const ratios = ours.map((rate, index) => rate / (theirs[index] as number)).sort((a, b) => a - b)
-  return {
-    median: ratios[Math.floor(ratios.length / 2)] as number,
-    low: ratios[0] as number,
-    high: ratios[ratios.length - 1] as number,
-  }
+  const { median, min, max } = summarize(
+    ours.map((rate, index) => rate / (theirs[index] as number)),
+  )
+  return { median, low: min, high: max }
 }
 
 const withRange = (r: Ratio) => `${ratio(r.median)} (${ratio(r.low)}–${ratio(r.high)})`

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import autocannon from 'autocannon'
 import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
-import type { Measurement } from '../measure.js'
+import { type Measurement, summarize } from '../measure.js'
 import {
   cpuMicros,
   pinLoadGenerator,
@@ -96,25 +96,19 @@ async function load(
   return result
 }
 
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
-
-function summarize(runs: readonly Run[]): Omit<HttpRow, 'framework' | 'guard'> {
-  const rates = runs.map(({ result }) => result.requests.average)
-  const cpu = runs.map(({ result, cpuMicros }) =>
-    cpuMicros === undefined ? undefined : cpuMicros / result.requests.total,
+function summarizeRuns(runs: readonly Run[]): Omit<HttpRow, 'framework' | 'guard'> {
+  const cpu = runs.flatMap(({ result, cpuMicros }) =>
+    cpuMicros === undefined ? [] : [cpuMicros / result.requests.total],
   )
   return {
-    throughput: {
-      median: median(rates),
-      min: Math.min(...rates),
-      max: Math.max(...rates),
-      runs: rates,
-    },
-    p99: median(runs.map(({ result }) => result.latency.p99)),
-    cpuPerRequest: cpu.every((value) => value !== undefined) ? median(cpu) : undefined,
+    throughput: summarize(runs.map(({ result }) => result.requests.average)),
+    p99: summarize(runs.map(({ result }) => result.latency.p99)).median,
+    // Only when every run's CPU time could be read.
+    cpuPerRequest: cpu.length === runs.length ? summarize(cpu).median : undefined,
   }
 }
+
+const helloUrl = (port: number) => `http://127.0.0.1:${port}/hello`
 
 /** One timed load of a server, with the CPU time its process spent meanwhile. */
 async function measuredLoad(
@@ -124,7 +118,7 @@ async function measuredLoad(
 ): Promise<Run> {
   const before = cpuMicros(server.child)
   const result = await load(
-    `http://127.0.0.1:${server.port}/hello`,
+    helloUrl(server.port),
     token,
     options.durationSeconds,
     options.connections,
@@ -190,12 +184,7 @@ export async function runHttp(
         for (const { guard } of contenders)
           servers.push(await startServer(peers.setup(framework, guard)))
         for (const { port } of servers) {
-          await load(
-            `http://127.0.0.1:${port}/hello`,
-            token,
-            options.warmupSeconds,
-            options.connections,
-          )
+          await load(helloUrl(port), token, options.warmupSeconds, options.connections)
         }
         const results = servers.map((): Run[] => [])
         for (let i = 0; i < options.repetitions; i++) {
@@ -204,7 +193,7 @@ export async function runHttp(
           }
         }
         for (const [index, { guard }] of contenders.entries()) {
-          const row = { framework, guard, ...summarize(results[index] ?? []) }
+          const row = { framework, guard, ...summarizeRuns(results[index] ?? []) }
           rows.push(row)
           log(
             `  ${framework} / ${guard}: ${Math.round(row.throughput.median).toLocaleString('en')} req/s`,
