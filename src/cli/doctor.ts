@@ -69,7 +69,7 @@ async function tenantChecks(tenant: ResolvedTenant, config: ResolvedConfig): Pro
       detail: `${metadataUrl} names this issuer`,
     })
   } catch (error) {
-    const reason = fetchFailure(error, '256 KiB')
+    const reason = fetchFailure(error, MAX_METADATA_BYTES)
     checks.push(
       tenant.jwksUri === undefined
         ? {

@@ -9,6 +9,7 @@ import { parseKeySet } from '../core/jwks/safe-keys.js'
 import { statusError, UpstreamError } from '../core/upstream/client.js'
 import { upstreamRequest } from '../core/upstream/request.js'
 import type { TenantVerification } from '../core/verify/config.js'
+import { size } from './words.js'
 
 /** What to check when a tenant's key set cannot be fetched. */
 export const KEY_SET_FIX =
@@ -58,14 +59,17 @@ export function describeKey(key: JWK): string {
   return typeof key.alg === 'string' ? `${named} for ${key.alg}` : named
 }
 
-/** Why a fetch failed, in words safe to print (no upstream body). */
-export function fetchFailure(error: unknown, cap = '1 MiB'): string {
+/**
+ * Why a fetch failed, in words safe to print (no upstream body); `maxBytes` is the cap the fetch
+ * was read under (the key set's by default).
+ */
+export function fetchFailure(error: unknown, maxBytes = MAX_JWKS_BYTES): string {
   if (error instanceof UpstreamError) {
     if (error.kind === 'status') return `answered HTTP ${error.status}`
     if (error.kind === 'redirect')
       return `answered a redirect (${error.status}), which is never followed`
     if (error.kind === 'timeout') return 'no answer within jwks.timeoutMs'
-    if (error.kind === 'too_large') return `answered more than ${cap}`
+    if (error.kind === 'too_large') return `answered more than ${size(maxBytes)}`
     if (error.kind === 'network') return 'could not be reached (network error)'
     // Its message names the upstream and the kind of failure, never a body.
     return error.message

@@ -59,3 +59,8 @@ export function list(items: readonly string[]): string {
 export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
+
+/** A byte size as the limits are set: `1 MiB`, `256 KiB`. */
+export function size(bytes: number): string {
+  return bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MiB` : `${bytes / 1024} KiB`
+}

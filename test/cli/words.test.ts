@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { colorFor, printable } from '../../src/cli/report.js'
-import { count, duration, instant, list, maskEmail, maskSub } from '../../src/cli/words.js'
+import { count, duration, instant, list, maskEmail, maskSub, size } from '../../src/cli/words.js'
 
 describe('what the command-line tool prints', () => {
+  it('says the byte caps as they are set', () => {
+    expect([1_048_576, 262_144, 4_096].map(size)).toEqual(['1 MiB', '256 KiB', '4 KiB'])
+  })
+
   it('says durations in words', () => {
     expect(
       [0, 59, 60, 61, 3_599, 3_600, 3_660, 86_399, 86_400, 90_000, -125].map(duration),
