@@ -11,6 +11,7 @@ import {
   type RequireAuthOptions,
   requestUrl,
   requireProtectedResource,
+  setRequestAuth,
 } from '../core/http/index.js'
 
 declare global {
@@ -51,7 +52,7 @@ function send(res: Response, answer: HttpAnswer): void {
 export function requireAuth(auth: Auth, options: RequireAuthOptions = {}): RequestHandler {
   const guard = createGuard(auth, options)
   const pass = (req: Request, next: NextFunction, context: AuthContext | undefined) => {
-    if (context !== undefined) req.auth = context
+    if (context !== undefined) setRequestAuth(req, context)
     next()
   }
   return (req: Request, res: Response, next: NextFunction) => {

@@ -23,6 +23,7 @@ import {
   type HttpAnswer,
   type RequireAuthOptions,
   requestUrl,
+  setRequestAuth,
 } from '../core/http/index.js'
 
 export type {
@@ -138,12 +139,12 @@ export class CanonicalAuthGuard implements CanActivate {
     const response = http.getResponse<PlatformResponse>()
     const result = guard(requestOf(request))
     if (!(result instanceof Promise)) {
-      if (result !== undefined) request.auth = result
+      if (result !== undefined) setRequestAuth(request, result)
       return true
     }
     return result.then(
       (auth) => {
-        if (auth !== undefined) request.auth = auth
+        if (auth !== undefined) setRequestAuth(request, auth)
         const nonce = auth?.dpop?.nonce
         if (nonce !== undefined) setHeader(response, 'dpop-nonce', nonce)
         return true

@@ -19,6 +19,7 @@ export {
   type RequireAuthOptions,
   type ScopeRequirement,
 } from './guard.js'
+export { setRequestAuth } from './request-auth.js'
 export { bodyChunks } from './request-body.js'
 export { requestUrl } from './request-url.js'
 export {
