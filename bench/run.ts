@@ -455,8 +455,9 @@ unnoticed.
 Each server runs in its own process${http.pinned ? ', pinned to core 0 (`taskset`), with autocannon pinned to the other core' : ''};
 autocannon sends the same valid Bearer token over ${httpOptions.connections} connections for ${httpOptions.durationSeconds} s after a
 ${httpOptions.warmupSeconds} s warm-up, ${httpOptions.repetitions} times (median, min–max; p99 is the median of the runs'). A framework's
-servers run side by side and are loaded in turn, one repetition of each before the next, so that a
-machine that changes speed during the run moves them alike; each ratio (the two "vs" columns and
+servers run side by side and are loaded in turn, one repetition of each before the next (the
+others paused meanwhile, \`SIGSTOP\`, so that what one leaves to do after its load cannot take the
+core from the next), so that a machine that changes speed during the run moves them alike; each ratio (the two "vs" columns and
 the targets) is the median of the ratios of the same repetition's figures, which cancels that
 drift. "Server CPU per request" is the CPU time (user and system) the server's process spent
 during a repetition over the requests it answered, median of the repetitions: what the server

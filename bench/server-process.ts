@@ -54,8 +54,20 @@ export async function startServer(
 export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
+  // A paused process would hold the signal until it runs again.
+  holdServer(child, false)
   child.kill('SIGTERM')
   await exited
+}
+
+/**
+ * Pauses a server's process (SIGSTOP) while another is measured, or lets it run again (SIGCONT)
+ * before its own load: work a server leaves after its load (a collection, its heap shrinking)
+ * then cannot take the core another server is measured on. Nothing on Windows.
+ */
+export function holdServer(child: ChildProcess, held: boolean): void {
+  if (process.platform === 'win32' || child.exitCode !== null || child.signalCode !== null) return
+  child.kill(held ? 'SIGSTOP' : 'SIGCONT')
 }
 
 // Clock ticks per second of /proc's CPU times: 100 on Linux (USER_HZ).

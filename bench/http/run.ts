@@ -4,6 +4,7 @@ import { createTestDirectory, createTestIssuer } from 'canonical-auth/testing'
 import { type Measurement, summarize } from '../measure.js'
 import {
   cpuMicros,
+  holdServer,
   pinLoadGenerator,
   pinning,
   startServer as startProcess,
@@ -160,7 +161,7 @@ export async function benchPeers() {
 /**
  * The HTTP comparison: every contender in {@link CONTENDERS} in its own server process, loaded by
  * autocannon from this process with the same valid Bearer token, after a warm-up, several times.
- * A framework's servers run side by side (only the one under load is busy) and are loaded in
+ * A framework's servers run side by side (the others paused while one is loaded) and are loaded in
  * turn, repetition by repetition, so that a machine that speeds up or slows down during the run
  * moves every contender of a framework alike and their ratios hold.
  */
@@ -183,12 +184,19 @@ export async function runHttp(
       try {
         for (const { guard } of contenders)
           servers.push(await startServer(peers.setup(framework, guard)))
-        for (const { port } of servers) {
-          await load(helloUrl(port), token, options.warmupSeconds, options.connections)
+        // Only the server under load runs; the others are paused meanwhile.
+        const only = (server: (typeof servers)[number]) => {
+          for (const other of servers) if (other !== server) holdServer(other.child, true)
+          holdServer(server.child, false)
+        }
+        for (const server of servers) {
+          only(server)
+          await load(helloUrl(server.port), token, options.warmupSeconds, options.connections)
         }
         const results = servers.map((): Run[] => [])
         for (let i = 0; i < options.repetitions; i++) {
           for (const [index, server] of servers.entries()) {
+            only(server)
             results[index]?.push(await measuredLoad(server, token, options))
           }
         }
