@@ -7,7 +7,7 @@ export interface RequestWithAuth {
 
 // Express gives each request its app's `request` prototype (Object.setPrototypeOf) and then adds
 // properties of its own. V8 keeps no shared layout for objects made so: every property added to
-// such a request copies the object's layout into a new hidden class (about 3 µs, and one more
+// such a request copies the object's layout into a new hidden class (several µs, and one more
 // object for the collector), and no two requests share one. So on an Express request `auth` is
 // not added: it is an accessor on Express's shared request prototype, put there once, and its
 // value is kept per request in a WeakMap. Reading and setting `req.auth` (by anyone) work as they
