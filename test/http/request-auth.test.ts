@@ -79,6 +79,24 @@ describe.each([
     await server.close()
   })
 
+  it('is the user on a request that already had an auth property of its own', async () => {
+    const auth = stack.auth()
+    const token = await ssoToken(stack.issuer)
+    const server = await serve(express, (app) => {
+      app.use((req, _res, next) => {
+        Object.defineProperty(req, 'auth', { value: 'stale', writable: true, configurable: true })
+        next()
+      })
+      app.use(requireAuth(auth))
+      app.get('/me', answer)
+    })
+    expect(await get(server.origin, '/me', token)).toEqual({
+      userId: (await resolve(auth, token)).id,
+      own: true,
+    })
+    await server.close()
+  })
+
   it('reads what a later middleware sets, and keeps each request its own', async () => {
     const auth = stack.auth()
     const ada = await ssoToken(stack.issuer)

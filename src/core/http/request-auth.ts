@@ -24,9 +24,11 @@ const ACCESSOR: PropertyDescriptor = {
   },
 }
 
-// The request prototypes seen so far: the last one, and all of them (each looked at once).
+// Per request prototype: whether `auth` on its requests is that accessor (each looked at once), and
+// the last one asked about.
+const reaching = new WeakMap<object, boolean>()
 let lastPrototype: object | null | undefined
-const seen = new WeakSet<object>()
+let lastReaches = false
 
 /**
  * `request.auth = context`, without giving an Express request a hidden class of its own: see
@@ -35,14 +37,37 @@ const seen = new WeakSet<object>()
  */
 export function setRequestAuth(request: RequestWithAuth, context: AuthContext): void {
   const prototype = Object.getPrototypeOf(request) as object | null
-  if (prototype !== lastPrototype) prepare(request, prototype)
-  request.auth = context
+  if (prototype !== lastPrototype) {
+    lastPrototype = prototype
+    lastReaches = prototype !== null && reachesAccessor(request, prototype)
+  }
+  // The value is kept directly rather than through the setter: an object of a hidden class of its
+  // own makes V8 look the setter up along the prototypes on every assignment. A request that has
+  // an `auth` of its own (set before the accessor was there) keeps it.
+  if (lastReaches && !Object.hasOwn(request, 'auth')) values.set(request, context)
+  else request.auth = context
 }
 
-function prepare(request: RequestWithAuth, prototype: object | null): void {
-  lastPrototype = prototype
-  if (prototype === null || seen.has(prototype)) return
-  seen.add(prototype)
+function reachesAccessor(request: RequestWithAuth, prototype: object): boolean {
+  let reaches = reaching.get(prototype)
+  if (reaches === undefined) {
+    install(request, prototype)
+    reaches = setterOf(prototype) === ACCESSOR.set
+    reaching.set(prototype, reaches)
+  }
+  return reaches
+}
+
+/** The setter of the first `auth` along the prototypes from `prototype`, if any. */
+function setterOf(prototype: object): unknown {
+  for (let at: object | null = prototype; at !== null; at = Object.getPrototypeOf(at)) {
+    const descriptor = Object.getOwnPropertyDescriptor(at, 'auth')
+    if (descriptor !== undefined) return descriptor.set
+  }
+  return undefined
+}
+
+function install(request: RequestWithAuth, prototype: object): void {
   // An Express request's prototype is its app's `request`, which has the app as its own `app`, and
   // which inherits from the `request` of the app it is mounted in, and so on up to the `request`
   // every app of that Express shares (Express 4 and 5 alike). The accessor goes on that last one,
