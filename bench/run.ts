@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import { arch, cpus, platform, totalmem } from 'node:os'
 import { runAllocation } from './allocation.js'
 import { runHerd } from './herd.js'
-import { NO_OP, SIGNATURE_ONLY } from './http/guards.js'
+import { LOADED_NO_OP, NO_OP, SIGNATURE_ONLY } from './http/guards.js'
 import { ANCHORS, type HttpRow, runHttp } from './http/run.js'
 import type { Framework, Guard } from './http/server.js'
 import { summarize } from './measure.js'
@@ -160,6 +160,7 @@ function httpTargets(rows: readonly HttpRow[]): Target[] {
     const anchor = ANCHORS[framework]
     const kept = httpRatio(rows, framework, 'canonical-auth', 'none')
     const idle = httpRatio(rows, framework, NO_OP, 'none').median
+    const loaded = httpRatio(rows, framework, LOADED_NO_OP, 'none').median
     const ahead = httpRatio(rows, framework, 'canonical-auth', anchor)
     const off = httpRatio(rows, framework, CACHE_OFF, anchor)
     const free = httpRatio(rows, framework, 'none', anchor).median
@@ -167,7 +168,7 @@ function httpTargets(rows: readonly HttpRow[]): Target[] {
     return [
       {
         name: `${framework}, defaults: ≥ ${ofNone}× no auth`,
-        measured: `${withRange(kept)}; a guard doing nothing: ${ratio(idle)}`,
+        measured: `${withRange(kept)}; a guard doing nothing: ${ratio(idle)}, in a server with canonical-auth loaded: ${ratio(loaded)}`,
         ok: kept.median >= ofNone,
       },
       {
@@ -256,12 +257,15 @@ is safe to share), the note that this instance verified it, and the promise.`)
     const kept = httpRatio(httpRows, framework, 'canonical-auth', 'none').median
     if (kept < ofNone) {
       const idle = perRequest(httpRows, framework, NO_OP)
+      const loaded = perRequest(httpRows, framework, LOADED_NO_OP)
       parts.push(`### ${framework}, defaults (${ratio(kept)} no auth, target ${ofNone}×)
 
 A request takes ${us(none)} with no auth and ${us(cached)} behind canonical-auth with the token and user cached: the
 guard adds ${us(cached - none)} a request, where ${ofNone}× allows ${us(none / ofNone - none)}. A guard that does nothing but hand the
 request on takes ${us(idle)} (${ratio(none / idle)} no auth): the framework's own charge for a middleware or hook is
-${us(idle - none)} of it, and canonical-auth's work ${us(cached - idle)}.`)
+${us(idle - none)} of it. The same guard in a server that has loaded canonical-auth and made its instance, never
+calling it, takes ${us(loaded)}: the library's weight on the heap, which the framework's own collections
+go through, is ${us(loaded - idle)} of it, and canonical-auth's work on the request ${us(cached - loaded)}.`)
     }
     const ahead = httpRatio(httpRows, framework, 'canonical-auth', anchor).median
     if (ahead < ofAnchor) {
@@ -473,7 +477,9 @@ fails the run.
 **canonical-auth resolves the user too** (the directory answer is cached after the first request);
 the other guards only verify the token. "verification cache off" is \`cache: { tokens: false }\`:
 every request checks the signature. "${NO_OP}" only hands the request on (what the framework
-charges for a middleware or hook). "${SIGNATURE_ONLY}" checks the RS256 signature of the
+charges for a middleware or hook); "${LOADED_NO_OP}" is that guard in a server that has also
+loaded canonical-auth, made its instance and used \`fetch\`, never calling the instance: what the
+library's weight on the heap costs the framework's own garbage collection. "${SIGNATURE_ONLY}" checks the RS256 signature of the
 Bearer token with a key imported once and nothing else: what it serves is the most any guard that
 checks a signature on every request can serve.
 

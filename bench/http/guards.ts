@@ -16,3 +16,10 @@ export const SIGNATURE_ONLY = 'signature check only (node:crypto)'
  * framework itself charges for a middleware or hook, the most any guard can keep of no auth.
  */
 export const NO_OP = 'no-op guard (the framework alone)'
+
+/**
+ * The no-op guard in a server that has loaded canonical-auth, made its instance and used `fetch`
+ * once, never calling the instance: what the library's resident heap (its modules, fetch's, its
+ * caches) costs the framework's own garbage collection, apart from any work of the guard.
+ */
+export const LOADED_NO_OP = 'no-op guard, canonical-auth loaded'

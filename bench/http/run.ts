@@ -10,7 +10,7 @@ import {
   startServer as startProcess,
   stopServer,
 } from '../server-process.js'
-import { FRAMEWORKS, type Framework, NO_OP, SIGNATURE_ONLY } from './guards.js'
+import { FRAMEWORKS, type Framework, LOADED_NO_OP, NO_OP, SIGNATURE_ONLY } from './guards.js'
 import type { Guard, ServerSetup } from './server.js'
 
 export interface HttpOptions {
@@ -64,6 +64,7 @@ export const CONTENDERS: ReadonlyArray<{ framework: Framework; guard: Guard }> =
       [
         'none',
         NO_OP,
+        LOADED_NO_OP,
         ...PEER_GUARDS[framework],
         'canonical-auth',
         'canonical-auth, verification cache off',
