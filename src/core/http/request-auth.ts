@@ -42,8 +42,9 @@ export function setRequestAuth(request: RequestWithAuth, context: AuthContext): 
     lastReaches = prototype !== null && reachesAccessor(request, prototype)
   }
   // The value is kept directly rather than through the setter: an object of a hidden class of its
-  // own makes V8 look the setter up along the prototypes on every assignment. A request that has
-  // an `auth` of its own (set before the accessor was there) keeps it.
+  // own makes V8 look the setter up along the prototypes on every assignment. A request with an
+  // `auth` of its own (set before the accessor was there), which would hide the kept value, is
+  // assigned to as it is.
   if (lastReaches && !Object.hasOwn(request, 'auth')) values.set(request, context)
   else request.auth = context
 }
